@@ -1,0 +1,39 @@
+// The subcommands of the `vgpio` program.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "app/daemon.h"
+
+namespace vgpio::app {
+
+struct ServeOptions {
+  std::string socket = "./vgpio.sock";
+  std::string control;  // default: <socket>.ctl
+  std::string name = "vgpio0";
+  unsigned sim = 8;
+  std::vector<std::string> names;
+  bool no_irq = false;
+  unsigned mode = 0600;
+};
+int serve(const ServeOptions& options);
+
+struct CtlOptions {
+  std::string control = "./vgpio.sock.ctl";
+  bool json = false;
+  std::vector<std::string> args;  // list | get DEV LINE | set DEV LINE V | watch [DEV]
+};
+int ctl(const CtlOptions& options);
+
+struct ProbeOptions {
+  std::string socket;
+  bool qemu72 = false;
+  bool json = false;
+};
+int probe(const ProbeOptions& options);
+
+// Builds the lines of `vgpio serve --sim N [--names ...]`.
+Result<std::vector<std::unique_ptr<Line>>> simulated_lines(unsigned count, const std::vector<std::string>& names);
+
+}  // namespace vgpio::app

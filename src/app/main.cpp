@@ -1,0 +1,48 @@
+#include <CLI/CLI.hpp>
+
+#include "app/commands.h"
+#include "base/log.h"
+
+int main(int argc, char** argv) {
+  using namespace vgpio;
+  CLI::App app{"vgpio: a virtio-gpio vhost-user device daemon"};
+  app.require_subcommand(1);
+  std::string level = "info";
+  app.add_option("--log-level", level, "debug, info, warn, error or off")->capture_default_str();
+
+  app::ServeOptions serve;
+  CLI::App* serve_cmd = app.add_subcommand("serve", "serve a virtio-gpio device over vhost-user");
+  serve_cmd->add_option("--socket", serve.socket, "device socket path")->capture_default_str();
+  serve_cmd->add_option("--control", serve.control, "control socket path (default: <socket>.ctl)");
+  serve_cmd->add_option("--name", serve.name, "device name")->capture_default_str();
+  serve_cmd->add_option("--sim", serve.sim, "number of simulated lines")->capture_default_str()
+      ->check(CLI::Range(1u, 65535u));
+  serve_cmd->add_option("--names", serve.names, "line names, comma separated")->delimiter(',');
+  serve_cmd->add_flag("--no-irq", serve.no_irq, "do not offer interrupts (VIRTIO_GPIO_F_IRQ)");
+  serve_cmd->add_option("--socket-mode", serve.mode, "socket permissions, octal")->capture_default_str()
+      ->transform([](std::string s) { return std::to_string(std::stoul(s, nullptr, 8)); });
+
+  app::CtlOptions ctl;
+  CLI::App* ctl_cmd = app.add_subcommand("ctl", "inspect and drive a running daemon");
+  ctl_cmd->add_option("--control", ctl.control, "control socket path")->capture_default_str();
+  ctl_cmd->add_flag("--json", ctl.json, "print raw JSON");
+  ctl_cmd->add_option("command", ctl.args, "list | get DEVICE LINE | set DEVICE LINE 0|1 | watch [DEVICE]")
+      ->required();
+
+  app::ProbeOptions probe;
+  CLI::App* probe_cmd = app.add_subcommand("probe", "print config, names and directions of any vhost-user-gpio backend");
+  probe_cmd->add_option("socket", probe.socket, "vhost-user socket")->required();
+  probe_cmd->add_flag("--qemu72", probe.qemu72, "connect as QEMU 7.2 does (no interrupts, queues of 256)");
+  probe_cmd->add_flag("--json", probe.json, "print JSON");
+
+  CLI11_PARSE(app, argc, argv);
+  LogLevel parsed;
+  if (!parse_log_level(level, &parsed)) {
+    std::fprintf(stderr, "vgpio: --log-level must be debug, info, warn, error or off, not \"%s\"\n", level.c_str());
+    return 2;
+  }
+  set_log_level(parsed);
+  if (*serve_cmd) return app::serve(serve);
+  if (*ctl_cmd) return app::ctl(ctl);
+  return app::probe(probe);
+}

@@ -1,0 +1,73 @@
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+
+#include "app/commands.h"
+#include "base/log.h"
+#include "lines/sim_line.h"
+
+namespace vgpio::app {
+
+Result<std::vector<std::unique_ptr<Line>>> simulated_lines(unsigned count, const std::vector<std::string>& names) {
+  if (!names.empty() && names.size() != count)
+    return Error("--names gives " + std::to_string(names.size()) + " names for " + std::to_string(count) +
+                 " lines; give one per line");
+  std::vector<std::unique_ptr<Line>> lines;
+  for (unsigned i = 0; i < count; ++i)
+    lines.push_back(std::make_unique<SimLine>(names.empty() ? "sim" + std::to_string(i) : names[i]));
+  return lines;
+}
+
+namespace {
+std::string absolute(const std::string& path) {
+  char buf[PATH_MAX];
+  std::string dir = path.substr(0, path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/'));
+  if (dir.empty()) dir = path[0] == '/' ? "/" : ".";
+  if (!realpath(dir.c_str(), buf)) return path;
+  std::string base = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+  return std::string(buf) + (std::string(buf) == "/" ? "" : "/") + base;
+}
+
+void print_qemu_help(const DaemonConfig& config) {
+  std::printf("vgpio is serving:\n");
+  for (const auto& d : config.devices)
+    std::printf("  device %-10s %s\n", d.name.c_str(), absolute(d.socket).c_str());
+  if (!config.control_socket.empty()) std::printf("  control        %s\n", absolute(config.control_socket).c_str());
+  std::printf("\nAttach to QEMU (9.0 or later for interrupts); memory must be a shared memfd of the -m size:\n"
+              "  qemu-system-x86_64 -m 512M -object memory-backend-memfd,id=mem,size=512M,share=on \\\n"
+              "    -numa node,memdev=mem");
+  for (const auto& d : config.devices)
+    std::printf(" \\\n    -chardev socket,id=%s,path=%s -device vhost-user-gpio-pci,chardev=%s", d.name.c_str(),
+                absolute(d.socket).c_str(), d.name.c_str());
+  std::printf("\n\nInspect and drive lines: vgpio ctl --control %s list\n",
+              absolute(config.control_socket).c_str());
+  std::fflush(stdout);
+}
+}  // namespace
+
+int serve(const ServeOptions& options) {
+  auto lines = simulated_lines(options.sim, options.names);
+  if (!lines) {
+    LOG_ERROR("%s", lines.error().message().c_str());
+    return 2;
+  }
+  DaemonConfig config;
+  config.devices.push_back(DeviceConfig{options.name, options.socket, lines.release_value()});
+  config.control_socket = options.control.empty() ? options.socket + ".ctl" : options.control;
+  config.offer_irq = !options.no_irq;
+  config.access.mode = static_cast<mode_t>(options.mode);
+  Daemon::block_signals();
+  DaemonConfig shown;
+  for (const auto& d : config.devices) shown.devices.push_back(DeviceConfig{d.name, d.socket, {}});
+  shown.control_socket = config.control_socket;
+  auto daemon = Daemon::create(std::move(config));
+  if (!daemon) {
+    LOG_ERROR("cannot start: %s", daemon.error().message().c_str());
+    return 1;
+  }
+  print_qemu_help(shown);
+  daemon.value()->run();
+  return 0;
+}
+
+}  // namespace vgpio::app

@@ -1,0 +1,30 @@
+// The client side of the control socket: one JSON request, one JSON answer,
+// or a stream of events after `watch`.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+
+namespace vgpio::control {
+
+class ControlClient {
+ public:
+  static Result<ControlClient> connect(const std::string& path);
+  // Sends a request and returns the answer; an answer with "ok": false becomes an Error.
+  Result<nlohmann::json> call(const nlohmann::json& request);
+  // Next line (after watch); nullopt on timeout. -1 ms waits forever.
+  Result<std::optional<nlohmann::json>> next(std::chrono::milliseconds timeout);
+
+ private:
+  explicit ControlClient(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;
+  std::string buffer_;
+};
+
+}  // namespace vgpio::control

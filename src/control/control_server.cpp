@@ -1,0 +1,237 @@
+#include "control/control_server.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+
+#include "base/log.h"
+#include "base/strings.h"
+
+namespace vgpio::control {
+
+using nlohmann::json;
+
+struct ControlServer::Client {
+  UniqueFd fd;
+  EventLoop::WatchId watch = 0;
+  std::string in;
+  std::string out;
+  bool watching = false;
+  std::optional<size_t> watch_device;  // nullopt: all devices
+  bool closing = false;
+};
+
+std::string timestamp_now() {
+  auto now = std::chrono::system_clock::now();
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+  time_t secs = static_cast<time_t>(us / 1000000);
+  tm utc{};
+  gmtime_r(&secs, &utc);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
+  return strfmt("%s.%06lldZ", buf, static_cast<long long>(us % 1000000));
+}
+
+Result<std::unique_ptr<ControlServer>> ControlServer::create(EventLoop& loop, std::string path,
+                                                             const SocketAccess& access,
+                                                             std::vector<ControlledDevice> devices) {
+  UniqueFd listener = TRY(listen_unix(path, access));
+  std::unique_ptr<ControlServer> s(new ControlServer(loop, std::move(path), std::move(listener), std::move(devices)));
+  ControlServer* raw = s.get();
+  s->listen_watch_ = TRY(loop.watch(s->listener_.get(), EPOLLIN, [raw](uint32_t) { raw->on_accept(); }));
+  return s;
+}
+
+ControlServer::ControlServer(EventLoop& loop, std::string path, UniqueFd listener,
+                             std::vector<ControlledDevice> devices)
+    : loop_(loop), path_(std::move(path)), listener_(std::move(listener)), devices_(std::move(devices)) {}
+
+ControlServer::~ControlServer() {
+  for (auto& c : clients_) loop_.unwatch(c->watch);
+  if (listen_watch_) loop_.unwatch(listen_watch_);
+  unlink(path_.c_str());
+}
+
+void ControlServer::on_accept() {
+  UniqueFd fd(accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+  if (!fd) return;
+  auto client = std::make_unique<Client>();
+  Client* c = client.get();
+  auto watch = loop_.watch(fd.get(), EPOLLIN, [this, c](uint32_t events) {
+    if (events & EPOLLOUT) on_writable(*c);
+    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) on_readable(*c);
+  });
+  if (!watch) return;
+  c->fd = std::move(fd);
+  c->watch = watch.value();
+  clients_.push_back(std::move(client));
+}
+
+void ControlServer::close(Client& client, const char* why) {
+  LOG_DEBUG("control: closing a client: %s", why);
+  loop_.unwatch(client.watch);
+  // Deferred: we may be inside this client's callback.
+  client.closing = true;
+  loop_.post([this] { std::erase_if(clients_, [](const auto& c) { return c->closing; }); });
+}
+
+void ControlServer::on_readable(Client& client) {
+  if (client.closing) return;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(client.fd.get(), buf, sizeof buf);
+    if (n == 0) return close(client, "peer closed");
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) break;
+      return close(client, "read error");
+    }
+    client.in.append(buf, static_cast<size_t>(n));
+    size_t pos;
+    while ((pos = client.in.find('\n')) != std::string::npos) {
+      std::string line = client.in.substr(0, pos);
+      client.in.erase(0, pos + 1);
+      if (line.empty()) continue;
+      json request = json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (request.is_discarded() || !request.is_object())
+        send(client, {{"ok", false}, {"error", "not a JSON object; send one JSON object per line"}});
+      else
+        send(client, execute(client, request));
+      if (client.closing) return;
+    }
+    if (client.in.size() > kMaxLine) {
+      LOG_WARN_LIMITED("control: a client sent a line over %zu bytes; disconnected it", kMaxLine);
+      send(client, {{"ok", false}, {"error", strfmt("request line longer than %zu bytes", kMaxLine)}});
+      return close(client, "oversized line");
+    }
+  }
+}
+
+void ControlServer::send(Client& client, const json& message) {
+  if (client.closing) return;
+  bool was_empty = client.out.empty();
+  client.out += message.dump();
+  client.out += '\n';
+  if (client.out.size() > kMaxBacklog) {
+    LOG_WARN_LIMITED("control: a watcher fell %zu bytes behind; disconnected it", kMaxBacklog);
+    return close(client, "backlog");
+  }
+  if (was_empty) on_writable(client);
+}
+
+void ControlServer::on_writable(Client& client) {
+  while (!client.out.empty()) {
+    ssize_t n = ::send(client.fd.get(), client.out.data(), client.out.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EAGAIN) break;
+      if (errno == EINTR) continue;
+      return close(client, "write error");
+    }
+    client.out.erase(0, static_cast<size_t>(n));
+  }
+  // Ask for EPOLLOUT only while something waits to be sent.
+  loop_.modify(client.watch, client.out.empty() ? EPOLLIN : (EPOLLIN | EPOLLOUT));
+}
+
+Result<size_t> ControlServer::find_device(const json& request) const {
+  if (!request.contains("device")) {
+    if (devices_.size() == 1) return size_t{0};
+    return Error("\"device\" is required when the daemon serves several devices");
+  }
+  if (!request["device"].is_string()) return Error("\"device\" must be a string");
+  std::string name = request["device"];
+  for (size_t i = 0; i < devices_.size(); ++i)
+    if (devices_[i].device->name() == name) return i;
+  return Error("no device named \"" + name + "\"");
+}
+
+Result<size_t> ControlServer::find_line(size_t device, const json& request) const {
+  if (!request.contains("line")) return Error("\"line\" is required (a number or a name)");
+  const json& l = request["line"];
+  std::string key;
+  if (l.is_number_unsigned()) key = std::to_string(l.get<uint64_t>());
+  else if (l.is_string()) key = l.get<std::string>();
+  else return Error("\"line\" must be a number or a name");
+  Result<size_t> found = Error("");
+  devices_[device].loop->run_sync([&] { found = devices_[device].device->find_line(key); });
+  return found;
+}
+
+json ControlServer::line_json(size_t device, size_t line) const {
+  LineStatus s{};
+  devices_[device].loop->run_sync([&] { s = devices_[device].device->status(line); });
+  json j = {{"line", line},
+            {"name", s.name},
+            {"kind", s.kind},
+            {"direction", gpio::direction_name(s.direction)},
+            {"irq", gpio::irq_type_name(s.irq_type)},
+            {"unmasked", s.irq_unmasked},
+            {"pending", s.irq_pending},
+            {"holder", s.holder}};
+  j["value"] = s.value < 0 ? json(nullptr) : json(s.value);
+  return j;
+}
+
+json ControlServer::execute(Client& client, const json& request) {
+  auto fail = [](const Error& e) { return json{{"ok", false}, {"error", e.message()}}; };
+  std::string cmd = request.value("cmd", "");
+  if (cmd == "list") {
+    json devices = json::array();
+    for (size_t d = 0; d < devices_.size(); ++d) {
+      json lines = json::array();
+      size_t count = devices_[d].device->line_count();
+      for (size_t l = 0; l < count; ++l) lines.push_back(line_json(d, l));
+      devices.push_back({{"name", devices_[d].device->name()}, {"socket", devices_[d].socket_path}, {"lines", lines}});
+    }
+    return {{"ok", true}, {"devices", devices}};
+  }
+  if (cmd == "get" || cmd == "set") {
+    auto d = find_device(request);
+    if (!d) return fail(d.error());
+    auto l = find_line(d.value(), request);
+    if (!l) return fail(l.error());
+    if (cmd == "set") {
+      const json& v = request.contains("value") ? request["value"] : json();
+      if (!v.is_number_unsigned() || v.get<uint64_t>() > 1) return fail(Error("\"value\" must be 0 or 1"));
+      Result<void> r;
+      devices_[d.value()].loop->run_sync(
+          [&] { r = devices_[d.value()].device->drive(l.value(), v.get<uint64_t>() == 1); });
+      if (!r) return fail(r.error());
+      return {{"ok", true}};
+    }
+    json j = line_json(d.value(), l.value());
+    j["ok"] = true;
+    j["device"] = devices_[d.value()].device->name();
+    return j;
+  }
+  if (cmd == "watch") {
+    if (request.contains("device")) {
+      auto d = find_device(request);
+      if (!d) return fail(d.error());
+      client.watch_device = d.value();
+    }
+    client.watching = true;
+    return {{"ok", true}};
+  }
+  return fail(Error("unknown \"cmd\" \"" + cmd + "\"; use list, get, set or watch"));
+}
+
+void ControlServer::publish(size_t device_index, const LineChange& change) {
+  std::string time = timestamp_now();
+  std::string device = devices_[device_index].device->name();
+  const char* field = change.field == LineChange::Field::Direction ? "direction"
+                      : change.field == LineChange::Field::Value   ? "value"
+                                                                   : "irq";
+  json value = change.field == LineChange::Field::Direction ? json(gpio::direction_name(uint8_t(change.value)))
+               : change.field == LineChange::Field::IrqType ? json(gpio::irq_type_name(uint8_t(change.value)))
+                                                            : json(change.value);
+  json event = {{"event", "change"}, {"time", time},   {"device", device}, {"line", change.line},
+                {"name", devices_[device_index].device->line_name(change.line)}, {"field", field}, {"value", value}};
+  loop_.post([this, device_index, event = std::move(event)] {
+    for (auto& c : clients_)
+      if (c->watching && (!c->watch_device || *c->watch_device == device_index)) send(*c, event);
+  });
+}
+
+}  // namespace vgpio::control

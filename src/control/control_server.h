@@ -1,0 +1,66 @@
+// The control socket: JSON lines for people and test harnesses. One request
+// per line, one answer per line; `watch` turns the connection into a stream
+// of change events. Runs on the daemon's main loop and reaches each device
+// through that device's own loop, so a busy device never blocks the others.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/event_loop.h"
+#include "base/unix_socket.h"
+#include "gpio/gpio_device.h"
+
+namespace vgpio::control {
+
+struct ControlledDevice {
+  GpioDevice* device;
+  EventLoop* loop;
+  std::string socket_path;
+};
+
+class ControlServer {
+ public:
+  // Requests longer than this are refused and the connection closed.
+  static constexpr size_t kMaxLine = 64 * 1024;
+  // A watcher that does not read is dropped once this much is queued for it.
+  static constexpr size_t kMaxBacklog = 1 << 20;
+
+  static Result<std::unique_ptr<ControlServer>> create(EventLoop& loop, std::string path, const SocketAccess& access,
+                                                       std::vector<ControlledDevice> devices);
+  ~ControlServer();
+  ControlServer(const ControlServer&) = delete;
+  ControlServer& operator=(const ControlServer&) = delete;
+
+  // Thread-safe: sends a change to every watcher of `device_index`.
+  void publish(size_t device_index, const LineChange& change);
+  const std::string& path() const { return path_; }
+
+ private:
+  struct Client;
+  ControlServer(EventLoop& loop, std::string path, UniqueFd listener, std::vector<ControlledDevice> devices);
+  void on_accept();
+  void on_readable(Client& client);
+  void on_writable(Client& client);
+  void send(Client& client, const nlohmann::json& message);
+  void close(Client& client, const char* why);
+  nlohmann::json execute(Client& client, const nlohmann::json& request);
+  Result<size_t> find_device(const nlohmann::json& request) const;
+  Result<size_t> find_line(size_t device, const nlohmann::json& request) const;
+  nlohmann::json line_json(size_t device, size_t line) const;
+
+  EventLoop& loop_;
+  const std::string path_;
+  UniqueFd listener_;
+  EventLoop::WatchId listen_watch_ = 0;
+  std::vector<ControlledDevice> devices_;
+  std::vector<std::unique_ptr<Client>> clients_;
+};
+
+// An ISO 8601 UTC timestamp with microseconds, for watch events.
+std::string timestamp_now();
+
+}  // namespace vgpio::control

@@ -1,0 +1,103 @@
+// A virtio-gpio driver in user space over a real vhost-user socket: what QEMU
+// plus the Linux gpio-virtio driver do, in one object. Used by the integration
+// tests, `vgpio probe` and the benchmarks.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "driver/driver_queue.h"
+#include "driver/frontend.h"
+#include "driver/shared_memory.h"
+#include "gpio/protocol.h"
+
+namespace vgpio::driver {
+
+struct GpioConfig {
+  uint16_t ngpio = 0;
+  uint32_t names_size = 0;
+};
+
+struct GpioResponse {
+  uint8_t status;
+  uint8_t value;
+  uint32_t used_len;
+};
+
+struct IrqEvent {
+  uint16_t gpio;
+  uint8_t status;  // gpio::kIrqStatus*
+  uint32_t used_len;
+};
+
+class GpioDriver {
+ public:
+  enum class Style {
+    Qemu72,  // queues of 256, config read once, never negotiates interrupts
+    Qemu10,  // queues of 64, GET_CONFIG on every config read, interrupts offered
+  };
+  struct Options {
+    Style style = Style::Qemu10;
+    uint16_t queue_size = 0;  // 0: the style's default
+    bool event_idx = true;
+    bool indirect = false;  // send requests as indirect chains
+    std::chrono::milliseconds timeout{5000};
+  };
+
+  static Result<std::unique_ptr<GpioDriver>> connect(const std::string& socket_path, Options options);
+  static Result<std::unique_ptr<GpioDriver>> connect(const std::string& socket_path) {
+    return connect(socket_path, Options{});
+  }
+
+  const GpioConfig& config() const { return config_; }
+  bool has_irq() const { return irq_; }
+  uint64_t features() const { return features_; }
+  Frontend& frontend() { return *frontend_; }
+  SharedMemory& memory() { return *memory_; }
+  DriverQueue& request_queue() { return *requestq_; }
+
+  // The config as the guest reads it now (Qemu10 asks the backend each time).
+  Result<GpioConfig> read_config();
+  Result<std::vector<std::string>> line_names();
+
+  // One request, waiting for its answer.
+  Result<GpioResponse> request(uint16_t type, uint16_t gpio, uint32_t value = 0);
+  // Several requests at once: submit() them, then collect with wait().
+  Result<uint16_t> submit(uint16_t type, uint16_t gpio, uint32_t value = 0);
+  Result<GpioResponse> wait(uint16_t ticket);
+
+  // Unmasks: queues the eventq buffer for `gpio`.
+  Result<void> unmask(uint16_t gpio);
+  // The next returned eventq buffer, or nullopt after `timeout`.
+  Result<std::optional<IrqEvent>> wait_event(std::chrono::milliseconds timeout);
+
+ private:
+  GpioDriver() = default;
+  Result<void> handshake(const std::string& path);
+  Result<void> setup_queue(uint16_t index, DriverQueue& queue, int kick, int call);
+  Result<void> wait_call(int call_fd, std::chrono::milliseconds timeout, bool* fired);
+  void collect_requests();
+  void collect_events();
+
+  Options options_;
+  std::unique_ptr<Frontend> frontend_;
+  std::unique_ptr<SharedMemory> memory_;
+  std::unique_ptr<DriverQueue> requestq_, eventq_;
+  UniqueFd kick_[2], call_[2];
+  GpioConfig config_;
+  uint64_t features_ = 0;
+  bool irq_ = false;
+  uint64_t slots_ = 0;        // per request head: 8-byte request + response
+  uint64_t irq_slots_ = 0;    // per event head: le16 gpio + u8 status
+  uint64_t names_buffer_ = 0;
+  std::map<uint16_t, GpioResponse> done_;
+  std::vector<IrqEvent> events_;
+  std::vector<uint16_t> event_gpio_;  // gpio per eventq head
+};
+
+}  // namespace vgpio::driver

@@ -1,0 +1,111 @@
+// The virtio-gpio device (virtio 1.2 §5.18) on the shared VirtioDevice base.
+// requestq messages are answered in the order they arrive, so messages for one
+// line are always answered in order (§5.18.6.2). Interrupt state per line is
+// in gpio_irq.cpp.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gpio/protocol.h"
+#include "lines/line.h"
+#include "virtio/device.h"
+
+namespace vgpio {
+
+// A change someone watching the device wants to hear about.
+struct LineChange {
+  enum class Field { Direction, Value, IrqType };
+  size_t line;
+  Field field;
+  int value;  // direction / level / irq type, in virtio numbering
+};
+
+struct LineStatus {
+  std::string name;
+  std::string kind;       // Line::describe()
+  std::string holder;     // Line::holder()
+  uint8_t direction;      // as the guest set it (gpio::kDirection*)
+  int value;              // current level, or -1 when it cannot be read
+  uint8_t irq_type;       // gpio::kIrq*
+  bool irq_unmasked;      // the guest has an eventq buffer queued
+  bool irq_pending;       // an edge is latched
+};
+
+class GpioDevice final : public VirtioDevice, private LineListener {
+ public:
+  struct Options {
+    bool offer_irq = true;
+  };
+
+  // Fails on a bad line set: none, more than 65535, or names that are not
+  // unique 7-bit ASCII (§5.18.6.1).
+  static Result<std::unique_ptr<GpioDevice>> create(std::string name, std::vector<std::unique_ptr<Line>> lines,
+                                                    Options options);
+  static Result<std::unique_ptr<GpioDevice>> create(std::string name, std::vector<std::unique_ptr<Line>> lines) {
+    return create(std::move(name), std::move(lines), Options{});
+  }
+  ~GpioDevice() override;
+
+  const std::string& name() const { return name_; }
+  size_t line_count() const { return lines_.size(); }
+  LineStatus status(size_t line) const;
+  const std::string& line_name(size_t line) const { return lines_.at(line)->name(); }
+  // Accepts a line number or a line name.
+  Result<size_t> find_line(const std::string& number_or_name) const;
+  // Drives a simulated input, as a harness does; edges raise interrupts.
+  Result<void> drive(size_t line, bool level);
+  void set_observer(std::function<void(const LineChange&)> observer) { observer_ = std::move(observer); }
+
+  void on_queue_kick(size_t i) override;
+  void on_queue_stopping(size_t i) override;
+  void reset() override;
+
+ protected:
+  uint64_t device_features() const override;
+  std::vector<uint8_t> config_space() const override;
+
+ private:
+  // What the guest has set up on one line.
+  struct GuestLine {
+    uint8_t direction = gpio::kDirectionNone;
+    bool value = false;  // SET_VALUE latch, applied when the line becomes OUT (§5.18.6.5)
+    uint8_t irq_type = gpio::kIrqNone;
+    bool edge_pending = false;                  // an edge latched while masked
+    std::optional<DescriptorChain> irq_buffer;  // present = unmasked (§5.18.7)
+  };
+  struct Reply {
+    uint8_t status;
+    uint8_t value;
+  };
+
+  GpioDevice(std::string name, std::vector<std::unique_ptr<Line>> lines, Options options);
+
+  void handle_request(DescriptorChain chain);
+  void answer_line_names(DescriptorChain& chain, const gpio::Request& req);
+  Reply execute(const gpio::Request& req);
+  Reply set_direction(size_t i, uint32_t direction);
+  Reply get_value(size_t i);
+  Reply set_value(size_t i, uint32_t value);
+  void publish(size_t line, LineChange::Field field, int value);
+
+  // gpio_irq.cpp
+  Reply set_irq_type(size_t i, uint32_t type);
+  void handle_irq_buffer(DescriptorChain chain);
+  void on_line_edge(size_t index, Edge edge) override;
+  void fire_if_level_active(size_t i);
+  void return_irq_buffer(size_t i, uint8_t status);
+  void disable_irq(size_t i);
+
+  const std::string name_;
+  const Options options_;
+  std::vector<std::unique_ptr<Line>> lines_;
+  std::vector<GuestLine> state_;
+  std::vector<uint8_t> names_block_;
+  std::function<void(const LineChange&)> observer_;
+};
+
+}  // namespace vgpio

@@ -1,0 +1,64 @@
+// One line behind a virtual chip, as a provider (simulated, or a host chip)
+// offers it. The device model decides what the guest may do; a Line only does
+// it. All calls happen on the owning device's loop thread.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "base/result.h"
+
+namespace vgpio {
+
+enum class LineMode { Idle, Input, Output };
+enum class Edge { Rising, Falling };
+
+// Told about input changes; implemented by the device model.
+class LineListener {
+ public:
+  virtual ~LineListener() = default;
+  virtual void on_line_edge(size_t index, Edge edge) = 0;
+};
+
+class Line {
+ public:
+  explicit Line(std::string name) : name_(std::move(name)) {}
+  virtual ~Line() = default;
+  Line(const Line&) = delete;
+  Line& operator=(const Line&) = delete;
+
+  const std::string& name() const { return name_; }
+  void attach(LineListener* listener, size_t index) {
+    listener_ = listener;
+    index_ = index;
+  }
+
+  // "simulated", "gpiochip0 line 5", ... for people reading `vgpio ctl list`.
+  virtual std::string describe() const = 0;
+  // Who has the line now ("" when nobody).
+  virtual std::string holder() const = 0;
+  virtual LineMode mode() const = 0;
+
+  virtual Result<void> set_input() = 0;
+  virtual Result<void> set_output(bool level) = 0;
+  // Back to idle; an output returns to its safe level. Never fails from the
+  // guest's point of view: a provider logs what it could not undo.
+  virtual void release() = 0;
+  virtual Result<bool> get() = 0;
+  virtual Result<void> set(bool level) = 0;
+
+  // Drives the line from outside (a test harness). Only simulated lines can.
+  virtual Result<void> drive(bool level);
+
+ protected:
+  void report_edge(Edge edge) {
+    if (listener_) listener_->on_line_edge(index_, edge);
+  }
+
+ private:
+  std::string name_;
+  LineListener* listener_ = nullptr;
+  size_t index_ = 0;
+};
+
+}  // namespace vgpio

@@ -1,0 +1,37 @@
+#include "lines/sim_line.h"
+
+namespace vgpio {
+
+Result<void> SimLine::set_input() {
+  mode_ = LineMode::Input;
+  return ok();
+}
+
+Result<void> SimLine::set_output(bool level) {
+  mode_ = LineMode::Output;
+  output_ = level;
+  return ok();
+}
+
+void SimLine::release() {
+  // The safe level of a simulated output is low.
+  mode_ = LineMode::Idle;
+  output_ = false;
+}
+
+Result<bool> SimLine::get() { return mode_ == LineMode::Output ? output_ : input_; }
+
+Result<void> SimLine::set(bool level) {
+  if (mode_ != LineMode::Output) return Error("line " + name() + " is not an output");
+  output_ = level;
+  return ok();
+}
+
+Result<void> SimLine::drive(bool level) {
+  if (level == input_) return ok();
+  input_ = level;
+  if (mode_ != LineMode::Output) report_edge(level ? Edge::Rising : Edge::Falling);
+  return ok();
+}
+
+}  // namespace vgpio

@@ -1,0 +1,75 @@
+// One vhost-user session: the messages of one connected frontend applied to a
+// VirtioDevice. Every message is checked for size and fd count before it is
+// used. Lives on the device's event loop thread.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/event_loop.h"
+#include "vhost_user/message_io.h"
+#include "virtio/device.h"
+
+namespace vgpio::vhost {
+
+class Backend {
+ public:
+  // Everything we implement. BACKEND_REQ and the log/inflight features are not offered.
+  static constexpr uint64_t kProtocolFeatures =
+      kProtoMq | kProtoReplyAck | kProtoConfig | kProtoResetDevice | kProtoConfigureMemSlots | kProtoStatus;
+
+  Backend(VirtioDevice& device, EventLoop& loop, std::string device_name);
+  // The frontend is gone: the device goes back to its initial state.
+  ~Backend();
+  Backend(const Backend&) = delete;
+  Backend& operator=(const Backend&) = delete;
+
+  enum class Outcome { Continue, Close };
+  // Applies one message and writes its reply, if any, to `socket`.
+  Outcome handle(const Message& message, int socket);
+
+ private:
+  struct Vring {
+    UniqueFd kick;
+    UniqueFd call;
+    UniqueFd err;
+    EventLoop::WatchId kick_watch = 0;
+    bool enabled = false;
+    bool addresses_set = false;
+  };
+  using Reply = std::optional<std::vector<uint8_t>>;
+
+  Result<Reply> dispatch(const Message& m);
+  Result<size_t> vring_index(uint64_t index) const;
+
+  Result<Reply> set_features(const Message& m);
+  Result<Reply> set_mem_table(const Message& m);
+  Result<Reply> add_mem_reg(const Message& m);
+  Result<Reply> rem_mem_reg(const Message& m);
+  Result<Reply> set_vring_num(const Message& m);
+  Result<Reply> set_vring_addr(const Message& m);
+  Result<Reply> set_vring_base(const Message& m);
+  Result<Reply> get_vring_base(const Message& m);
+  Result<Reply> set_vring_fd(const Message& m);
+  Result<Reply> set_vring_enable(const Message& m);
+  Result<Reply> get_config(const Message& m);
+
+  void remap_queues();
+  void start_vring(size_t i);
+  void stop_vring(size_t i);
+  void on_kick(size_t i);
+  void reset_device();
+
+  VirtioDevice& device_;
+  EventLoop& loop_;
+  const std::string name_;
+  std::vector<Vring> vrings_;
+  uint64_t protocol_features_ = 0;
+  bool protocol_features_acked_ = false;  // virtio bit 30 accepted in SET_FEATURES
+  bool owner_ = false;
+  uint64_t status_ = 0;
+};
+
+}  // namespace vgpio::vhost

@@ -1,0 +1,76 @@
+#include "vhost_user/server.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base/log.h"
+
+namespace vgpio::vhost {
+
+Result<std::unique_ptr<Server>> Server::create(EventLoop& loop, VirtioDevice& device, std::string device_name,
+                                               std::string path, const SocketAccess& access) {
+  UniqueFd listener = TRY(listen_unix(path, access));
+  std::unique_ptr<Server> server(
+      new Server(loop, device, std::move(device_name), std::move(path), std::move(listener)));
+  Server* s = server.get();
+  s->listen_watch_ = TRY(loop.watch(s->listener_.get(), EPOLLIN, [s](uint32_t) { s->on_accept(); }));
+  return server;
+}
+
+Server::Server(EventLoop& loop, VirtioDevice& device, std::string name, std::string path, UniqueFd listener)
+    : loop_(loop), device_(device), name_(std::move(name)), path_(std::move(path)), listener_(std::move(listener)) {}
+
+Server::~Server() {
+  disconnect("the daemon is stopping");
+  if (listen_watch_) loop_.unwatch(listen_watch_);
+  unlink(path_.c_str());
+}
+
+void Server::on_accept() {
+  UniqueFd fd(accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  if (!fd) return;
+  if (connected()) {
+    LOG_WARN("device %s: refused a second frontend on %s: one is already connected. Stop the first VM, or give "
+             "each VM its own device.",
+             name_.c_str(), path_.c_str());
+    return;  // closing the fd tells the newcomer
+  }
+  // A frontend that stops halfway through a message must not hang the device.
+  timeval timeout{1, 0};
+  setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  auto watch = loop_.watch(fd.get(), EPOLLIN, [this](uint32_t) { on_message(); });
+  if (!watch) {
+    LOG_ERROR("device %s: cannot watch the frontend connection: %s", name_.c_str(), watch.error().message().c_str());
+    return;
+  }
+  connection_ = std::move(fd);
+  connection_watch_ = watch.value();
+  backend_ = std::make_unique<Backend>(device_, loop_, name_);
+  LOG_INFO("device %s: frontend connected on %s", name_.c_str(), path_.c_str());
+}
+
+void Server::on_message() {
+  auto message = read_message(connection_.get());
+  if (!message) {
+    LOG_WARN("device %s: closing the frontend connection: %s", name_.c_str(), message.error().message().c_str());
+    disconnect("its stream could not be parsed");
+    return;
+  }
+  if (!message.value()) {
+    disconnect("it closed the connection");
+    return;
+  }
+  if (backend_->handle(*message.value(), connection_.get()) == Backend::Outcome::Close)
+    disconnect("it sent a message that cannot be answered");
+}
+
+void Server::disconnect(const char* why) {
+  if (!connected()) return;
+  loop_.unwatch(connection_watch_);
+  connection_watch_ = 0;
+  backend_.reset();  // resets the device: lines back to their safe state
+  connection_.reset();
+  LOG_INFO("device %s: frontend left (%s); lines released, waiting for the next one", name_.c_str(), why);
+}
+
+}  // namespace vgpio::vhost

@@ -1,0 +1,67 @@
+// The shared base of a virtio device, whatever transport carries it: guest
+// memory, the queues, feature negotiation and config space. A concrete device
+// says what its features and config are and handles kicks; the transport
+// (vhost-user here) configures the queues and calls in.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "base/result.h"
+#include "virtio/guest_memory.h"
+#include "virtio/split_queue.h"
+
+namespace vgpio {
+
+class VirtioDevice {
+ public:
+  explicit VirtioDevice(size_t num_queues);
+  virtual ~VirtioDevice() = default;
+  VirtioDevice(const VirtioDevice&) = delete;
+  VirtioDevice& operator=(const VirtioDevice&) = delete;
+
+  GuestMemory& memory() { return memory_; }
+  size_t queue_count() const { return queues_.size(); }
+  SplitQueue& queue(size_t i) { return *queues_.at(i); }
+
+  // Every feature the device offers, ring features included.
+  uint64_t offered_features() const;
+  // Applies the driver's choice; features not offered are refused.
+  Result<void> negotiate(uint64_t features);
+  uint64_t features() const { return features_; }
+  bool has_feature(uint64_t bit_mask) const { return (features_ & bit_mask) != 0; }
+
+  // Reads config space, honouring offset and size; fails when out of range.
+  Result<std::vector<uint8_t>> read_config(uint32_t offset, uint32_t size) const;
+
+  // The driver made buffers available on queue `i`.
+  virtual void on_queue_kick(size_t i) = 0;
+  // Queue `i` is about to stop: buffers the device holds must go back now.
+  virtual void on_queue_stopping(size_t /*i*/) {}
+  // Back to the initial state (device reset, or the frontend went away).
+  virtual void reset() = 0;
+
+ protected:
+  virtual uint64_t device_features() const = 0;
+  virtual std::vector<uint8_t> config_space() const = 0;
+
+  // Drains queue `i` through `handle`, re-arming kicks and notifying the
+  // driver once per batch. The loop shape every device needs.
+  template <typename Handler>
+  void drain_queue(size_t i, Handler&& handle) {
+    SplitQueue& q = queue(i);
+    do {
+      while (auto chain = q.pop()) handle(std::move(*chain));
+    } while (q.rearm_kicks());
+    q.notify_if_needed();
+  }
+
+ private:
+  GuestMemory memory_;
+  std::vector<std::unique_ptr<SplitQueue>> queues_;
+  uint64_t features_ = 0;
+};
+
+}  // namespace vgpio
