@@ -116,7 +116,11 @@ void GpioDevice::handle_request(DescriptorChain chain) {
   }
   Request req{};
   Reply reply{kStatusErr, 0};
-  if (chain.readable_length() < sizeof req) {
+  if (chain.writable_length() < kResponseSize) {
+    // No room for the answer: do nothing the guest could not learn about.
+    LOG_WARN_LIMITED("device %s: response buffer of %llu bytes, expected %u; answered ERR", name_.c_str(),
+                     static_cast<unsigned long long>(chain.writable_length()), kResponseSize);
+  } else if (chain.readable_length() < sizeof req) {
     LOG_WARN_LIMITED("device %s: request of %llu bytes, expected %zu; answered ERR", name_.c_str(),
                      static_cast<unsigned long long>(chain.readable_length()), sizeof req);
   } else if (auto r = chain.read(0, &req, sizeof req); !r) {
@@ -130,8 +134,6 @@ void GpioDevice::handle_request(DescriptorChain chain) {
   // §5.18.6: the response is { u8 status; u8 value; }, used length 2.
   uint8_t bytes[2] = {reply.status, reply.value};
   uint32_t len = static_cast<uint32_t>(std::min<uint64_t>(chain.writable_length(), kResponseSize));
-  if (len < kResponseSize)
-    LOG_WARN_LIMITED("device %s: response buffer of %u bytes, expected %u", name_.c_str(), len, kResponseSize);
   if (!chain.write(0, bytes, len)) len = 0;
   chain.complete(len);
 }

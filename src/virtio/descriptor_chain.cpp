@@ -40,6 +40,9 @@ DescriptorChain::~DescriptorChain() {
 
 Result<void> DescriptorChain::copy(const std::vector<GuestBuffer>& buffers, size_t offset, uint8_t* data,
                                    size_t len, bool to_guest) const {
+  // Check the whole range first: a failed copy must not have written half.
+  uint64_t total = to_guest ? writable_len_ : readable_len_;
+  if (offset > total || len > total - offset) return Error("descriptor chain is shorter than the message");
   for (const auto& b : buffers) {
     if (len == 0) break;
     if (offset >= b.len) {

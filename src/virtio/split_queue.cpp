@@ -44,6 +44,7 @@ Result<void> SplitQueue::resolve() {
 Result<void> SplitQueue::start() {
   if (auto r = resolve(); !r) return r.release_error().with_context(strfmt("queue %u", index_));
   used_idx_ = load16(used_ + kUsedIdx);
+  signalled_used_ = used_idx_;
   signalled_used_valid_ = false;
   broken_ = false;
   state_ = State::Started;
@@ -158,7 +159,7 @@ void SplitQueue::push_used(uint16_t head, uint32_t len) {
 }
 
 bool SplitQueue::rearm_kicks() {
-  if (!started() || !event_idx_) return false;
+  if (!started() || !event_idx_ || broken_) return false;
   store16(used_ + used_avail_event(size_), last_avail_);
   // The avail_event store must be visible before we look at avail->idx again,
   // or a buffer added in between would get neither a kick nor our attention.
@@ -168,7 +169,7 @@ bool SplitQueue::rearm_kicks() {
 
 void SplitQueue::notify_if_needed() {
   if (!started() || !notify_) return;
-  if (signalled_used_valid_ && signalled_used_ == used_idx_) return;  // nothing new
+  if (signalled_used_ == used_idx_) return;  // nothing used since the last signal
   // The used index store must be visible before we read the driver's wishes.
   std::atomic_thread_fence(std::memory_order_seq_cst);
   bool need;

@@ -1,0 +1,289 @@
+// The split ring against a correct, broken and hostile driver.
+#include <gtest/gtest.h>
+
+#include "fake_guest.h"
+#include "virtio/device.h"
+
+namespace vgpio {
+namespace {
+
+using testing::FakeGuest;
+using namespace ring;
+
+// A device that keeps every chain it is offered, to look at.
+class RecordingDevice : public VirtioDevice {
+ public:
+  RecordingDevice() : VirtioDevice(1) {}
+  std::vector<DescriptorChain> chains;
+  void on_queue_kick(size_t i) override {
+    drain_queue(i, [this](DescriptorChain c) { chains.push_back(std::move(c)); });
+  }
+  void reset() override {
+    for (auto& c : chains) c.abandon();
+    chains.clear();
+  }
+  void complete_all(uint32_t len) {
+    for (auto& c : chains) c.complete(len);
+    chains.clear();
+  }
+
+ protected:
+  uint64_t device_features() const override { return 0; }
+  std::vector<uint8_t> config_space() const override { return {}; }
+};
+
+TEST(SplitQueue, SizeMustBeAPowerOfTwoUpTo32768) {
+  GuestMemory mem;
+  SplitQueue q(mem, 0);
+  EXPECT_FALSE(q.set_size(0).ok());
+  EXPECT_FALSE(q.set_size(3).ok());
+  EXPECT_FALSE(q.set_size(65536).ok());
+  EXPECT_FALSE(q.set_size(100).ok());
+  for (uint32_t s = 1; s <= kMaxQueueSize; s *= 2) EXPECT_TRUE(q.set_size(s).ok()) << s;
+}
+
+TEST(SplitQueue, RingsMustBeAlignedAndInsideMemory) {
+  RecordingDevice dev;
+  FakeGuest guest(dev, 8);
+  SplitQueue& q = dev.queue(0);
+  q.stop();
+  auto& d = guest.queue(0);
+  q.set_addresses({guest.ram().user_addr(d.desc_gpa()) + 8, guest.ram().user_addr(d.avail_gpa()),
+                   guest.ram().user_addr(d.used_gpa())});
+  EXPECT_FALSE(q.start().ok());  // descriptor table not 16-aligned
+  q.set_addresses({guest.ram().user_addr(FakeGuest::kRamSize - 16), guest.ram().user_addr(d.avail_gpa()),
+                   guest.ram().user_addr(d.used_gpa())});
+  EXPECT_FALSE(q.start().ok());  // table runs past the end of memory
+  q.set_addresses({0x10, 0x1000, 0x2000});
+  EXPECT_FALSE(q.start().ok());  // not guest memory at all
+}
+
+TEST(SplitQueue, DirectChainIsSplitIntoReadableAndWritable) {
+  RecordingDevice dev;
+  FakeGuest guest(dev);
+  uint32_t in = 0x11223344;
+  auto sent = guest.chain(0).readable(in).readable(in).writable(3).writable(5).submit();
+  guest.kick(0);
+  ASSERT_EQ(dev.chains.size(), 1u);
+  DescriptorChain& c = dev.chains[0];
+  EXPECT_FALSE(c.malformed());
+  EXPECT_EQ(c.head(), sent.head);
+  EXPECT_EQ(c.readable_length(), 8u);
+  EXPECT_EQ(c.writable_length(), 8u);
+  uint8_t out[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  ASSERT_TRUE(c.write(0, out, 8).ok());  // spans both writable buffers
+  EXPECT_FALSE(c.write(1, out, 8).ok());
+  uint32_t back[2];
+  ASSERT_TRUE(c.read(0, back, 8).ok());
+  EXPECT_EQ(back[1], in);
+  dev.complete_all(8);
+  auto used = guest.used(0);
+  ASSERT_TRUE(used);
+  EXPECT_EQ(used->id, sent.head);
+  EXPECT_EQ(used->len, 8u);
+  EXPECT_EQ(guest.read(sent.writable[1], 5), (std::vector<uint8_t>{4, 5, 6, 7, 8}));
+}
+
+TEST(SplitQueue, IndirectChain) {
+  RecordingDevice dev;
+  FakeGuest guest(dev);
+  uint64_t v = 7;
+  guest.chain(0).readable(v).writable(2).indirect().submit();
+  guest.kick(0);
+  ASSERT_EQ(dev.chains.size(), 1u);
+  EXPECT_FALSE(dev.chains[0].malformed()) << dev.chains[0].problem();
+  EXPECT_EQ(dev.chains[0].readable_length(), 8u);
+  EXPECT_EQ(dev.chains[0].writable_length(), 2u);
+  dev.complete_all(2);
+}
+
+struct Hostile {
+  const char* what;
+  std::function<void(FakeGuest&, driver::DriverQueue&)> build;  // must publish one head
+};
+
+// Each of these must come out as a malformed chain, returned with length 0.
+TEST(SplitQueue, HostileChainsAreMalformedNotFatal) {
+  std::vector<Hostile> cases = {
+      {"loop", [](FakeGuest&, driver::DriverQueue& q) {
+         q.write_desc(0, Desc{0, 8, kDescNext, 1});
+         q.write_desc(1, Desc{0, 8, kDescNext, 0});
+         q.publish(0);
+       }},
+      {"self loop", [](FakeGuest&, driver::DriverQueue& q) {
+         q.write_desc(0, Desc{0, 8, kDescNext, 0});
+         q.publish(0);
+       }},
+      {"next beyond table", [](FakeGuest&, driver::DriverQueue& q) {
+         q.write_desc(0, Desc{0, 8, kDescNext, 5000});
+         q.publish(0);
+       }},
+      {"buffer outside memory", [](FakeGuest&, driver::DriverQueue& q) {
+         q.write_desc(0, Desc{FakeGuest::kRamSize - 4, 8, 0, 0});
+         q.publish(0);
+       }},
+      {"length overflow", [](FakeGuest&, driver::DriverQueue& q) {
+         q.write_desc(0, Desc{~0ull - 2, 0xffffffff, 0, 0});
+         q.publish(0);
+       }},
+      {"readable after writable", [](FakeGuest&, driver::DriverQueue& q) {
+         q.write_desc(0, Desc{0, 8, kDescWrite | kDescNext, 1});
+         q.write_desc(1, Desc{64, 8, 0, 0});
+         q.publish(0);
+       }},
+      {"indirect with next", [](FakeGuest& g, driver::DriverQueue& q) {
+         uint64_t t = g.ram().alloc(32, 16).release_value();
+         q.write_desc(0, Desc{t, 32, kDescIndirect | kDescNext, 1});
+         q.publish(0);
+       }},
+      {"indirect of bad size", [](FakeGuest& g, driver::DriverQueue& q) {
+         uint64_t t = g.ram().alloc(32, 16).release_value();
+         q.write_desc(0, Desc{t, 20, kDescIndirect, 0});
+         q.publish(0);
+       }},
+      {"indirect of size 0", [](FakeGuest&, driver::DriverQueue& q) {
+         q.write_desc(0, Desc{0, 0, kDescIndirect, 0});
+         q.publish(0);
+       }},
+      {"indirect table outside memory", [](FakeGuest&, driver::DriverQueue& q) {
+         q.write_desc(0, Desc{FakeGuest::kRamSize - 16, 32, kDescIndirect, 0});
+         q.publish(0);
+       }},
+      {"indirect within indirect", [](FakeGuest& g, driver::DriverQueue& q) {
+         uint64_t inner = g.ram().alloc(16, 16).release_value();
+         uint64_t outer = g.ram().alloc(16, 16).release_value();
+         Desc in{0, 8, 0, 0}, out{inner, 16, kDescIndirect, 0};
+         std::memcpy(g.ram().at(inner), &in, 16);
+         std::memcpy(g.ram().at(outer), &out, 16);
+         q.write_desc(0, Desc{outer, 16, kDescIndirect, 0});
+         q.publish(0);
+       }},
+      {"loop inside indirect", [](FakeGuest& g, driver::DriverQueue& q) {
+         uint64_t t = g.ram().alloc(32, 16).release_value();
+         Desc a{0, 8, kDescNext, 1}, b{0, 8, kDescNext, 0};
+         std::memcpy(g.ram().at(t), &a, 16);
+         std::memcpy(g.ram().at(t + 16), &b, 16);
+         q.write_desc(0, Desc{t, 32, kDescIndirect, 0});
+         q.publish(0);
+       }},
+  };
+  for (const auto& c : cases) {
+    RecordingDevice dev;
+    FakeGuest guest(dev, 16);
+    c.build(guest, guest.queue(0));
+    guest.kick(0);
+    ASSERT_EQ(dev.chains.size(), 1u) << c.what;
+    EXPECT_TRUE(dev.chains[0].malformed()) << c.what;
+    EXPECT_EQ(dev.chains[0].readable_length() + dev.chains[0].writable_length(), 0u) << c.what;
+    dev.complete_all(0);
+    auto used = guest.used(0);
+    ASSERT_TRUE(used) << c.what;
+    EXPECT_EQ(used->len, 0u) << c.what;
+  }
+}
+
+TEST(SplitQueue, HeadBeyondQueueSizeIsSkipped) {
+  RecordingDevice dev;
+  FakeGuest guest(dev, 16);
+  auto& q = guest.queue(0);
+  q.write_avail_entry(0, 999);
+  q.set_avail_idx(1);
+  guest.chain(0).writable(4).submit();  // a good one behind it
+  guest.kick(0);
+  ASSERT_EQ(dev.chains.size(), 1u);
+  EXPECT_FALSE(dev.chains[0].malformed());
+  dev.complete_all(0);
+}
+
+TEST(SplitQueue, AvailIndexJumpingPastTheSizeBreaksOnlyThatQueue) {
+  RecordingDevice dev;
+  FakeGuest guest(dev, 16);
+  guest.queue(0).set_avail_idx(100);
+  guest.kick(0);
+  EXPECT_TRUE(dev.queue(0).broken());
+  EXPECT_TRUE(dev.chains.empty());
+  guest.kick(0);  // stays quiet
+  EXPECT_TRUE(dev.chains.empty());
+}
+
+TEST(SplitQueue, EveryQueueSizeWorksAcrossIndexWrap) {
+  for (uint32_t size = 1; size <= 32768; size *= 2) {
+    RecordingDevice dev;
+    FakeGuest guest(dev, static_cast<uint16_t>(size));
+    // Enough rounds to wrap the ring several times.
+    int rounds = size < 64 ? 200 : 3;
+    for (int r = 0; r < rounds; ++r) {
+      guest.chain(0).writable(1).submit();
+      guest.kick(0);
+      ASSERT_EQ(dev.chains.size(), 1u) << size;
+      dev.complete_all(1);
+      ASSERT_TRUE(guest.used(0)) << size;
+    }
+  }
+}
+
+TEST(SplitQueue, EventIdxSuppressesNotificationsTheDriverDidNotAskFor) {
+  RecordingDevice dev;
+  FakeGuest guest(dev, 16);  // EVENT_IDX negotiated (it is offered)
+  ASSERT_TRUE(dev.has_feature(kFeatureEventIdx));
+  auto& q = guest.queue(0);
+  int notified = 0;
+  auto round = [&] {
+    guest.chain(0).writable(1).submit();
+    guest.kick(0);
+    EXPECT_EQ(guest.notifications(0), notified) << "a kick alone must not notify";
+    dev.complete_all(1);
+    dev.queue(0).notify_if_needed();
+    EXPECT_TRUE(q.pop_used());
+    notified = guest.notifications(0);
+  };
+  // used_event starts at 0: the first used buffer (index 0 -> 1) is wanted.
+  round();
+  EXPECT_EQ(guest.notifications(0), 1);
+  // The driver does not re-arm (used_event stays 0): no notification.
+  round();
+  EXPECT_EQ(guest.notifications(0), 1);
+  // Re-armed for the next one: notified again.
+  q.rearm_interrupts();
+  round();
+  EXPECT_EQ(guest.notifications(0), 2);
+}
+
+TEST(SplitQueue, WithoutEventIdxNoInterruptFlagIsHonoured) {
+  RecordingDevice dev;
+  FakeGuest guest(dev, 16, kFeatureVersion1);
+  guest.chain(0).writable(1).submit();
+  guest.kick(0);
+  dev.complete_all(1);
+  dev.queue(0).notify_if_needed();
+  EXPECT_EQ(guest.notifications(0), 1);
+  uint16_t flags = kAvailNoInterrupt;
+  std::memcpy(guest.ram().at(guest.queue(0).avail_gpa()), &flags, 2);
+  guest.chain(0).writable(1).submit();
+  guest.kick(0);
+  dev.complete_all(1);
+  dev.queue(0).notify_if_needed();
+  EXPECT_EQ(guest.notifications(0), 1);
+}
+
+TEST(SplitQueue, RestartContinuesFromTheRingsUsedIndex) {
+  RecordingDevice dev;
+  FakeGuest guest(dev, 8);
+  for (int i = 0; i < 3; ++i) {
+    guest.chain(0).writable(1).submit();
+    guest.kick(0);
+    dev.complete_all(1);
+  }
+  uint16_t base = dev.queue(0).stop();
+  EXPECT_EQ(base, 3);
+  dev.queue(0).set_next_avail(base);
+  ASSERT_TRUE(dev.queue(0).start().ok());
+  guest.chain(0).writable(1).submit();
+  guest.kick(0);
+  ASSERT_EQ(dev.chains.size(), 1u);
+  dev.complete_all(1);
+  EXPECT_EQ(guest.queue(0).used_idx_in_ring(), 4);
+}
+
+}  // namespace
+}  // namespace vgpio
