@@ -54,6 +54,8 @@ Backend::~Backend() { reset_device(); device_.memory().clear(); }
 
 Backend::Outcome Backend::handle(const Message& m, int socket) {
   const uint32_t request = m.header.request;
+  LOG_DEBUG("device %s: frontend sent %s (%u bytes, %zu fds)", name_.c_str(), request_name(request), m.header.size,
+            m.fds.size());
   auto result = dispatch(m);
   bool ack = (m.header.flags & kFlagNeedReply) && (protocol_features_ & kProtoReplyAck) && !has_own_reply(request);
   auto reply = [&](const std::vector<uint8_t>& payload) {

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# One command for each way in, on a fresh Debian 12 machine, safe to repeat:
+#   scripts/setup.sh serve [vgpio serve options]   install, build, run the daemon
+#   scripts/setup.sh test                          install, build, run every test
+#   scripts/setup.sh build                         install and build only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Debian 12 packages; bookworm-backports brings the newer tools later issues use.
+PACKAGES=(g++ cmake ninja-build pkg-config libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev
+          libtomlplusplus-dev)
+BACKPORTS_PACKAGES=()
+
+ensure_backports() {
+  if grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then return 1; fi
+  echo "setup: adding the bookworm-backports apt source"
+  as_root tee /etc/apt/sources.list.d/bookworm-backports.sources > /dev/null <<'SOURCES'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+  return 0
+}
+
+missing() {
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2> /dev/null | grep -q "install ok installed" || echo "$p"
+  done
+}
+
+install_dependencies() {
+  ensure_backports || true
+  local need=($(missing "${PACKAGES[@]}")) need_bp=($(missing "${BACKPORTS_PACKAGES[@]}"))
+  if [ "${#need[@]}" -eq 0 ] && [ "${#need_bp[@]}" -eq 0 ]; then return; fi
+  echo "setup: installing ${need[*]} ${need_bp[*]}"
+  as_root apt-get update -q
+  export DEBIAN_FRONTEND=noninteractive
+  [ "${#need[@]}" -eq 0 ] || as_root apt-get install -y -q --no-install-recommends "${need[@]}"
+  [ "${#need_bp[@]}" -eq 0 ] || as_root apt-get install -y -q --no-install-recommends -t bookworm-backports "${need_bp[@]}"
+}
+
+build() {
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+  cmake --build build
+}
+
+command=${1:-}
+[ $# -gt 0 ] && shift
+case "$command" in
+  serve) install_dependencies; build; exec build/vgpio serve "$@" ;;
+  test) install_dependencies; build; ctest --test-dir build --output-on-failure -j2 ;;
+  build) install_dependencies; build ;;
+  *) echo "usage: scripts/setup.sh serve [options] | test | build" >&2; exit 2 ;;
+esac

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The embedded default as a user meets it: `vgpio serve` with no options, then
+# probe and ctl from another shell, then SIGTERM; plus the socket-file rules.
+set -euo pipefail
+vgpio=$(realpath "$1")
+dir=$(mktemp -d)
+pid=""
+cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$dir"; }
+trap cleanup EXIT
+cd "$dir"
+fail() { echo "FAIL: $*"; echo "--- daemon stderr:"; cat serve.err 2>/dev/null; exit 1; }
+wait_for_socket() { for _ in $(seq 400); do [ -S "$1" ] && return 0; sleep 0.05; done; fail "no socket $1"; }
+
+"$vgpio" serve > serve.out 2> serve.err & pid=$!
+wait_for_socket vgpio.sock.ctl
+
+out=$("$vgpio" probe ./vgpio.sock) || fail "probe failed"
+echo "$out"
+grep -q "8 lines" <<< "$out" || fail "probe does not report 8 lines"
+[ "$(grep -cE 'line +[0-7]  sim[0-7] ' <<< "$out")" = 8 ] || fail "probe does not show 8 named lines"
+grep -q "vhost-user-gpio-pci,chardev=vgpio0" serve.out || fail "serve does not print the QEMU options"
+[ "$(stat -c %a vgpio.sock)" = 600 ] || fail "device socket is not 0600"
+
+"$vgpio" ctl set vgpio0 sim3 1 || fail "ctl set"
+[ "$("$vgpio" ctl get vgpio0 3)" = 1 ] || fail "ctl get by number"
+[ "$("$vgpio" ctl get vgpio0 sim3)" = 1 ] || fail "ctl get by name"
+"$vgpio" ctl list | grep -q "sim7" || fail "ctl list"
+"$vgpio" ctl get vgpio0 sim99 2> err.txt && fail "ctl get of a missing line succeeded"
+grep -q "no line" err.txt || fail "missing line error unclear: $(cat err.txt)"
+
+# A second daemon on the same path refuses clearly and leaves the first alone.
+if "$vgpio" serve > /dev/null 2> second.err; then fail "second daemon started"; fi
+grep -q "in use" second.err || fail "second daemon error unclear: $(cat second.err)"
+"$vgpio" probe ./vgpio.sock > /dev/null || fail "first daemon harmed by the second"
+
+# SIGTERM: sockets removed.
+kill -TERM "$pid"; wait "$pid" || fail "daemon exit status $?"; pid=""
+[ ! -e vgpio.sock ] && [ ! -e vgpio.sock.ctl ] || fail "sockets left after SIGTERM"
+
+# A crashed daemon's stale socket files are replaced.
+"$vgpio" serve > /dev/null 2> serve.err & pid=$!
+wait_for_socket vgpio.sock.ctl
+kill -9 "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+[ -S vgpio.sock ] || fail "expected a stale socket"
+"$vgpio" serve > /dev/null 2> serve.err & pid=$!
+for _ in $(seq 200); do grep -q "stale" serve.err && "$vgpio" probe ./vgpio.sock > /dev/null 2>&1 && break; sleep 0.05; done
+grep -q "stale" serve.err || fail "no log line about the stale socket"
+"$vgpio" probe ./vgpio.sock > /dev/null || fail "daemon did not replace the stale socket"
+kill -TERM "$pid"; wait "$pid"; pid=""
+echo "PASS"

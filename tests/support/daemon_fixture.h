@@ -1,0 +1,79 @@
+// A real daemon in this process (device threads, main loop, sockets in a
+// temporary folder), for tests that talk to it through its sockets.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include "app/commands.h"
+#include "app/daemon.h"
+#include "control/control_client.h"
+#include "driver/gpio_driver.h"
+
+// Checks a Result and shows its error when it failed.
+#define EXPECT_OK(expr)                                                   \
+  do {                                                                    \
+    auto expect_ok_result_ = (expr);                                      \
+    EXPECT_TRUE(expect_ok_result_.ok()) << expect_ok_result_.error().message(); \
+  } while (0)
+
+namespace vgpio::testing {
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  // Starts a daemon with one device per entry of `line_counts`.
+  void start(std::vector<unsigned> line_counts = {8}) {
+    char tmpl[] = "/tmp/vgpio-test-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    DaemonConfig config;
+    for (size_t i = 0; i < line_counts.size(); ++i) {
+      std::string name = "dev" + std::to_string(i);
+      config.devices.push_back(
+          DeviceConfig{name, socket(i), app::simulated_lines(line_counts[i], {}).release_value()});
+    }
+    config.control_socket = control_path();
+    auto d = Daemon::create(std::move(config));
+    ASSERT_TRUE(d.ok()) << d.error().message();
+    daemon_ = d.release_value();
+    main_thread_ = std::thread([this] { daemon_->run(); });
+  }
+  void TearDown() override {
+    if (daemon_) {
+      daemon_->stop();
+      main_thread_.join();
+      daemon_.reset();
+    }
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  std::string socket(size_t i = 0) const { return dir_ + "/dev" + std::to_string(i) + ".sock"; }
+  std::string control_path() const { return dir_ + "/control.sock"; }
+
+  std::unique_ptr<driver::GpioDriver> connect(driver::GpioDriver::Options options = {}, size_t device = 0) {
+    auto d = driver::GpioDriver::connect(socket(device), options);
+    EXPECT_TRUE(d.ok()) << (d.ok() ? "" : d.error().message());
+    return d.ok() ? d.release_value() : nullptr;
+  }
+  control::ControlClient control() { return control::ControlClient::connect(control_path()).release_value(); }
+  // Drives a simulated input from the harness side.
+  void drive(size_t line, bool level, size_t device = 0) {
+    Result<void> r;
+    daemon_->device_loop(device).run_sync([&] { r = daemon_->device(device).drive(line, level); });
+    ASSERT_TRUE(r.ok()) << r.error().message();
+  }
+  LineStatus status(size_t line, size_t device = 0) {
+    LineStatus s{};
+    daemon_->device_loop(device).run_sync([&] { s = daemon_->device(device).status(line); });
+    return s;
+  }
+
+  std::string dir_;
+  std::unique_ptr<Daemon> daemon_;
+  std::thread main_thread_;
+};
+
+}  // namespace vgpio::testing
