@@ -56,6 +56,7 @@ Result<void> GpioDriver::handshake(const std::string& path) {
   uint64_t proto = TRY(frontend_->get_u64(kGetProtocolFeatures));
   if (!(proto & kProtoConfig)) return Error("backend does not offer the CONFIG protocol feature, which QEMU requires");
   proto &= kWantedProtocol;
+  protocol_ = proto;
   TRY(frontend_->send_u64(kSetProtocolFeatures, proto));
   frontend_->set_reply_ack(proto & kProtoReplyAck);
   if (proto & kProtoMq) {
@@ -92,7 +93,7 @@ Result<void> GpioDriver::handshake(const std::string& path) {
 
   MemoryRegion region{0, memory_->size(), memory_->user_addr(0), 0};
   int memfd = memory_->fd();
-  if (proto & kProtoConfigureMemSlots) {
+  if ((proto & kProtoConfigureMemSlots) && !options_.mem_table) {
     SingleRegion single{0, region};
     TRY(frontend_->send(kAddMemReg, std::span(reinterpret_cast<const uint8_t*>(&single), sizeof single),
                         std::span(&memfd, 1)));
@@ -107,28 +108,52 @@ Result<void> GpioDriver::handshake(const std::string& path) {
   for (uint16_t q = 0; q < 2; ++q) {
     kick_[q] = TRY(make_eventfd());
     call_[q] = TRY(make_eventfd());
-    TRY(setup_queue(q, q == 0 ? *requestq_ : *eventq_, kick_[q].get(), call_[q].get()));
+    TRY(setup_queue(q, 0));
   }
-  for (uint32_t q = 0; q < 2; ++q) {
-    VringState enable{q, 1};
-    TRY(frontend_->send(kSetVringEnable, std::span(reinterpret_cast<const uint8_t*>(&enable), sizeof enable)));
-  }
+  TRY(enable_queues());
   if (proto & kProtoStatus) TRY(frontend_->send_u64(kSetStatus, kStatusDriverOk));
   // The Linux driver reads the config at probe: every read is a GET_CONFIG on QEMU 10.
   if (style10) config_ = TRY(read_config());
   return ok();
 }
 
-Result<void> GpioDriver::setup_queue(uint16_t index, DriverQueue& q, int kick, int call) {
+Result<void> GpioDriver::setup_queue(uint16_t index, uint16_t base) {
+  DriverQueue& q = index == 0 ? *requestq_ : *eventq_;
+  int kick = kick_[index].get(), call = call_[index].get();
   auto send_struct = [&](uint32_t request, const auto& body) {
     return frontend_->send(request, std::span(reinterpret_cast<const uint8_t*>(&body), sizeof body));
   };
   TRY(send_struct(kSetVringNum, VringState{index, q.size()}));
-  TRY(send_struct(kSetVringBase, VringState{index, 0}));
+  TRY(send_struct(kSetVringBase, VringState{index, base}));
   TRY(send_struct(kSetVringAddr, VringAddr{index, 0, memory_->user_addr(q.desc_gpa()),
                                            memory_->user_addr(q.used_gpa()), memory_->user_addr(q.avail_gpa()), 0}));
   TRY(frontend_->send_u64(kSetVringKick, index, std::span(&kick, 1)));
   TRY(frontend_->send_u64(kSetVringCall, index, std::span(&call, 1)));
+  return ok();
+}
+
+Result<void> GpioDriver::enable_queues() {
+  for (uint32_t q = 0; q < 2; ++q) {
+    VringState enable{q, 1};
+    TRY(frontend_->send(kSetVringEnable, std::span(reinterpret_cast<const uint8_t*>(&enable), sizeof enable)));
+  }
+  return ok();
+}
+
+Result<void> GpioDriver::stop_and_restart_rings() {
+  uint16_t bases[2];
+  for (uint32_t q = 0; q < 2; ++q) {
+    VringState s{q, 0};
+    auto reply = TRY(frontend_->call(kGetVringBase, std::span(reinterpret_cast<const uint8_t*>(&s), sizeof s)));
+    if (reply.size() != sizeof s) return Error("GET_VRING_BASE reply has the wrong size");
+    std::memcpy(&s, reply.data(), sizeof s);
+    if (s.index != q) return Error("GET_VRING_BASE answered for another ring");
+    bases[q] = static_cast<uint16_t>(s.num);
+  }
+  if (protocol_ & kProtoStatus) TRY(frontend_->send_u64(kSetStatus, 0));
+  for (uint16_t q = 0; q < 2; ++q) TRY(setup_queue(q, bases[q]));
+  TRY(enable_queues());
+  if (protocol_ & kProtoStatus) TRY(frontend_->send_u64(kSetStatus, kStatusDriverOk));
   return ok();
 }
 

@@ -47,6 +47,7 @@ class GpioDriver {
     bool event_idx = true;
     bool indirect = false;  // send requests as indirect chains
     std::chrono::milliseconds timeout{5000};
+    bool mem_table = false;  // SET_MEM_TABLE even when ADD_MEM_REG is offered
   };
 
   static Result<std::unique_ptr<GpioDriver>> connect(const std::string& socket_path, Options options);
@@ -71,6 +72,10 @@ class GpioDriver {
   Result<uint16_t> submit(uint16_t type, uint16_t gpio, uint32_t value = 0);
   Result<GpioResponse> wait(uint16_t ticket);
 
+  // Stops both rings (GET_VRING_BASE) and starts them again where they were,
+  // as QEMU does around a VM pause.
+  Result<void> stop_and_restart_rings();
+
   // Unmasks: queues the eventq buffer for `gpio`.
   Result<void> unmask(uint16_t gpio);
   // The next returned eventq buffer, or nullopt after `timeout`.
@@ -79,7 +84,8 @@ class GpioDriver {
  private:
   GpioDriver() = default;
   Result<void> handshake(const std::string& path);
-  Result<void> setup_queue(uint16_t index, DriverQueue& queue, int kick, int call);
+  Result<void> setup_queue(uint16_t index, uint16_t base);
+  Result<void> enable_queues();
   Result<void> wait_call(int call_fd, std::chrono::milliseconds timeout, bool* fired);
   void collect_requests();
   void collect_events();
@@ -92,6 +98,7 @@ class GpioDriver {
   GpioConfig config_;
   uint64_t features_ = 0;
   bool irq_ = false;
+  uint64_t protocol_ = 0;
   uint64_t slots_ = 0;        // per request head: 8-byte request + response
   uint64_t irq_slots_ = 0;    // per event head: le16 gpio + u8 status
   uint64_t names_buffer_ = 0;

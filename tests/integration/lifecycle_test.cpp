@@ -180,3 +180,59 @@ TEST_F(BadMessages, RingsOutsideMemoryDoNotStart) {
 
 }  // namespace
 }  // namespace vgpio
+
+namespace vgpio {
+namespace {
+
+using namespace gpio;
+using namespace std::chrono_literals;
+
+class Session : public testing::DaemonTest {
+ protected:
+  void SetUp() override { start({4}); }
+};
+
+TEST_F(Session, MemoryFromSetMemTable) {
+  auto d = connect({.mem_table = true});
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->request(kSetDirection, 0, kDirectionOut).value().status, kStatusOk);
+  EXPECT_EQ(d->line_names().value().size(), 4u);
+}
+
+TEST_F(Session, RingsStopAndRestartAsAroundAVmPause) {
+  auto d = connect();
+  ASSERT_TRUE(d);
+  EXPECT_OK(d->request(kSetValue, 1, 1));
+  EXPECT_OK(d->request(kSetDirection, 1, kDirectionOut));
+  EXPECT_OK(d->request(kSetIrqType, 2, kIrqEdgeRising));
+  EXPECT_OK(d->unmask(2));
+  for (int i = 0; i < 1000 && !status(2).irq_unmasked; ++i) usleep(5000);
+  ASSERT_TRUE(d->stop_and_restart_rings().ok());
+  // The held buffer came back INVALID at the stop (the Linux driver re-queues it).
+  auto e = d->wait_event(2000ms);
+  ASSERT_TRUE(e.ok() && e.value());
+  EXPECT_EQ(e.value()->status, kIrqStatusInvalid);
+  // Line state survives a pause; requests and interrupts go on.
+  EXPECT_EQ(status(1).value, 1);
+  EXPECT_EQ(d->request(kGetValue, 1).value().value, 1);
+  EXPECT_OK(d->unmask(2));
+  drive(2, true);
+  e = d->wait_event(2000ms);
+  ASSERT_TRUE(e.ok() && e.value());
+  EXPECT_EQ(e.value()->status, kIrqStatusValid);
+}
+
+TEST_F(Session, ResetDeviceAndStatus) {
+  auto d = connect();
+  ASSERT_TRUE(d);
+  EXPECT_OK(d->request(kSetDirection, 3, kDirectionOut));
+  auto st = d->frontend().get_u64(vhost::kGetStatus);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st.value(), 0xfu);
+  EXPECT_OK(d->frontend().send(vhost::kResetDevice));
+  EXPECT_EQ(status(3).direction, kDirectionNone);
+  EXPECT_EQ(d->frontend().get_u64(vhost::kGetStatus).value(), 0u);
+}
+
+}  // namespace
+}  // namespace vgpio
