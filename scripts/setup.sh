@@ -2,16 +2,26 @@
 # One command for each way in, on a fresh Debian 12 machine, safe to repeat:
 #   scripts/setup.sh serve [vgpio serve options]   install, build, run the daemon
 #   scripts/setup.sh test                          install, build, run every test
+#   scripts/setup.sh demo                          install, build, boot a guest and show it working
 #   scripts/setup.sh build                         install and build only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Debian 12 packages; bookworm-backports brings the newer tools later issues use.
-PACKAGES=(g++ cmake ninja-build pkg-config libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev
+# Debian 12 packages for the build...
+PACKAGES=(g++ make cmake ninja-build pkg-config libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev
           libtomlplusplus-dev)
 BACKPORTS_PACKAGES=()
+# ...and for the real-guest tests: their kernel, initramfs and QEMU 10 (QEMU 7.2
+# is unpacked from Debian's own package by testvm/fetch-qemu72.sh).
+GUEST_PACKAGES=(python3 linux-source-6.12 bc flex bison libelf-dev libssl-dev cpio xz-utils busybox-static)
+GUEST_BACKPORTS_PACKAGES=(qemu-system-x86 gpiod)
+
+with_guest_tools() {
+  PACKAGES+=("${GUEST_PACKAGES[@]}")
+  BACKPORTS_PACKAGES+=("${GUEST_BACKPORTS_PACKAGES[@]}")
+}
 
 ensure_backports() {
   if grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then return 1; fi
@@ -52,7 +62,8 @@ command=${1:-}
 [ $# -gt 0 ] && shift
 case "$command" in
   serve) install_dependencies; build; exec build/vgpio serve "$@" ;;
-  test) install_dependencies; build; ctest --test-dir build --output-on-failure -j2 ;;
+  demo) with_guest_tools; install_dependencies; build; exec testvm/demo.sh ;;
+  test) with_guest_tools; install_dependencies; build; ctest --test-dir build --output-on-failure -j2 ;;
   build) install_dependencies; build ;;
-  *) echo "usage: scripts/setup.sh serve [options] | test | build" >&2; exit 2 ;;
+  *) echo "usage: scripts/setup.sh serve [options] | test | demo | build" >&2; exit 2 ;;
 esac

@@ -13,8 +13,9 @@ struct ServeOptions {
   std::string control;  // default: <socket>.ctl
   std::string name = "vgpio0";
   unsigned sim = 8;
-  std::vector<std::string> names;
+  std::string names_csv;  // "a,b,,d": one per line, empty for an unnamed line
   bool no_irq = false;
+  bool connect = false;
   unsigned mode = 0600;
 };
 int serve(const ServeOptions& options);
@@ -35,5 +36,7 @@ int probe(const ProbeOptions& options);
 
 // Builds the lines of `vgpio serve --sim N [--names ...]`.
 Result<std::vector<std::unique_ptr<Line>>> simulated_lines(unsigned count, const std::vector<std::string>& names);
+// Splits "a,b,,d" into {"a", "b", "", "d"}; "" gives no names at all.
+std::vector<std::string> split_names(const std::string& csv);
 
 }  // namespace vgpio::app

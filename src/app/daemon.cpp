@@ -25,7 +25,9 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
     auto dev = std::make_unique<Device>();
     dev->loop = TRY(EventLoop::create());
     dev->device = TRY(GpioDevice::create(spec.name, std::move(spec.lines), GpioDevice::Options{config.offer_irq}));
-    dev->server = TRY(vhost::Server::create(*dev->loop, *dev->device, spec.name, spec.socket, config.access)
+    dev->server = TRY((spec.connect ? vhost::Server::create_client(*dev->loop, *dev->device, spec.name, spec.socket)
+                                    : vhost::Server::create(*dev->loop, *dev->device, spec.name, spec.socket,
+                                                            config.access))
                           .error_context("device " + spec.name));
     controlled.push_back({dev->device.get(), dev->loop.get(), spec.socket});
     d->devices_.push_back(std::move(dev));

@@ -21,6 +21,8 @@ struct DeviceConfig {
   std::string name;
   std::string socket;
   std::vector<std::unique_ptr<Line>> lines;
+  // Connect to a frontend that listens on `socket`, instead of listening.
+  bool connect = false;
 };
 
 struct DaemonConfig {

@@ -17,8 +17,11 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--name", serve.name, "device name")->capture_default_str();
   serve_cmd->add_option("--sim", serve.sim, "number of simulated lines")->capture_default_str()
       ->check(CLI::Range(1u, 65535u));
-  serve_cmd->add_option("--names", serve.names, "line names, comma separated")->delimiter(',');
+  serve_cmd->add_option("--names", serve.names_csv, "line names, comma separated (empty for an unnamed line)");
   serve_cmd->add_flag("--no-irq", serve.no_irq, "do not offer interrupts (VIRTIO_GPIO_F_IRQ)");
+  serve_cmd->add_flag("--connect", serve.connect,
+                      "connect to --socket, where QEMU listens (-chardev socket,server=on), and reconnect "
+                      "whenever either side restarts");
   serve_cmd->add_option("--socket-mode", serve.mode, "socket permissions, octal")->capture_default_str()
       ->transform([](std::string s) { return std::to_string(std::stoul(s, nullptr, 8)); });
 

@@ -18,6 +18,18 @@ Result<std::vector<std::unique_ptr<Line>>> simulated_lines(unsigned count, const
   return lines;
 }
 
+std::vector<std::string> split_names(const std::string& csv) {
+  std::vector<std::string> names;
+  if (csv.empty()) return names;
+  size_t start = 0;
+  for (;;) {
+    size_t comma = csv.find(',', start);
+    names.push_back(csv.substr(start, comma - start));
+    if (comma == std::string::npos) return names;
+    start = comma + 1;
+  }
+}
+
 namespace {
 std::string absolute(const std::string& path) {
   char buf[PATH_MAX];
@@ -36,9 +48,10 @@ void print_qemu_help(const DaemonConfig& config) {
   std::printf("\nAttach to QEMU (9.0 or later for interrupts); memory must be a shared memfd of the -m size:\n"
               "  qemu-system-x86_64 -m 512M -object memory-backend-memfd,id=mem,size=512M,share=on \\\n"
               "    -numa node,memdev=mem");
+  // With --connect QEMU listens (and waits for vgpio before the guest starts).
   for (const auto& d : config.devices)
-    std::printf(" \\\n    -chardev socket,id=%s,path=%s -device vhost-user-gpio-pci,chardev=%s", d.name.c_str(),
-                absolute(d.socket).c_str(), d.name.c_str());
+    std::printf(" \\\n    -chardev socket,id=%s,path=%s%s -device vhost-user-gpio-pci,chardev=%s", d.name.c_str(),
+                absolute(d.socket).c_str(), d.connect ? ",server=on" : "", d.name.c_str());
   std::printf("\n\nInspect and drive lines: vgpio ctl --control %s list\n",
               absolute(config.control_socket).c_str());
   std::fflush(stdout);
@@ -46,19 +59,19 @@ void print_qemu_help(const DaemonConfig& config) {
 }  // namespace
 
 int serve(const ServeOptions& options) {
-  auto lines = simulated_lines(options.sim, options.names);
+  auto lines = simulated_lines(options.sim, split_names(options.names_csv));
   if (!lines) {
     LOG_ERROR("%s", lines.error().message().c_str());
     return 2;
   }
   DaemonConfig config;
-  config.devices.push_back(DeviceConfig{options.name, options.socket, lines.release_value()});
+  config.devices.push_back(DeviceConfig{options.name, options.socket, lines.release_value(), options.connect});
   config.control_socket = options.control.empty() ? options.socket + ".ctl" : options.control;
   config.offer_irq = !options.no_irq;
   config.access.mode = static_cast<mode_t>(options.mode);
   Daemon::block_signals();
   DaemonConfig shown;
-  for (const auto& d : config.devices) shown.devices.push_back(DeviceConfig{d.name, d.socket, {}});
+  for (const auto& d : config.devices) shown.devices.push_back(DeviceConfig{d.name, d.socket, {}, d.connect});
   shown.control_socket = config.control_socket;
   auto daemon = Daemon::create(std::move(config));
   if (!daemon) {

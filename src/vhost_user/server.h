@@ -1,12 +1,15 @@
-// The device socket: listens, serves one frontend at a time (a second is
-// refused with a log line while the first is connected), and goes back to
-// listening when the frontend leaves. The device is reset in between.
+// The device socket. Either it listens and serves one frontend at a time (a
+// second is refused with a log line while the first is connected), or it
+// connects to a frontend that listens (QEMU's `-chardev socket,server=on`)
+// and connects again whenever that goes away: the way to survive a restart of
+// either side. The device is reset between frontends.
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "base/event_loop.h"
+#include "base/timer.h"
 #include "base/unix_socket.h"
 #include "vhost_user/backend.h"
 
@@ -16,7 +19,10 @@ class Server {
  public:
   static Result<std::unique_ptr<Server>> create(EventLoop& loop, VirtioDevice& device, std::string device_name,
                                                 std::string path, const SocketAccess& access);
-  ~Server();  // closes the session and removes the socket file
+  // Connects to `path` instead of listening, retrying until it can.
+  static Result<std::unique_ptr<Server>> create_client(EventLoop& loop, VirtioDevice& device,
+                                                       std::string device_name, std::string path);
+  ~Server();  // closes the session and removes the socket file (if it made it)
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
@@ -26,8 +32,11 @@ class Server {
   void disconnect(const char* why);
 
  private:
+  static constexpr std::chrono::milliseconds kRetry{250};
   Server(EventLoop& loop, VirtioDevice& device, std::string name, std::string path, UniqueFd listener);
   void on_accept();
+  void try_connect();
+  void begin_session(UniqueFd fd);
   void on_message();
 
   EventLoop& loop_;
@@ -39,6 +48,8 @@ class Server {
   UniqueFd connection_;
   EventLoop::WatchId connection_watch_ = 0;
   std::unique_ptr<Backend> backend_;
+  std::unique_ptr<Timer> retry_;  // client mode only
+  bool waiting_logged_ = false;
 };
 
 }  // namespace vgpio::vhost

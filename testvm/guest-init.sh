@@ -1,0 +1,13 @@
+#!/bin/sh
+# /init of the test guest: mount the basics, then a shell on the serial
+# console that the host-side harness (guestkit.py) drives.
+export PATH=/bin:/sbin:/usr/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+mount -t configfs none /sys/kernel/config
+mount -t tmpfs tmp /tmp
+# No echo: the harness reads only what commands print.
+stty -echo
+echo "VGPIO-GUEST-READY $(uname -r)"
+exec sh

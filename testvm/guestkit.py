@@ -1,0 +1,242 @@
+"""Host side of the real-guest tests: vgpio daemons, a QEMU guest on the
+test kernel, a shell on its serial console, and the control socket.
+
+Time-outs here are for waiting, never for judging: they are generous, and a
+test fails only when the awaited thing never comes.
+"""
+import itertools
+import json
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+WAIT = float(os.environ.get("VGPIO_GUEST_WAIT", "120"))  # seconds
+
+
+class Failure(Exception):
+    pass
+
+
+def wait_until(predicate, what, timeout=WAIT, interval=0.02):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise Failure(f"gave up waiting for {what} after {timeout:.0f} s")
+        time.sleep(interval)
+
+
+class Control:
+    """One connection to a daemon's control socket."""
+
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(path)
+        self.buf = b""
+
+    def next(self, timeout=WAIT):
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.sock], [], [], left)[0]:
+                return None
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise Failure("daemon closed the control connection")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def call(self, **request):
+        self.sock.sendall((json.dumps(request) + "\n").encode())
+        answer = self.next()
+        if answer is None or not answer.get("ok"):
+            raise Failure(f"control request {request} failed: {answer}")
+        return answer
+
+    def close(self):
+        self.sock.close()
+
+
+class Daemon:
+    """A `vgpio serve` process with its own sockets."""
+
+    def __init__(self, vgpio, workdir, name="vgpio0", lines=8, names=None, extra=()):
+        self.vgpio, self.name = vgpio, name
+        self.socket = os.path.join(workdir, name + ".sock")
+        self.control_path = self.socket + ".ctl"
+        self.log_path = os.path.join(workdir, name + ".log")
+        self.args = [vgpio, "serve", "--socket", self.socket, "--name", name, "--sim", str(lines)]
+        if names:
+            self.args += ["--names", ",".join(names)]
+        self.args += list(extra)
+        self.proc = None
+        self._control = None
+        self.start()
+
+    def start(self):
+        with open(self.log_path, "a") as log:
+            self.proc = subprocess.Popen(self.args, stdout=log, stderr=log)
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise Failure(f"daemon {self.name} exited: {self.log()}")
+            try:  # a stale socket file from a killed run may be there: connect, not stat
+                return Control(self.control_path)
+            except OSError:
+                return None
+        self._control = wait_until(ready, f"daemon {self.name} to listen")
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def control(self):
+        return self._control
+
+    def get(self, line):
+        return self._control.call(cmd="get", device=self.name, line=line)
+
+    def set(self, line, value):
+        self._control.call(cmd="set", device=self.name, line=line, value=value)
+
+    def wait_line(self, line, what, **fields):
+        """Waits until the line's status has all `fields` (e.g. irq="edge-both")."""
+        def matches():
+            s = self.get(line)
+            return s if all(s.get(k) == v for k, v in fields.items()) else None
+        return wait_until(matches, f"{self.name} line {line} {what} ({fields})")
+
+    def stop(self, sig=signal.SIGTERM):
+        if self._control:
+            self._control.close()
+            self._control = None
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=WAIT)
+        return self.proc.returncode
+
+
+class Guest:
+    """A QEMU guest with one vhost-user-gpio-pci device per socket."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, sockets, qemu=None, kernel=None, initrd=None, memory_mb=256, chardev_opts="",
+                 extra_args=()):
+        self.qemu = qemu or os.environ.get("VGPIO_QEMU", "qemu-system-x86_64")
+        self.kernel = kernel or os.environ["VGPIO_KERNEL"]
+        self.initrd = initrd or os.environ["VGPIO_INITRD"]
+        args = [self.qemu, "-machine", "q35,accel=tcg", "-m", f"{memory_mb}M", "-smp", "1",
+                "-object", f"memory-backend-memfd,id=mem,size={memory_mb}M,share=on",
+                "-numa", "node,memdev=mem",
+                "-kernel", self.kernel, "-initrd", self.initrd,
+                "-append", "console=ttyS0 quiet panic=-1",
+                "-display", "none", "-nodefaults", "-no-reboot", "-serial", "stdio", "-monitor", "none"]
+        for i, path in enumerate(sockets):
+            args += ["-chardev", f"socket,id=gpio{i},path={path}{chardev_opts}",
+                     "-device", f"vhost-user-gpio-pci,chardev=gpio{i}"]
+        args += list(extra_args)
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, bufsize=0)
+        self.exited = False
+        self.transcript = ""
+        self.pending = ""
+        self.expect(r"VGPIO-GUEST-READY")
+
+    def _read(self, timeout):
+        if not select.select([self.proc.stdout], [], [], timeout)[0]:
+            return False
+        chunk = os.read(self.proc.stdout.fileno(), 65536)
+        if not chunk:
+            self.exited = True
+            raise Failure("QEMU exited; console so far:\n" + self.transcript[-4000:])
+        text = chunk.decode(errors="replace").replace("\r", "")
+        self.transcript += text
+        self.pending += text
+        return True
+
+    def expect(self, pattern, timeout=WAIT):
+        """Waits for `pattern` on the console; consumes output up to the match."""
+        regex = re.compile(pattern, re.S)
+        deadline = time.monotonic() + timeout
+        while True:
+            m = regex.search(self.pending)
+            if m:
+                self.pending = self.pending[m.end():]
+                return m
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Failure(f"no /{pattern}/ on the guest console after {timeout:.0f} s; last output:\n"
+                              + self.transcript[-3000:])
+            self._read(min(left, 1.0))
+
+    def drain(self, timeout):
+        """Collects console output for up to `timeout` s; False once QEMU has exited."""
+        try:
+            self._read(timeout)
+            return True
+        except Failure:
+            return False
+
+    def send(self, line):
+        self.proc.stdin.write((line + "\n").encode())
+        self.proc.stdin.flush()
+
+    def sh(self, command, timeout=WAIT):
+        """Runs a shell command in the guest; returns (exit status, output)."""
+        n = next(self._ids)
+        # printf keeps the markers out of any echo of the command itself; a
+        # command sent to the background ends in "&", which takes no ";".
+        sep = " " if command.rstrip().endswith("&") else ";"
+        self.send(f"printf '@@S%s@@\\n' {n}; {command}{sep} printf '@@E%s %s@@\\n' {n} $?")
+        m = self.expect(rf"@@S{n}@@\n(.*?)@@E{n} (\d+)@@\n", timeout)
+        return int(m.group(2)), m.group(1)
+
+    def must(self, command, timeout=WAIT):
+        rc, out = self.sh(command, timeout)
+        if rc != 0:
+            raise Failure(f"guest command failed ({rc}): {command}\n{out}")
+        return out
+
+    def spawn(self, command):
+        """Starts a command in the background; returns its pid."""
+        # Its output must not mix with the console protocol: keep the
+        # command's own redirection, or send it to a log.
+        if ">" not in command:
+            command += " > /tmp/spawned.log"
+        return int(self.must(f"{command} 2>&1 & echo $!").strip())
+
+    def kill(self, pid):
+        """Stops a spawned command and waits for it. (Busybox killall also takes
+        down the init shell, so kill by pid.)"""
+        self.must(f"kill {pid}; while kill -0 {pid} 2>/dev/null; do sleep 0.05; done")
+
+    def close(self):
+        # The guest keeps nothing worth a clean shutdown.
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Workdir:
+    def __enter__(self):
+        self.path = tempfile.mkdtemp(prefix="vgpio-guest-")
+        return self.path
+
+    def __exit__(self, *exc):
+        subprocess.run(["rm", "-rf", self.path])
