@@ -113,6 +113,22 @@ def test_gpiomon_edges():
             time.sleep(0.5)
             check(virtio_interrupts(g) == before, "eventq interrupts arrived after gpiomon exited")
 
+            # Latching: high then low back to back. The first edge masks the line,
+            # so the second arrives while masked and must be latched, not lost:
+            # exactly two events per pair, the second reporting low.
+            pairs = 20
+            g.send(f"gpiomon -c gpiochip0 -e both -n {2 * pairs} -F '@EV %e' sim2; printf '@@MON %s@@\\n' $?")
+            d.wait_line("sim2", "armed by gpiomon", irq="edge-both", unmasked=True)
+            for i in range(pairs):
+                d.set("sim2", 1)
+                d.set("sim2", 0)
+                g.expect(r"@EV \d\n")
+                second = g.expect(r"@EV (\d)\n")
+                check(second.group(1) == "2", f"pair {i}: second event reported {second.group(1)}, the line is low")
+                if i + 1 < pairs:  # after the last pair gpiomon has its events and exits
+                    d.wait_line("sim2", "unmasked again", unmasked=True)
+            g.expect(r"@@MON 0@@")
+
             # Unpaced burst: the guest's last report must match the host's level.
             mon = g.spawn("gpiomon -c gpiochip0 -e both -F '@EV %e' sim1 > /tmp/mon.log")
             d.wait_line("sim1", "armed by gpiomon", irq="edge-both", unmasked=True)
