@@ -4,7 +4,7 @@
 # version, so later runs only print the path.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-cache=${VGPIO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vgpio}
+cache=${VGPIO_CACHE:-${XDG_CACHE_HOME:-${HOME:-/var/tmp}/.cache}/vgpio}
 tarball=$(ls /usr/src/linux-source-6.12.tar.xz)
 version=$(dpkg-query -W -f='${Version}' linux-source-6.12)
 key=$( (cat "$here/kernel.fragment"; echo "$version") | sha256sum | cut -c1-16)

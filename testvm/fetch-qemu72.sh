@@ -4,7 +4,7 @@
 # installed QEMU 10. Prints the path of a qemu-system-x86_64 wrapper that
 # makes it load its own modules (TCG is one).
 set -euo pipefail
-cache=${VGPIO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vgpio}
+cache=${VGPIO_CACHE:-${XDG_CACHE_HOME:-${HOME:-/var/tmp}/.cache}/vgpio}
 version=$(apt-cache madison qemu-system-x86 | awk -F'|' '$2 ~ /^ *1:7\.2/ {gsub(/ /, "", $2); print $2; exit}')
 [ -n "$version" ] || { echo "testvm: no QEMU 7.2 in the apt sources (is Debian 12 main listed?)" >&2; exit 1; }
 out="$cache/qemu-${version//:/_}"

@@ -90,6 +90,7 @@ Result<void> GpioDriver::handshake(const std::string& path) {
   irq_slots_ = TRY(memory_->alloc(size_t(kSlotSize) * qsize, 16));
   names_buffer_ = TRY(memory_->alloc(1 + size_t(config_.names_size), 8));
   event_gpio_.assign(qsize, 0);
+  ticket_of_head_.assign(qsize, 0);
 
   MemoryRegion region{0, memory_->size(), memory_->user_addr(0), 0};
   int memfd = memory_->fd();
@@ -159,8 +160,8 @@ Result<void> GpioDriver::stop_and_restart_rings() {
 
 Result<std::vector<std::string>> GpioDriver::line_names() {
   if (config_.names_size == 0) return std::vector<std::string>(config_.ngpio);
-  uint16_t head = TRY(submit(gpio::kGetLineNames, 0, 0));
-  GpioResponse r = TRY(wait(head));
+  Ticket ticket = TRY(submit(gpio::kGetLineNames, 0, 0));
+  GpioResponse r = TRY(wait(ticket));
   if (r.status != gpio::kStatusOk) return Error("backend answered GET_LINE_NAMES with ERR");
   if (r.used_len != 1 + config_.names_size)
     return Error(strfmt("GET_LINE_NAMES used length %u, expected %u", r.used_len, 1 + config_.names_size));
@@ -176,7 +177,7 @@ Result<std::vector<std::string>> GpioDriver::line_names() {
   return names;
 }
 
-Result<uint16_t> GpioDriver::submit(uint16_t type, uint16_t gpio, uint32_t value) {
+Result<GpioDriver::Ticket> GpioDriver::submit(uint16_t type, uint16_t gpio, uint32_t value) {
   collect_requests();
   if (requestq_->free_descriptors() < (options_.indirect ? 1u : 2u)) return Error("request queue is full");
   // Each in-flight head owns one slot: fill it before the chain is published.
@@ -189,8 +190,10 @@ Result<uint16_t> GpioDriver::submit(uint16_t type, uint16_t gpio, uint32_t value
   Buffer chain[2] = {{slot, 8, false},
                      {names ? names_buffer_ : slot + 8, names ? 1 + config_.names_size : 2, true}};
   TRY(requestq_->add(chain, options_.indirect));
+  Ticket ticket = next_ticket_++;
+  ticket_of_head_[head] = ticket;
   signal(kick_[0].get());
-  return head;
+  return ticket;
 }
 
 Result<void> GpioDriver::wait_call(int call_fd, std::chrono::milliseconds timeout, bool* fired) {
@@ -212,12 +215,14 @@ void GpioDriver::collect_requests() {
       const uint8_t* resp = memory_->at(slot + 8);
       const gpio::Request* req = reinterpret_cast<const gpio::Request*>(memory_->at(slot));
       if (req->type == gpio::kGetLineNames) resp = memory_->at(names_buffer_);
-      done_[u->id] = GpioResponse{resp[0], resp[1], u->len};
+      if (u->id >= ticket_of_head_.size() || ticket_of_head_[u->id] == 0) continue;  // not ours: ignore
+      done_[ticket_of_head_[u->id]] = GpioResponse{resp[0], resp[1], u->len};
+      ticket_of_head_[u->id] = 0;
     }
   } while (requestq_->rearm_interrupts());
 }
 
-Result<GpioResponse> GpioDriver::wait(uint16_t ticket) {
+Result<GpioResponse> GpioDriver::wait(Ticket ticket) {
   auto deadline = std::chrono::steady_clock::now() + options_.timeout;
   for (;;) {
     collect_requests();
@@ -227,7 +232,8 @@ Result<GpioResponse> GpioDriver::wait(uint16_t ticket) {
       return r;
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return Error(strfmt("no answer to request %u within %lld ms", ticket,
+    if (left.count() <= 0) return Error(strfmt("no answer to request %llu within %lld ms",
+                                               static_cast<unsigned long long>(ticket),
                                                static_cast<long long>(options_.timeout.count())));
     bool fired;
     TRY(wait_call(call_[0].get(), left, &fired));
@@ -235,8 +241,8 @@ Result<GpioResponse> GpioDriver::wait(uint16_t ticket) {
 }
 
 Result<GpioResponse> GpioDriver::request(uint16_t type, uint16_t gpio, uint32_t value) {
-  uint16_t head = TRY(submit(type, gpio, value));
-  return wait(head);
+  Ticket ticket = TRY(submit(type, gpio, value));
+  return wait(ticket);
 }
 
 Result<void> GpioDriver::unmask(uint16_t gpio) {

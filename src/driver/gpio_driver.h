@@ -68,9 +68,11 @@ class GpioDriver {
 
   // One request, waiting for its answer.
   Result<GpioResponse> request(uint16_t type, uint16_t gpio, uint32_t value = 0);
-  // Several requests at once: submit() them, then collect with wait().
-  Result<uint16_t> submit(uint16_t type, uint16_t gpio, uint32_t value = 0);
-  Result<GpioResponse> wait(uint16_t ticket);
+  // Several requests at once: submit() them, then collect with wait(). A
+  // ticket is never reused (descriptor heads are, as soon as they come back).
+  using Ticket = uint64_t;
+  Result<Ticket> submit(uint16_t type, uint16_t gpio, uint32_t value = 0);
+  Result<GpioResponse> wait(Ticket ticket);
 
   // Stops both rings (GET_VRING_BASE) and starts them again where they were,
   // as QEMU does around a VM pause.
@@ -102,7 +104,9 @@ class GpioDriver {
   uint64_t slots_ = 0;        // per request head: 8-byte request + response
   uint64_t irq_slots_ = 0;    // per event head: le16 gpio + u8 status
   uint64_t names_buffer_ = 0;
-  std::map<uint16_t, GpioResponse> done_;
+  Ticket next_ticket_ = 1;
+  std::vector<Ticket> ticket_of_head_;  // for requests in flight
+  std::map<Ticket, GpioResponse> done_;
   std::vector<IrqEvent> events_;
   std::vector<uint16_t> event_gpio_;  // gpio per eventq head
 };

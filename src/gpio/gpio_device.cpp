@@ -141,20 +141,23 @@ void GpioDevice::handle_request(DescriptorChain chain) {
 void GpioDevice::answer_line_names(DescriptorChain& chain, const Request& req) {
   // Response: { u8 status; u8 names[gpio_names_size]; }, used length 1 + size.
   uint64_t want = 1 + names_block_.size();
-  std::vector<uint8_t> response(want, 0);
-  response[0] = kStatusOk;
-  std::copy(names_block_.begin(), names_block_.end(), response.begin() + 1);
-  if (names_block_.empty() || req.gpio != 0 || req.value != 0 || chain.writable_length() < want) {
+  if (names_block_.empty()) {
+    LOG_WARN_LIMITED("device %s: GET_LINE_NAMES, but the device has no line names (gpio_names_size 0); answered ERR",
+                     name_.c_str());
+  } else if (req.gpio != 0 || req.value != 0 || chain.writable_length() < want) {
     LOG_WARN_LIMITED("device %s: GET_LINE_NAMES with gpio %u, value %u and a %llu-byte buffer (need gpio 0, "
                      "value 0, %llu bytes); answered ERR",
                      name_.c_str(), req.gpio, req.value, static_cast<unsigned long long>(chain.writable_length()),
                      static_cast<unsigned long long>(want));
-    uint8_t err[2] = {kStatusErr, 0};
-    uint32_t len = static_cast<uint32_t>(std::min<uint64_t>(chain.writable_length(), 2));
-    chain.complete(chain.write(0, err, len) ? len : 0);
+  } else {
+    std::vector<uint8_t> response(1, kStatusOk);
+    response.insert(response.end(), names_block_.begin(), names_block_.end());
+    chain.complete(chain.write(0, response.data(), want) ? static_cast<uint32_t>(want) : 0);
     return;
   }
-  chain.complete(chain.write(0, response.data(), want) ? static_cast<uint32_t>(want) : 0);
+  uint8_t err[2] = {kStatusErr, 0};
+  uint32_t len = static_cast<uint32_t>(std::min<uint64_t>(chain.writable_length(), 2));
+  chain.complete(chain.write(0, err, len) ? len : 0);
 }
 
 GpioDevice::Reply GpioDevice::execute(const Request& req) {

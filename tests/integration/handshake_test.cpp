@@ -75,9 +75,9 @@ TEST_F(Handshake, ConcurrentRequestsOnDifferentLines) {
   auto d = connect();
   ASSERT_TRUE(d);
   for (uint16_t i = 0; i < 16; ++i) ASSERT_EQ(d->request(kSetDirection, i, kDirectionOut).value().status, kStatusOk);
-  std::vector<uint16_t> tickets;
+  std::vector<GpioDriver::Ticket> tickets;
   for (uint16_t i = 0; i < 16; ++i) tickets.push_back(d->submit(kSetValue, i, i % 3 == 0).value());
-  for (uint16_t t : tickets) ASSERT_EQ(d->wait(t).value().status, kStatusOk);
+  for (auto t : tickets) ASSERT_EQ(d->wait(t).value().status, kStatusOk);
   for (uint16_t i = 0; i < 16; ++i) tickets[i] = d->submit(kGetValue, i).value();
   for (uint16_t i = 0; i < 16; ++i) EXPECT_EQ(d->wait(tickets[i]).value().value, i % 3 == 0) << i;
 }
@@ -86,7 +86,7 @@ TEST_F(Handshake, RequestsForOneLineAreAnsweredInOrder) {
   start({2});
   auto d = connect();
   ASSERT_TRUE(d);
-  std::vector<std::pair<uint16_t, int>> expected;  // ticket, value GET_VALUE must see
+  std::vector<std::pair<GpioDriver::Ticket, int>> expected;  // ticket, value GET_VALUE must see
   EXPECT_OK(d->submit(kSetDirection, 0, kDirectionOut));
   for (int round = 0; round < 15; ++round) {  // 31 requests in flight fit a queue of 64
     int v = (round * 7) % 2;
