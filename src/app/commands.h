@@ -8,7 +8,10 @@
 
 namespace vgpio::app {
 
+int check(const std::string& config_file);
+
 struct ServeOptions {
+  std::string config;  // a config file instead of the options below
   std::string socket = "./vgpio.sock";
   std::string control;  // default: <socket>.ctl
   std::string name = "vgpio0";

@@ -24,6 +24,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
   for (auto& spec : config.devices) {
     auto dev = std::make_unique<Device>();
     dev->loop = TRY(EventLoop::create());
+    if (spec.make_lines) spec.lines = TRY(spec.make_lines(*dev->loop).error_context("device " + spec.name));
     dev->device = TRY(GpioDevice::create(spec.name, std::move(spec.lines), GpioDevice::Options{config.offer_irq}));
     dev->server = TRY((spec.connect ? vhost::Server::create_client(*dev->loop, *dev->device, spec.name, spec.socket)
                                     : vhost::Server::create(*dev->loop, *dev->device, spec.name, spec.socket,

@@ -4,6 +4,7 @@
 // sockets.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -17,12 +18,16 @@
 
 namespace vgpio {
 
+using Lines = std::vector<std::unique_ptr<Line>>;
+
 struct DeviceConfig {
   std::string name;
   std::string socket;
-  std::vector<std::unique_ptr<Line>> lines;
+  Lines lines;
   // Connect to a frontend that listens on `socket`, instead of listening.
   bool connect = false;
+  // When set, makes the lines instead (host lines need the device's loop).
+  std::function<Result<Lines>(EventLoop&)> make_lines;
 };
 
 struct DaemonConfig {

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
 
   app::ServeOptions serve;
   CLI::App* serve_cmd = app.add_subcommand("serve", "serve a virtio-gpio device over vhost-user");
+  serve_cmd->add_option("--config", serve.config, "serve the devices of a config file (TOML)");
   serve_cmd->add_option("--socket", serve.socket, "device socket path")->capture_default_str();
   serve_cmd->add_option("--control", serve.control, "control socket path (default: <socket>.ctl)");
   serve_cmd->add_option("--name", serve.name, "device name")->capture_default_str();
@@ -24,6 +25,10 @@ int main(int argc, char** argv) {
                       "whenever either side restarts");
   serve_cmd->add_option("--socket-mode", serve.mode, "socket permissions, octal")->capture_default_str()
       ->transform([](std::string s) { return std::to_string(std::stoul(s, nullptr, 8)); });
+
+  std::string check_file;
+  CLI::App* check_cmd = app.add_subcommand("check", "validate a config file: syntax, host lines exist and are free");
+  check_cmd->add_option("file", check_file, "config file")->required();
 
   app::CtlOptions ctl;
   CLI::App* ctl_cmd = app.add_subcommand("ctl", "inspect and drive a running daemon");
@@ -47,5 +52,6 @@ int main(int argc, char** argv) {
   set_log_level(parsed);
   if (*serve_cmd) return app::serve(serve);
   if (*ctl_cmd) return app::ctl(ctl);
+  if (*check_cmd) return app::check(check_file);
   return app::probe(probe);
 }

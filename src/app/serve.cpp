@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "app/commands.h"
+#include "app/host_setup.h"
 #include "base/log.h"
 #include "lines/sim_line.h"
 
@@ -58,20 +59,33 @@ void print_qemu_help(const DaemonConfig& config) {
 }
 }  // namespace
 
-int serve(const ServeOptions& options) {
-  auto lines = simulated_lines(options.sim, split_names(options.names_csv));
-  if (!lines) {
-    LOG_ERROR("%s", lines.error().message().c_str());
-    return 2;
+Result<DaemonConfig> config_from_options(const ServeOptions& options) {
+  if (!options.config.empty()) {
+    auto spec = TRY(config::load(options.config));
+    DaemonConfig config = TRY(daemon_config(spec));
+    if (!options.control.empty()) config.control_socket = options.control;
+    config.offer_irq = !options.no_irq;
+    return config;
   }
   DaemonConfig config;
-  config.devices.push_back(DeviceConfig{options.name, options.socket, lines.release_value(), options.connect});
+  auto lines = TRY(simulated_lines(options.sim, split_names(options.names_csv)));
+  config.devices.push_back(DeviceConfig{options.name, options.socket, std::move(lines), options.connect, {}});
   config.control_socket = options.control.empty() ? options.socket + ".ctl" : options.control;
   config.offer_irq = !options.no_irq;
   config.access.mode = static_cast<mode_t>(options.mode);
+  return config;
+}
+
+int serve(const ServeOptions& options) {
+  auto built = config_from_options(options);
+  if (!built) {
+    LOG_ERROR("%s", built.error().message().c_str());
+    return 2;
+  }
+  DaemonConfig config = built.release_value();
   Daemon::block_signals();
   DaemonConfig shown;
-  for (const auto& d : config.devices) shown.devices.push_back(DeviceConfig{d.name, d.socket, {}, d.connect});
+  for (const auto& d : config.devices) shown.devices.push_back(DeviceConfig{d.name, d.socket, {}, d.connect, {}});
   shown.control_socket = config.control_socket;
   auto daemon = Daemon::create(std::move(config));
   if (!daemon) {

@@ -39,6 +39,7 @@ GpioDevice::GpioDevice(std::string name, std::vector<std::unique_ptr<Line>> line
       state_(lines_.size()) {
   bool any_name = false;
   for (size_t i = 0; i < lines_.size(); ++i) {
+    state_[i].value = lines_[i]->policy().initial;
     lines_[i]->attach(this, i);
     const std::string& n = lines_[i]->name();
     any_name |= !n.empty();
@@ -75,6 +76,7 @@ void GpioDevice::reset() {
     if (s.irq_buffer) s.irq_buffer->abandon();  // its ring is gone with the driver
     bool was_active = s.direction != kDirectionNone;
     s = GuestLine{};
+    s.value = lines_[i]->policy().initial;
     lines_[i]->release();
     if (was_active) publish(i, LineChange::Field::Direction, kDirectionNone);
   }
@@ -191,8 +193,15 @@ GpioDevice::Reply GpioDevice::set_direction(size_t i, uint32_t direction) {
       disable_irq(i);
       line.release();
       s = GuestLine{};
+      s.value = line.policy().initial;
       break;
     case kDirectionIn:
+      if (!line.policy().may_input) {
+        LOG_WARN_LIMITED("device %s line %zu (%s): the guest asked for an input, but the config allows only "
+                         "output; answered ERR",
+                         name_.c_str(), i, line.name().c_str());
+        return {kStatusErr, 0};
+      }
       if (auto r = line.set_input(); !r) {
         LOG_WARN_LIMITED("device %s line %zu (%s): cannot make it an input: %s", name_.c_str(), i,
                          line.name().c_str(), r.error().message().c_str());
@@ -201,6 +210,12 @@ GpioDevice::Reply GpioDevice::set_direction(size_t i, uint32_t direction) {
       s.direction = kDirectionIn;
       break;
     case kDirectionOut:
+      if (!line.policy().may_output) {
+        LOG_WARN_LIMITED("device %s line %zu (%s): the guest asked for an output, but the config allows only "
+                         "input; answered ERR",
+                         name_.c_str(), i, line.name().c_str());
+        return {kStatusErr, 0};
+      }
       if (s.irq_type != kIrqNone) disable_irq(i);  // outputs carry no interrupts (§5.18.6.6)
       if (auto r = line.set_output(s.value); !r) {
         LOG_WARN_LIMITED("device %s line %zu (%s): cannot make it an output: %s", name_.c_str(), i,

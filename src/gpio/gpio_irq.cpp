@@ -25,8 +25,8 @@ GpioDevice::Reply GpioDevice::set_irq_type(size_t i, uint32_t type) {
     return {kStatusOk, 0};
   }
   // §5.18.6.6: "The driver MUST NOT send IRQ messages for a GPIO line configured for output."
-  if (s.direction == kDirectionOut) {
-    LOG_WARN_LIMITED("device %s line %zu (%s): SET_IRQ_TYPE %s on an output; answered ERR", name_.c_str(), i,
+  if (s.direction == kDirectionOut || !lines_[i]->policy().may_input) {
+    LOG_WARN_LIMITED("device %s line %zu (%s): SET_IRQ_TYPE %s on an output or an output-only line; answered ERR", name_.c_str(), i,
                      lines_[i]->name().c_str(), irq_type_name(static_cast<uint8_t>(type)));
     return {kStatusErr, 0};
   }

@@ -13,6 +13,15 @@ namespace vgpio {
 enum class LineMode { Idle, Input, Output };
 enum class Edge { Rising, Falling };
 
+// What the host owner allows on a line, from the config file. The device
+// model enforces it for every kind of line.
+struct LinePolicy {
+  bool may_input = true;
+  bool may_output = true;
+  bool safe_level = false;  // an output goes here when the guest lets go (or dies)
+  bool initial = false;     // output level when the guest sets OUT without SET_VALUE
+};
+
 // Told about input changes; implemented by the device model.
 class LineListener {
  public:
@@ -22,12 +31,13 @@ class LineListener {
 
 class Line {
  public:
-  explicit Line(std::string name) : name_(std::move(name)) {}
+  explicit Line(std::string name, LinePolicy policy = {}) : name_(std::move(name)), policy_(policy) {}
   virtual ~Line() = default;
   Line(const Line&) = delete;
   Line& operator=(const Line&) = delete;
 
   const std::string& name() const { return name_; }
+  const LinePolicy& policy() const { return policy_; }
   void attach(LineListener* listener, size_t index) {
     listener_ = listener;
     index_ = index;
@@ -41,8 +51,8 @@ class Line {
 
   virtual Result<void> set_input() = 0;
   virtual Result<void> set_output(bool level) = 0;
-  // Back to idle; an output returns to its safe level. Never fails from the
-  // guest's point of view: a provider logs what it could not undo.
+  // Back to idle; an output is set to policy().safe_level first. Never fails
+  // from the guest's point of view: a provider logs what it could not undo.
   virtual void release() = 0;
   virtual Result<bool> get() = 0;
   virtual Result<void> set(bool level) = 0;
@@ -57,6 +67,7 @@ class Line {
 
  private:
   std::string name_;
+  LinePolicy policy_;
   LineListener* listener_ = nullptr;
   size_t index_ = 0;
 };

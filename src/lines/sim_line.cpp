@@ -14,9 +14,8 @@ Result<void> SimLine::set_output(bool level) {
 }
 
 void SimLine::release() {
-  // The safe level of a simulated output is low.
   mode_ = LineMode::Idle;
-  output_ = false;
+  output_ = policy().safe_level;
 }
 
 Result<bool> SimLine::get() { return mode_ == LineMode::Output ? output_ : input_; }

@@ -10,7 +10,7 @@ namespace vgpio {
 
 class SimLine final : public Line {
  public:
-  explicit SimLine(std::string name) : Line(std::move(name)) {}
+  explicit SimLine(std::string name, LinePolicy policy = {}) : Line(std::move(name), policy) {}
 
   std::string describe() const override { return "simulated"; }
   std::string holder() const override { return mode_ == LineMode::Idle ? "" : "guest"; }

@@ -31,9 +31,11 @@ class DaemonTest : public ::testing::Test {
     dir_ = mkdtemp(tmpl);
     DaemonConfig config;
     for (size_t i = 0; i < line_counts.size(); ++i) {
-      std::string name = "dev" + std::to_string(i);
-      config.devices.push_back(
-          DeviceConfig{name, socket(i), app::simulated_lines(line_counts[i], {}).release_value()});
+      DeviceConfig device;
+      device.name = "dev" + std::to_string(i);
+      device.socket = socket(i);
+      device.lines = app::simulated_lines(line_counts[i], {}).release_value();
+      config.devices.push_back(std::move(device));
     }
     config.control_socket = control_path();
     auto d = Daemon::create(std::move(config));

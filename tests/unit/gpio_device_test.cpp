@@ -204,3 +204,49 @@ TEST(GpioDevice, FeaturesAndQueues) {
 
 }  // namespace
 }  // namespace vgpio
+
+namespace vgpio {
+namespace {
+
+using namespace gpio;
+using testing::FakeGuest;
+using testing::gpio_request;
+
+TEST(GpioPolicy, DirectionsOutsideThePolicyGetErr) {
+  std::vector<std::unique_ptr<Line>> lines;
+  lines.push_back(std::make_unique<SimLine>("in", LinePolicy{.may_input = true, .may_output = false}));
+  lines.push_back(std::make_unique<SimLine>("out", LinePolicy{.may_input = false, .may_output = true}));
+  auto dev = GpioDevice::create("p", std::move(lines)).release_value();
+  FakeGuest guest(*dev);
+  EXPECT_EQ(gpio_request(guest, kSetDirection, 0, kDirectionOut).status, kStatusErr);
+  EXPECT_EQ(gpio_request(guest, kSetDirection, 0, kDirectionIn).status, kStatusOk);
+  EXPECT_EQ(gpio_request(guest, kSetIrqType, 0, kIrqEdgeBoth).status, kStatusOk);
+  EXPECT_EQ(gpio_request(guest, kSetDirection, 1, kDirectionIn).status, kStatusErr);
+  EXPECT_EQ(gpio_request(guest, kSetIrqType, 1, kIrqEdgeBoth).status, kStatusErr);
+  EXPECT_EQ(gpio_request(guest, kSetDirection, 1, kDirectionOut).status, kStatusOk);
+  EXPECT_EQ(dev->status(0).direction, kDirectionIn);
+  EXPECT_EQ(dev->status(1).direction, kDirectionOut);
+}
+
+TEST(GpioPolicy, InitialAndSafeLevels) {
+  std::vector<std::unique_ptr<Line>> lines;
+  auto owned = std::make_unique<SimLine>("relay", LinePolicy{.safe_level = true, .initial = true});
+  SimLine* relay = owned.get();
+  lines.push_back(std::move(owned));
+  auto dev = GpioDevice::create("p", std::move(lines)).release_value();
+  FakeGuest guest(*dev);
+  EXPECT_EQ(gpio_request(guest, kSetDirection, 0, kDirectionOut).status, kStatusOk);
+  EXPECT_EQ(dev->status(0).value, 1);  // initial level, no SET_VALUE sent
+  EXPECT_EQ(gpio_request(guest, kSetValue, 0, 0).status, kStatusOk);
+  EXPECT_EQ(dev->status(0).value, 0);
+  EXPECT_EQ(gpio_request(guest, kSetDirection, 0, kDirectionNone).status, kStatusOk);
+  EXPECT_TRUE(relay->output_level());  // back to the safe level
+  EXPECT_EQ(gpio_request(guest, kSetValue, 0, 0).status, kStatusOk);
+  EXPECT_EQ(gpio_request(guest, kSetDirection, 0, kDirectionOut).status, kStatusOk);
+  EXPECT_EQ(dev->status(0).value, 0);
+  dev->reset();  // the guest went away
+  EXPECT_TRUE(relay->output_level());
+}
+
+}  // namespace
+}  // namespace vgpio

@@ -1,0 +1,88 @@
+#include "app/host_setup.h"
+
+#include <climits>
+#include <cstdlib>
+#include <map>
+
+#include "base/strings.h"
+#include "lines/sim_line.h"
+
+namespace vgpio::app {
+namespace {
+
+std::string where(const config::ConfigSpec& spec, const config::DeviceSpec& d, size_t i) {
+  return strfmt("%s:%d: device \"%s\" line %zu", spec.file.c_str(), d.lines[i].source_line, d.name.c_str(), i);
+}
+
+// The same chip given as /dev/gpiochip0, gpiochip0 or a label is one chip.
+std::string canonical(const std::string& path) {
+  char buf[PATH_MAX];
+  return realpath(path.c_str(), buf) ? std::string(buf) : path;
+}
+
+}  // namespace
+
+Result<std::vector<ResolvedDevice>> resolve(const config::ConfigSpec& spec) {
+  std::vector<ResolvedDevice> out;
+  std::map<std::pair<std::string, unsigned>, std::string> taken;  // host line -> where it was given
+  for (const auto& d : spec.devices) {
+    ResolvedDevice dev;
+    for (size_t i = 0; i < d.lines.size(); ++i) {
+      const config::LineSpec& l = d.lines[i];
+      std::string at = where(spec, d, i);
+      if (l.simulated) {
+        dev.push_back({&l, std::nullopt});
+        continue;
+      }
+      HostLineRef ref;
+      if (!l.host_name.empty()) {
+        ref = TRY(find_line_by_name(l.host_name).error_context(at));
+      } else {
+        ref.chip_path = TRY(resolve_chip(l.chip).error_context(at));
+        ref.offset = *l.offset;
+      }
+      ref.chip_path = canonical(ref.chip_path);
+      TRY(check_line(ref).error_context(at));
+      auto [it, fresh] = taken.emplace(std::make_pair(ref.chip_path, ref.offset), at);
+      if (!fresh)
+        return Error(strfmt("%s: %s line %u is already given at %s; a host line belongs to one place only",
+                            at.c_str(), ref.chip_path.c_str(), ref.offset, it->second.c_str()));
+      dev.push_back({&l, ref});
+    }
+    out.push_back(std::move(dev));
+  }
+  return out;
+}
+
+Result<DaemonConfig> daemon_config(const config::ConfigSpec& spec) {
+  auto resolved = TRY(resolve(spec));
+  DaemonConfig config;
+  config.access = spec.access;
+  config.control_socket = spec.control.empty() ? spec.devices.front().socket + ".ctl" : spec.control;
+  for (size_t d = 0; d < spec.devices.size(); ++d) {
+    const config::DeviceSpec& dev = spec.devices[d];
+    DeviceConfig dc;
+    dc.name = dev.name;
+    dc.socket = dev.socket;
+    dc.connect = dev.connect;
+    // The lines are made on the device's own loop; copy what they need.
+    std::vector<std::pair<config::LineSpec, std::optional<HostLineRef>>> lines;
+    for (const auto& r : resolved[d]) lines.push_back({*r.spec, r.host});
+    dc.make_lines = [lines, consumer = "vgpio-" + dev.name](EventLoop& loop) -> Result<Lines> {
+      Lines out;
+      for (const auto& [l, host] : lines) {
+        if (!host) {
+          out.push_back(std::make_unique<SimLine>(l.name, l.policy));
+          continue;
+        }
+        HostLineSettings s{*host, consumer, l.active_low, l.bias, l.debounce};
+        out.push_back(std::make_unique<HostLine>(l.name, l.policy, s, loop));
+      }
+      return out;
+    };
+    config.devices.push_back(std::move(dc));
+  }
+  return config;
+}
+
+}  // namespace vgpio::app

@@ -1,0 +1,28 @@
+// From a config file to a running daemon's devices: every host line resolved
+// (chip by path, gpiochipN or label; line by offset or name), checked to
+// exist, and given to one device only.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/daemon.h"
+#include "config/config.h"
+#include "lines/host_chips.h"
+
+namespace vgpio::app {
+
+struct ResolvedLine {
+  const config::LineSpec* spec;
+  std::optional<HostLineRef> host;  // nullopt for a simulated line
+};
+using ResolvedDevice = std::vector<ResolvedLine>;
+
+// Fails with "file:line: device ... line N: what" on a missing chip or line,
+// or a host line given twice (in one device or across devices).
+Result<std::vector<ResolvedDevice>> resolve(const config::ConfigSpec& spec);
+
+Result<DaemonConfig> daemon_config(const config::ConfigSpec& spec);
+
+}  // namespace vgpio::app

@@ -1,0 +1,231 @@
+#include "config/config.h"
+
+#include <grp.h>
+#include <pwd.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "base/strings.h"
+
+namespace vgpio::config {
+namespace {
+
+// Errors carry "file:line: where: what".
+class Context {
+ public:
+  Context(std::string file, std::string where) : file_(std::move(file)), where_(std::move(where)) {}
+  Error error(const toml::node& at, const std::string& what) const { return error(line_of(at), what); }
+  Error error(int line, const std::string& what) const {
+    return Error(strfmt("%s:%d: %s%s", file_.c_str(), line, where_.empty() ? "" : (where_ + ": ").c_str(),
+                        what.c_str()));
+  }
+  Context inner(const std::string& where) const {
+    return Context(file_, where_.empty() ? where : where_ + " " + where);
+  }
+  static int line_of(const toml::node& n) { return static_cast<int>(n.source().begin.line); }
+
+ private:
+  std::string file_;
+  std::string where_;
+};
+
+Result<void> only_keys(const Context& ctx, const toml::table& t, std::initializer_list<std::string_view> known) {
+  for (const auto& [key, value] : t) {
+    bool ok = false;
+    for (auto k : known) ok |= key.str() == k;
+    if (!ok) {
+      std::string list;
+      for (auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+      return ctx.error(value, strfmt("unknown key \"%s\" (known: %s)", std::string(key.str()).c_str(), list.c_str()));
+    }
+  }
+  return ok();
+}
+
+template <typename T>
+Result<std::optional<T>> get(const Context& ctx, const toml::table& t, std::string_view key, const char* type_name) {
+  const toml::node* n = t.get(key);
+  if (!n) return std::optional<T>();
+  if (auto v = n->value<T>()) return std::optional<T>(*v);
+  return ctx.error(*n, strfmt("\"%s\" must be %s", std::string(key).c_str(), type_name));
+}
+
+Result<std::optional<std::string>> get_string(const Context& ctx, const toml::table& t, std::string_view key) {
+  const toml::node* n = t.get(key);
+  if (n && !n->is_string()) return ctx.error(*n, strfmt("\"%s\" must be a string", std::string(key).c_str()));
+  return get<std::string>(ctx, t, key, "a string");
+}
+
+Result<std::optional<bool>> get_bool(const Context& ctx, const toml::table& t, std::string_view key) {
+  const toml::node* n = t.get(key);
+  if (n && !n->is_boolean()) return ctx.error(*n, strfmt("\"%s\" must be true or false", std::string(key).c_str()));
+  return get<bool>(ctx, t, key, "true or false");
+}
+
+// A level: 0, 1, "low", "high", false, true.
+Result<std::optional<bool>> get_level(const Context& ctx, const toml::table& t, std::string_view key) {
+  const toml::node* n = t.get(key);
+  if (!n) return std::optional<bool>();
+  if (auto i = n->value_exact<int64_t>(); i && (*i == 0 || *i == 1)) return std::optional<bool>(*i == 1);
+  if (auto b = n->value_exact<bool>()) return std::optional<bool>(*b);
+  if (auto s = n->value_exact<std::string>(); s && (*s == "low" || *s == "high"))
+    return std::optional<bool>(*s == "high");
+  return ctx.error(*n, strfmt("\"%s\" must be 0, 1, \"low\" or \"high\"", std::string(key).c_str()));
+}
+
+Result<LineSpec> parse_line(const Context& ctx, const toml::table& t) {
+  TRY(only_keys(ctx, t, {"name", "simulated", "chip", "offset", "host_name", "direction", "safe_level", "initial",
+                         "active_low", "bias", "debounce"}));
+  LineSpec l;
+  l.source_line = Context::line_of(t);
+  l.name = TRY(get_string(ctx, t, "name")).value_or("");
+  for (unsigned char c : l.name)
+    if (c == 0 || c > 127) return ctx.error(*t.get("name"), "\"name\" must be 7-bit ASCII");
+  l.simulated = TRY(get_bool(ctx, t, "simulated")).value_or(false);
+  l.chip = TRY(get_string(ctx, t, "chip")).value_or("");
+  l.host_name = TRY(get_string(ctx, t, "host_name")).value_or("");
+  if (const toml::node* n = t.get("offset")) {
+    auto v = n->value_exact<int64_t>();
+    if (!v || *v < 0 || *v > 65535) return ctx.error(*n, "\"offset\" must be a line number from 0 to 65535");
+    l.offset = static_cast<unsigned>(*v);
+  }
+  bool by_chip = !l.chip.empty() || l.offset;
+  bool by_name = !l.host_name.empty();
+  if (l.simulated + by_chip + by_name != 1)
+    return ctx.error(t, "a line is exactly one of: simulated = true, chip + offset, or host_name");
+  if (by_chip && (l.chip.empty() || !l.offset)) return ctx.error(t, "a host line by chip needs both chip and offset");
+
+  std::string direction = TRY(get_string(ctx, t, "direction")).value_or("any");
+  if (direction == "input") l.policy.may_output = false;
+  else if (direction == "output") l.policy.may_input = false;
+  else if (direction != "any")
+    return ctx.error(*t.get("direction"), "\"direction\" must be \"input\", \"output\" or \"any\"");
+
+  auto safe = TRY(get_level(ctx, t, "safe_level"));
+  auto initial = TRY(get_level(ctx, t, "initial"));
+  if ((safe || initial) && !l.policy.may_output)
+    return ctx.error(*t.get(safe ? "safe_level" : "initial"), "an input-only line has no output level to set");
+  l.policy.safe_level = safe.value_or(false);
+  l.policy.initial = initial.value_or(l.policy.safe_level);
+  l.active_low = TRY(get_bool(ctx, t, "active_low")).value_or(false);
+
+  if (auto bias = TRY(get_string(ctx, t, "bias"))) {
+    static const std::pair<const char*, Bias> kBias[] = {
+        {"as-is", Bias::AsIs}, {"disabled", Bias::Disabled}, {"pull-up", Bias::PullUp}, {"pull-down", Bias::PullDown}};
+    bool found = false;
+    for (auto [text, b] : kBias)
+      if (*bias == text) l.bias = b, found = true;
+    if (!found) return ctx.error(*t.get("bias"), "\"bias\" must be \"as-is\", \"disabled\", \"pull-up\" or \"pull-down\"");
+    if (!l.policy.may_input) return ctx.error(*t.get("bias"), "bias applies to inputs, and this line is output-only");
+  }
+  if (const toml::node* n = t.get("debounce")) {
+    auto text = n->value<std::string>();
+    auto d = text ? parse_duration(*text) : Result<std::chrono::microseconds>(Error(""));
+    if (!d) return ctx.error(*n, "\"debounce\" must be a duration such as \"10ms\" or \"500us\"");
+    if (!l.policy.may_input) return ctx.error(*n, "debounce applies to inputs, and this line is output-only");
+    if (l.simulated && d.value().count() != 0) return ctx.error(*n, "debounce applies to host lines only");
+    l.debounce = d.value();
+  }
+  return l;
+}
+
+Result<DeviceSpec> parse_device(const Context& file_ctx, const toml::table& t, size_t index) {
+  DeviceSpec d;
+  d.source_line = Context::line_of(t);
+  d.name = TRY(get_string(file_ctx, t, "name")).value_or("vgpio" + std::to_string(index));
+  Context ctx = file_ctx.inner("device \"" + d.name + "\"");
+  TRY(only_keys(ctx, t, {"name", "socket", "connect", "line"}));
+  auto socket = TRY(get_string(ctx, t, "socket"));
+  if (!socket || socket->empty()) return ctx.error(t, "\"socket\" (the vhost-user socket path) is required");
+  d.socket = *socket;
+  d.connect = TRY(get_bool(ctx, t, "connect")).value_or(false);
+  const toml::array* lines = t["line"].as_array();
+  if (!lines || lines->empty()) return ctx.error(t, "a device needs at least one [[device.line]]");
+  std::set<std::string> names;
+  for (size_t i = 0; i < lines->size(); ++i) {
+    const toml::table* lt = (*lines)[i].as_table();
+    Context lctx = ctx.inner("line " + std::to_string(i));
+    if (!lt) return lctx.error((*lines)[i], "must be a table ([[device.line]])");
+    LineSpec l = TRY(parse_line(lctx, *lt));
+    if (!l.name.empty() && !names.insert(l.name).second)
+      return lctx.error(*lt, "name \"" + l.name + "\" is used twice in this device; names must be unique");
+    d.lines.push_back(std::move(l));
+  }
+  return d;
+}
+
+Result<void> parse_access(const Context& ctx, const toml::table& t, SocketAccess* access) {
+  if (auto mode = TRY(get_string(ctx, t, "socket_mode"))) {
+    char* end = nullptr;
+    unsigned long m = std::strtoul(mode->c_str(), &end, 8);
+    if (mode->empty() || *end || m > 0777) return ctx.error(*t.get("socket_mode"), "\"socket_mode\" must be octal, like \"0660\"");
+    access->mode = static_cast<mode_t>(m);
+  }
+  if (auto owner = TRY(get_string(ctx, t, "socket_owner"))) {
+    struct passwd* pw = getpwnam(owner->c_str());
+    if (!pw) return ctx.error(*t.get("socket_owner"), "no user \"" + *owner + "\"");
+    access->owner = pw->pw_uid;
+  }
+  if (auto group_name = TRY(get_string(ctx, t, "socket_group"))) {
+    struct group* gr = getgrnam(group_name->c_str());
+    if (!gr) return ctx.error(*t.get("socket_group"), "no group \"" + *group_name + "\"");
+    access->group = gr->gr_gid;
+  }
+  return ok();
+}
+
+}  // namespace
+
+Result<std::chrono::microseconds> parse_duration(const std::string& text) {
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || v < 0) return Error("not a duration: \"" + text + "\"");
+  std::string unit(end);
+  double us;
+  if (unit.empty() || unit == "us") us = v;
+  else if (unit == "ms") us = v * 1e3;
+  else if (unit == "s") us = v * 1e6;
+  else return Error("unknown unit \"" + unit + "\" (use us, ms or s)");
+  if (us > 1e9) return Error("duration too long: \"" + text + "\"");
+  return std::chrono::microseconds(static_cast<int64_t>(us));
+}
+
+Result<ConfigSpec> parse(std::string_view text, const std::string& file_name) {
+  Context ctx(file_name, "");
+  toml::table root;
+  try {
+    root = toml::parse(text, file_name);
+  } catch (const toml::parse_error& e) {
+    return ctx.error(static_cast<int>(e.source().begin.line), std::string(e.description()));
+  }
+  TRY(only_keys(ctx, root, {"control", "socket_mode", "socket_owner", "socket_group", "device"}));
+  ConfigSpec spec;
+  spec.file = file_name;
+  spec.control = TRY(get_string(ctx, root, "control")).value_or("");
+  TRY(parse_access(ctx, root, &spec.access));
+  const toml::array* devices = root["device"].as_array();
+  if (!devices || devices->empty()) return ctx.error(1, "no [[device]] in the file");
+  std::set<std::string> names, sockets;
+  for (size_t i = 0; i < devices->size(); ++i) {
+    const toml::table* t = (*devices)[i].as_table();
+    if (!t) return ctx.error((*devices)[i], "\"device\" must be an array of tables ([[device]])");
+    DeviceSpec d = TRY(parse_device(ctx, *t, i));
+    if (!names.insert(d.name).second) return ctx.error(*t, "device name \"" + d.name + "\" is used twice");
+    if (!sockets.insert(d.socket).second) return ctx.error(*t, "socket \"" + d.socket + "\" is used by two devices");
+    spec.devices.push_back(std::move(d));
+  }
+  return spec;
+}
+
+Result<ConfigSpec> load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Error::from_errno(errno, "cannot read config file " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse(text.str(), path);
+}
+
+}  // namespace vgpio::config

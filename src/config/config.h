@@ -1,0 +1,56 @@
+// The config file (TOML): devices, each with a socket, a name and an ordered
+// list of lines, each line a host line or a simulated one, with its policy.
+// Parsing checks everything that can be checked without the host's chips;
+// resolving the host lines is the app's job (see app/host_setup.h).
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "base/unix_socket.h"
+#include "lines/host_line.h"
+
+namespace vgpio::config {
+
+using vgpio::Bias;
+
+struct LineSpec {
+  std::string name;           // what the guest sees
+  bool simulated = false;
+  std::string chip;           // host: a path, "gpiochipN" or a label
+  std::optional<unsigned> offset;
+  std::string host_name;      // host: a line name, looked up on every chip
+  LinePolicy policy;
+  bool active_low = false;
+  Bias bias = Bias::AsIs;
+  std::chrono::microseconds debounce{0};
+  int source_line = 0;        // where it is in the file, for error messages
+};
+
+struct DeviceSpec {
+  std::string name;
+  std::string socket;
+  bool connect = false;  // connect to a listening frontend instead of listening
+  std::vector<LineSpec> lines;
+  int source_line = 0;
+};
+
+struct ConfigSpec {
+  std::string file;
+  std::string control;  // control socket; "" for none
+  SocketAccess access;
+  std::vector<DeviceSpec> devices;
+};
+
+// Every error names the file and line: "vgpio.toml:12: device "vm1" line 2: ...".
+Result<ConfigSpec> parse(std::string_view text, const std::string& file_name);
+Result<ConfigSpec> load(const std::string& path);
+
+// "10ms", "500us", "1s", or a bare number of microseconds.
+Result<std::chrono::microseconds> parse_duration(const std::string& text);
+
+}  // namespace vgpio::config

@@ -1,0 +1,101 @@
+#include "lines/host_chips.h"
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <gpiod.hpp>
+#include <regex>
+
+#include "base/strings.h"
+
+namespace vgpio {
+namespace {
+std::vector<std::string> all_chips() {
+  std::vector<std::string> paths;
+  if (DIR* dir = opendir("/dev")) {
+    while (dirent* e = readdir(dir)) {
+      std::string path = std::string("/dev/") + e->d_name;
+      if (std::string(e->d_name).rfind("gpiochip", 0) == 0 && gpiod::is_gpiochip_device(path)) paths.push_back(path);
+    }
+    closedir(dir);
+  }
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
+}  // namespace
+
+Error error_from(const std::exception& e, const std::string& context) {
+  if (auto* se = dynamic_cast<const std::system_error*>(&e)) return Error::from_errno(se->code().value(), context);
+  return Error(context + ": " + e.what());
+}
+
+std::string describe_chip(const std::string& path) {
+  try {
+    gpiod::chip chip(path);
+    auto info = chip.get_info();
+    return info.name() + " [" + info.label() + "]";
+  } catch (const std::exception&) {
+    return path;
+  }
+}
+
+Result<std::string> resolve_chip(const std::string& spec) {
+  std::string path;
+  if (spec.rfind("/", 0) == 0) path = spec;
+  else if (std::regex_match(spec, std::regex("gpiochip[0-9]+"))) path = "/dev/" + spec;
+  if (!path.empty()) {
+    if (!gpiod::is_gpiochip_device(path)) return Error("chip \"" + spec + "\": " + path + " is not a GPIO chip");
+    return path;
+  }
+  std::vector<std::string> matches;
+  for (const auto& p : all_chips()) {
+    try {
+      if (gpiod::chip(p).get_info().label() == spec) matches.push_back(p);
+    } catch (const std::exception&) {
+    }
+  }
+  if (matches.empty()) return Error("no GPIO chip with the label \"" + spec + "\" (give a path, gpiochipN or a label)");
+  if (matches.size() > 1) return Error("two GPIO chips have the label \"" + spec + "\": " + matches[0] + ", " + matches[1]);
+  return matches[0];
+}
+
+Result<HostLineRef> find_line_by_name(const std::string& name) {
+  std::vector<HostLineRef> found;
+  for (const auto& p : all_chips()) {
+    try {
+      int offset = gpiod::chip(p).get_line_offset_from_name(name);
+      if (offset >= 0) found.push_back({p, static_cast<unsigned>(offset)});
+    } catch (const std::exception&) {
+    }
+  }
+  if (found.empty()) return Error("no host GPIO line is named \"" + name + "\"");
+  if (found.size() > 1)
+    return Error(strfmt("the host line name \"%s\" is on %s and %s; give chip and offset instead", name.c_str(),
+                        found[0].chip_path.c_str(), found[1].chip_path.c_str()));
+  return found[0];
+}
+
+Result<void> check_line(const HostLineRef& ref) {
+  try {
+    gpiod::chip chip(ref.chip_path);
+    size_t n = chip.get_info().num_lines();
+    if (ref.offset >= n)
+      return Error(strfmt("%s has %zu lines; there is no line %u", describe_chip(ref.chip_path).c_str(), n,
+                          ref.offset));
+    return ok();
+  } catch (const std::exception& e) {
+    return error_from(e, "opening " + ref.chip_path);
+  }
+}
+
+Result<std::string> line_holder(const HostLineRef& ref) {
+  try {
+    auto info = gpiod::chip(ref.chip_path).get_line_info(ref.offset);
+    if (!info.used()) return std::string();
+    return info.consumer().empty() ? std::string("?") : info.consumer();
+  } catch (const std::exception& e) {
+    return error_from(e, strfmt("reading %s line %u", ref.chip_path.c_str(), ref.offset));
+  }
+}
+
+}  // namespace vgpio

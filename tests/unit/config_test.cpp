@@ -1,0 +1,98 @@
+// The config file: what it accepts, and that every error names file and line.
+#include <gtest/gtest.h>
+
+#include "config/config.h"
+
+namespace vgpio::config {
+namespace {
+
+std::string error_of(const std::string& text) {
+  auto r = parse(text, "test.toml");
+  EXPECT_FALSE(r.ok()) << text;
+  return r.ok() ? "" : r.error().message();
+}
+
+TEST(Config, TheExampleParses) {
+  auto r = load(std::string(VGPIO_SOURCE_DIR) + "/examples/vgpio.toml");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  const ConfigSpec& c = r.value();
+  EXPECT_EQ(c.control, "/run/vgpio/control.sock");
+  EXPECT_EQ(c.access.mode, 0660u);
+  ASSERT_EQ(c.devices.size(), 1u);
+  const DeviceSpec& d = c.devices[0];
+  EXPECT_EQ(d.name, "plc1");
+  ASSERT_EQ(d.lines.size(), 4u);
+  EXPECT_EQ(d.lines[0].chip, "gpiochip0");
+  EXPECT_EQ(d.lines[0].offset, 4u);
+  EXPECT_FALSE(d.lines[0].policy.may_output);
+  EXPECT_EQ(d.lines[0].bias, Bias::PullUp);
+  EXPECT_TRUE(d.lines[0].active_low);
+  EXPECT_EQ(d.lines[0].debounce, std::chrono::milliseconds(5));
+  EXPECT_EQ(d.lines[1].host_name, "ESTOP_IN");
+  EXPECT_FALSE(d.lines[2].policy.may_input);
+  EXPECT_FALSE(d.lines[2].policy.safe_level);
+  EXPECT_TRUE(d.lines[3].simulated);
+  EXPECT_TRUE(d.lines[3].policy.may_input && d.lines[3].policy.may_output);
+}
+
+TEST(Config, Defaults) {
+  auto r = parse("[[device]]\nsocket = \"a.sock\"\n[[device.line]]\nsimulated = true\n", "t.toml");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r.value().devices[0].name, "vgpio0");
+  EXPECT_EQ(r.value().access.mode, 0600u);
+  EXPECT_FALSE(r.value().devices[0].connect);
+}
+
+TEST(Config, SafeLevelIsTheDefaultInitialLevel) {
+  auto r = parse("[[device]]\nsocket = \"a\"\n[[device.line]]\nsimulated = true\nsafe_level = \"high\"\n", "t");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r.value().devices[0].lines[0].policy.safe_level);
+  EXPECT_TRUE(r.value().devices[0].lines[0].policy.initial);
+}
+
+TEST(Config, ErrorsNameTheFileAndLine) {
+  const std::string head = "[[device]]\nname = \"vm\"\nsocket = \"a.sock\"\n";  // lines 1-3
+  struct Case {
+    std::string text;
+    std::string expect;
+  } cases[] = {
+      {"[[device]]\nsocket = \"a\"\n[[device.line]]\nchip = \"gpiochip0\"\nofset = 3\n", "test.toml:5: "},
+      {head + "[[device.line]]\nsimulated = true\nchip = \"x\"\noffset = 1\n", "test.toml:4: device \"vm\" line 0: a line is exactly one of"},
+      {head + "[[device.line]]\nchip = \"gpiochip0\"\n", "test.toml:4: device \"vm\" line 0: a host line by chip needs both"},
+      {head + "[[device.line]]\nsimulated = true\ndirection = \"sideways\"\n", "test.toml:6: device \"vm\" line 0: \"direction\""},
+      {head + "[[device.line]]\nsimulated = true\ndirection = \"input\"\nsafe_level = 1\n", "test.toml:7: device \"vm\" line 0: an input-only line"},
+      {head + "[[device.line]]\nchip = \"c\"\noffset = 1\ndirection = \"output\"\nbias = \"pull-up\"\n", "test.toml:8: "},
+      {head + "[[device.line]]\nchip = \"c\"\noffset = 70000\n", "test.toml:6: device \"vm\" line 0: \"offset\""},
+      {head + "[[device.line]]\nchip = \"c\"\noffset = 1\ndebounce = \"soon\"\n", "test.toml:7: "},
+      {head + "[[device.line]]\nsimulated = true\nsafe_level = 2\n", "test.toml:6: "},
+      {head + "[[device.line]]\nname = \"a\"\nsimulated = true\n[[device.line]]\nname = \"a\"\nsimulated = true\n", "test.toml:7: device \"vm\" line 1: name \"a\" is used twice"},
+      {head + "[[device.line]]\nname = \"caf\xc3\xa9\"\nsimulated = true\n", "test.toml:5: "},
+      {"[[device]]\nname = \"vm\"\n[[device.line]]\nsimulated = true\n", "test.toml:1: device \"vm\": \"socket\""},
+      {head, "test.toml:1: device \"vm\": a device needs at least one"},
+      {"control = \"c\"\n", "test.toml:1: no [[device]]"},
+      {"[[device]\nsocket = 1\n", "test.toml:1: "},
+      {"socket_mode = \"999\"\n" + head + "[[device.line]]\nsimulated = true\n", "test.toml:1: \"socket_mode\""},
+      {"socket_group = \"no-such-group-here\"\n" + head + "[[device.line]]\nsimulated = true\n", "test.toml:1: no group"},
+      {head + "[[device.line]]\nsimulated = true\n[[device]]\nname = \"vm\"\nsocket = \"b\"\n[[device.line]]\nsimulated = true\n",
+       "test.toml:6: device name \"vm\" is used twice"},
+      {head + "[[device.line]]\nsimulated = true\n[[device]]\nname = \"vm2\"\nsocket = \"a.sock\"\n[[device.line]]\nsimulated = true\n",
+       "test.toml:6: socket \"a.sock\" is used by two devices"},
+  };
+  for (const auto& c : cases) {
+    std::string e = error_of(c.text);
+    EXPECT_EQ(e.rfind(c.expect, 0), 0u) << "got: " << e << "\nfor:\n" << c.text;
+  }
+}
+
+TEST(Config, Durations) {
+  EXPECT_EQ(parse_duration("10ms").value(), std::chrono::milliseconds(10));
+  EXPECT_EQ(parse_duration("250us").value(), std::chrono::microseconds(250));
+  EXPECT_EQ(parse_duration("1.5s").value(), std::chrono::milliseconds(1500));
+  EXPECT_EQ(parse_duration("40").value(), std::chrono::microseconds(40));
+  EXPECT_FALSE(parse_duration("ms").ok());
+  EXPECT_FALSE(parse_duration("-3ms").ok());
+  EXPECT_FALSE(parse_duration("3 weeks").ok());
+}
+
+}  // namespace
+}  // namespace vgpio::config
