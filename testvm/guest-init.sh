@@ -10,4 +10,6 @@ mount -t tmpfs tmp /tmp
 # No echo: the harness reads only what commands print.
 stty -echo
 echo "VGPIO-GUEST-READY $(uname -r)"
+# No prompts either: they would land in the middle of command output.
+export PS1= PS2=
 exec sh

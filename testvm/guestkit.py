@@ -196,10 +196,10 @@ class Guest:
     def sh(self, command, timeout=WAIT):
         """Runs a shell command in the guest; returns (exit status, output)."""
         n = next(self._ids)
-        # printf keeps the markers out of any echo of the command itself; a
-        # command sent to the background ends in "&", which takes no ";".
-        sep = " " if command.rstrip().endswith("&") else ";"
-        self.send(f"printf '@@S%s@@\\n' {n}; {command}{sep} printf '@@E%s %s@@\\n' {n} $?")
+        # The markers go on lines of their own, so that any command works
+        # (one ending in "&", a here-document); printf keeps them out of any
+        # echo of the command itself.
+        self.send(f"printf '@@S%s@@\\n' {n}\n{command}\nprintf '@@E%s %s@@\\n' {n} $?")
         m = self.expect(rf"@@S{n}@@\n(.*?)@@E{n} (\d+)@@\n", timeout)
         return int(m.group(2)), m.group(1)
 

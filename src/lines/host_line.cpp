@@ -75,6 +75,8 @@ void HostLine::release() {
   if (mode_ == LineMode::Output) {
     try {
       request_->set_value(settings_.ref.offset, policy().safe_level ? value::ACTIVE : value::INACTIVE);
+      VGPIO_LOG_LIMITED(LogLevel::Info, "%s (%s): output set to its safe level %d, then released", where().c_str(),
+                        name().c_str(), policy().safe_level);
     } catch (const std::exception& e) {
       LOG_ERROR("%s (%s): could not set the safe level %d before releasing it: %s", where().c_str(), name().c_str(),
                 policy().safe_level, e.what());

@@ -293,14 +293,15 @@ def test_qemu72_basics():
             d.stop()
 
 
-def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in TESTS:
-        print(f"usage: {sys.argv[0]} {{{'|'.join(TESTS)}}}", file=sys.stderr)
+def run(tests, argv):
+    """Runs the one test named on the command line; prints the closing line."""
+    if len(argv) != 2 or argv[1] not in tests:
+        print(f"usage: {argv[0]} {{{'|'.join(tests)}}}", file=sys.stderr)
         return 2
-    name = sys.argv[1]
+    name = argv[1]
     start = time.monotonic()
     try:
-        TESTS[name]()
+        tests[name]()
     except Exception:
         traceback.print_exc()
         print(f"guest test {name}: FAILED after {time.monotonic() - start:.1f} s")
@@ -312,4 +313,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(TESTS, sys.argv))

@@ -1,0 +1,92 @@
+// vgpio-frontend: a scripted virtio-gpio driver for tests that run where no
+// guest kernel can (inside the test VM, beside gpio-sim). Each step prints
+// one line "@ <step>: <result>".
+//
+//   vgpio-frontend SOCKET STEP...
+//   steps: names | dir L in|out|none | set L 0|1 | get L | irq L none|rising|falling|both|high|low
+//          unmask L | event MS | write PATH TEXT | read PATH | sleep MS
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+
+#include "driver/gpio_driver.h"
+
+using namespace vgpio;
+using namespace vgpio::gpio;
+
+namespace {
+const std::map<std::string, uint32_t> kDirections = {{"none", kDirectionNone}, {"out", kDirectionOut},
+                                                      {"in", kDirectionIn}};
+const std::map<std::string, uint32_t> kIrq = {{"none", kIrqNone},         {"rising", kIrqEdgeRising},
+                                               {"falling", kIrqEdgeFalling}, {"both", kIrqEdgeBoth},
+                                               {"high", kIrqLevelHigh},     {"low", kIrqLevelLow}};
+
+std::string answer(const Result<driver::GpioResponse>& r, bool value) {
+  if (!r) return "failed: " + r.error().message();
+  if (r.value().status != kStatusOk) return "err";
+  return value ? std::to_string(r.value().value) : "ok";
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: vgpio-frontend SOCKET STEP...\n");
+    return 2;
+  }
+  auto d = driver::GpioDriver::connect(argv[1]);
+  if (!d) {
+    std::printf("@ connect: failed: %s\n", d.error().message().c_str());
+    return 1;
+  }
+  driver::GpioDriver& drv = *d.value();
+  std::printf("@ connect: %u lines\n", drv.config().ngpio);
+  for (int i = 2; i < argc;) {
+    std::string step = argv[i++];
+    auto arg = [&]() -> std::string { return i < argc ? argv[i++] : ""; };
+    std::string result;
+    if (step == "names") {
+      auto n = drv.line_names();
+      if (n) {
+        for (const auto& s : n.value()) result += (result.empty() ? "" : ",") + s;
+      } else {
+        result = "failed: " + n.error().message();
+      }
+    } else if (step == "dir" || step == "set" || step == "get" || step == "irq" || step == "unmask") {
+      uint16_t line = static_cast<uint16_t>(std::stoul(arg()));
+      step += " " + std::to_string(line);
+      if (step.rfind("dir", 0) == 0) result = answer(drv.request(kSetDirection, line, kDirections.at(arg())), false);
+      else if (step.rfind("set", 0) == 0) result = answer(drv.request(kSetValue, line, std::stoul(arg())), false);
+      else if (step.rfind("get", 0) == 0) result = answer(drv.request(kGetValue, line), true);
+      else if (step.rfind("irq", 0) == 0) result = answer(drv.request(kSetIrqType, line, kIrq.at(arg())), false);
+      else result = drv.unmask(line) ? "ok" : "failed";
+    } else if (step == "event") {
+      auto e = drv.wait_event(std::chrono::milliseconds(std::stoul(arg())));
+      if (!e) result = "failed: " + e.error().message();
+      else if (!e.value()) result = "none";
+      else result = std::to_string(e.value()->gpio) + (e.value()->status == kIrqStatusValid ? " valid" : " invalid");
+    } else if (step == "write") {
+      std::string path = arg(), text = arg();
+      std::ofstream(path) << text;
+      step += " " + path;
+      result = "ok";
+    } else if (step == "read") {
+      std::string path = arg();
+      std::ifstream in(path);
+      std::getline(in, result);
+      step += " " + path;
+    } else if (step == "sleep") {
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::stoul(arg())));
+      result = "ok";
+    } else {
+      std::fprintf(stderr, "vgpio-frontend: unknown step \"%s\"\n", step.c_str());
+      return 2;
+    }
+    std::printf("@ %s: %s\n", step.c_str(), result.c_str());
+    std::fflush(stdout);
+  }
+  return 0;
+}
