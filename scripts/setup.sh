@@ -9,10 +9,10 @@ cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Debian 12 packages for the build...
+# Debian 12 packages for the build (CLI11, toml++, nlohmann-json, GoogleTest)...
 PACKAGES=(g++ make cmake ninja-build pkg-config libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev
           libtomlplusplus-dev)
-BACKPORTS_PACKAGES=()
+BACKPORTS_PACKAGES=(libgpiod-dev)  # libgpiod 2 and its C++ bindings; Debian 12 itself has only 1.6
 # ...and for the real-guest tests: their kernel, initramfs and QEMU 10 (QEMU 7.2
 # is unpacked from Debian's own package by testvm/fetch-qemu72.sh).
 GUEST_PACKAGES=(python3 linux-source-6.12 bc flex bison libelf-dev libssl-dev cpio xz-utils busybox-static)

@@ -17,6 +17,7 @@ struct ServeOptions {
   std::string name = "vgpio0";
   unsigned sim = 8;
   std::string names_csv;  // "a,b,,d": one per line, empty for an unnamed line
+  std::vector<std::string> lines;  // --line NAME=CHIP:OFFSET[:dir] ..., instead of --sim
   bool no_irq = false;
   bool connect = false;
   unsigned mode = 0600;

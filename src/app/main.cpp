@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--name", serve.name, "device name")->capture_default_str();
   serve_cmd->add_option("--sim", serve.sim, "number of simulated lines")->capture_default_str()
       ->check(CLI::Range(1u, 65535u));
+  serve_cmd->add_option("--line", serve.lines,
+                        "a line: NAME=CHIP:OFFSET[:in|out], NAME=@HOSTNAME[:in|out] or NAME=sim (repeat; "
+                        "replaces --sim)");
   serve_cmd->add_option("--names", serve.names_csv, "line names, comma separated (empty for an unnamed line)");
   serve_cmd->add_flag("--no-irq", serve.no_irq, "do not offer interrupts (VIRTIO_GPIO_F_IRQ)");
   serve_cmd->add_flag("--connect", serve.connect,

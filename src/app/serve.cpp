@@ -67,6 +67,18 @@ Result<DaemonConfig> config_from_options(const ServeOptions& options) {
     config.offer_irq = !options.no_irq;
     return config;
   }
+  if (!options.lines.empty()) {
+    config::ConfigSpec spec;
+    spec.file = "command line";
+    spec.control = options.control.empty() ? options.socket + ".ctl" : options.control;
+    spec.access.mode = static_cast<mode_t>(options.mode);
+    config::DeviceSpec device{options.name, options.socket, options.connect, {}, 0};
+    for (const auto& text : options.lines) device.lines.push_back(TRY(config::parse_line_option(text)));
+    spec.devices.push_back(std::move(device));
+    DaemonConfig config = TRY(daemon_config(spec));
+    config.offer_irq = !options.no_irq;
+    return config;
+  }
   DaemonConfig config;
   auto lines = TRY(simulated_lines(options.sim, split_names(options.names_csv)));
   config.devices.push_back(DeviceConfig{options.name, options.socket, std::move(lines), options.connect, {}});

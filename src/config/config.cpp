@@ -179,6 +179,47 @@ Result<void> parse_access(const Context& ctx, const toml::table& t, SocketAccess
 
 }  // namespace
 
+Result<LineSpec> parse_line_option(const std::string& text) {
+  auto fail = [&](const std::string& what) {
+    return Error("--line \"" + text + "\": " + what + " (use NAME=CHIP:OFFSET[:in|out], NAME=@HOSTNAME[:in|out] or NAME=sim)");
+  };
+  size_t eq = text.find('=');
+  if (eq == std::string::npos) return fail("no '='");
+  LineSpec l;
+  l.name = text.substr(0, eq);
+  std::string source = text.substr(eq + 1);
+  for (unsigned char c : l.name)
+    if (c == 0 || c > 127) return fail("the name must be 7-bit ASCII");
+  if (source == "sim") {
+    l.simulated = true;
+    return l;
+  }
+  // An optional direction comes last.
+  for (const char* dir : {":in", ":out", ":any"}) {
+    std::string suffix(dir);
+    if (source.size() > suffix.size() && source.compare(source.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      source.resize(source.size() - suffix.size());
+      l.policy.may_output = suffix != ":in";
+      l.policy.may_input = suffix != ":out";
+      break;
+    }
+  }
+  if (!source.empty() && source[0] == '@') {
+    l.host_name = source.substr(1);
+    if (l.host_name.empty()) return fail("no line name after '@'");
+    return l;
+  }
+  size_t colon = source.rfind(':');
+  if (colon == std::string::npos || colon == 0) return fail("no CHIP:OFFSET");
+  l.chip = source.substr(0, colon);
+  char* end = nullptr;
+  std::string offset = source.substr(colon + 1);
+  unsigned long v = std::strtoul(offset.c_str(), &end, 10);
+  if (offset.empty() || *end || v > 65535) return fail("\"" + offset + "\" is not a line offset");
+  l.offset = static_cast<unsigned>(v);
+  return l;
+}
+
 Result<std::chrono::microseconds> parse_duration(const std::string& text) {
   char* end = nullptr;
   double v = std::strtod(text.c_str(), &end);

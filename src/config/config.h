@@ -50,6 +50,12 @@ struct ConfigSpec {
 Result<ConfigSpec> parse(std::string_view text, const std::string& file_name);
 Result<ConfigSpec> load(const std::string& path);
 
+// The command-line form of one line, for the simple case without a file:
+//   NAME=CHIP:OFFSET[:in|out|any]   a host line (CHIP: path, gpiochipN or label)
+//   NAME=@HOSTNAME[:in|out|any]     a host line found by its name
+//   NAME=sim                        a simulated line
+Result<LineSpec> parse_line_option(const std::string& text);
+
 // "10ms", "500us", "1s", or a bare number of microseconds.
 Result<std::chrono::microseconds> parse_duration(const std::string& text);
 

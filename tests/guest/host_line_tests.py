@@ -205,5 +205,35 @@ def test_busy_lines_sigterm_and_bad_configs():
         g.close()
 
 
+@test
+def test_command_line_form_and_a_chip_that_goes_away():
+    """The simple case without a file (--line), then simA is unplugged while
+    the guest holds one of its lines: ERR for that line, never a crash, and
+    the line from simB goes on working."""
+    g = Guest([])
+    try:
+        sim = SimChips(g)
+        daemon = g.spawn("vgpio serve --socket /tmp/vm1.sock --name vm1 --line out=simB:2:out "
+                         f"--line in=/dev/{sim.chip('a')}:3:in --line k=sim > /tmp/daemon.log")
+        wait_until(lambda: g.sh("test -S /tmp/vm1.sock.ctl")[0] == 0, "the daemon to listen")
+        r = frontend(g, "/tmp/vm1.sock", "names", "dir", "0", "out", "set", "0", "1", "read", sim.value("b", 2),
+                     "dir", "1", "in", "write", sim.pull("a", 3), "pull-up", "get", "1",
+                     "dir", "0", "in",                       # policy: out only
+                     "write", f"{SIM}/a/live", "0", "sleep", "200",
+                     "get", "1", "dir", "1", "in",            # the chip is gone
+                     "set", "0", "0", "read", sim.value("b", 2))
+        check(r["names"] == ["out,in,k"], f"names: {r['names']}")
+        check(r[f"read {sim.value('b', 2)}"] == ["1", "0"], f"simB output: {r}")
+        check(r["get 1"] == ["1", "err"], f"input before and after unplugging: {r['get 1']}")
+        check(r["dir 0"] == ["ok", "err"] and r["dir 1"] == ["ok", "err"], f"directions: {r}")
+        check(g.sh(f"kill -0 {daemon}")[0] == 0, "the daemon died when a chip went away")
+        log = g.must("cat /tmp/daemon.log")
+        check("went away" in log or "No such device" in log, f"no log line about the lost chip:\n{log}")
+        out = g.must("vgpio probe /tmp/vm1.sock")
+        check("3 lines" in out, f"probe after the chip went away: {out}")
+    finally:
+        g.close()
+
+
 if __name__ == "__main__":
     sys.exit(run(TESTS, sys.argv))

@@ -96,3 +96,27 @@ TEST(Config, Durations) {
 
 }  // namespace
 }  // namespace vgpio::config
+
+namespace vgpio::config {
+namespace {
+
+TEST(ConfigCommandLine, LineOptions) {
+  auto a = parse_line_option("door=gpiochip0:5:in").release_value();
+  EXPECT_EQ(a.name, "door");
+  EXPECT_EQ(a.chip, "gpiochip0");
+  EXPECT_EQ(a.offset, 5u);
+  EXPECT_FALSE(a.policy.may_output);
+  auto b = parse_line_option("relay=/dev/gpiochip1:0:out").release_value();
+  EXPECT_EQ(b.chip, "/dev/gpiochip1");
+  EXPECT_FALSE(b.policy.may_input);
+  auto c = parse_line_option("x=my-label:12").release_value();
+  EXPECT_EQ(c.chip, "my-label");
+  EXPECT_TRUE(c.policy.may_input && c.policy.may_output);
+  EXPECT_EQ(parse_line_option("e=@ESTOP:in").release_value().host_name, "ESTOP");
+  EXPECT_TRUE(parse_line_option("k=sim").release_value().simulated);
+  for (const char* bad : {"door", "door=gpiochip0", "door=gpiochip0:", "door=gpiochip0:x", "door=:3", "d=@", "d=c:99999"})
+    EXPECT_FALSE(parse_line_option(bad).ok()) << bad;
+}
+
+}  // namespace
+}  // namespace vgpio::config
