@@ -45,6 +45,15 @@ socket = "/tmp/vm1.sock"
   name = "knob"
   simulated = true
 
+  [[device.line]]
+  name = "inverted"
+  chip = "simB"
+  offset = 3
+  direction = "input"
+  active_low = true
+  bias = "pull-up"
+  debounce = "2ms"
+
 [[device]]
 name = "vm2"
 socket = "/tmp/vm2.sock"
@@ -127,11 +136,13 @@ def test_aggregate_and_policy():
         used_a = sorted(int(m) for m in re.findall(r"line\s+(\d+):.*consumer=\"?vgpio-vm1", info_a))
         used_b = sorted(int(m) for m in re.findall(r"line\s+(\d+):.*consumer=\"?vgpio-vm1", info_b))
         check(used_a == [2, 5] and used_b == [1], f"lines held by vgpio-vm1: A {used_a}, B {used_b}\n{info_a}\n{info_b}")
-        check("names: door,relay,sensor,knob" in g.must("cat /tmp/f.out"), "line order")
+        check("names: door,relay,sensor,knob,inverted" in g.must("cat /tmp/f.out"), "line order")
         g.kill(f)
 
         r = frontend(g, "/tmp/vm1.sock",
-                     "get", "4",                               # line 4 does not exist for this VM
+                     "get", "5",                               # line 5 does not exist for this VM
+                     # active-low input with a pull-up bias (and a debounce): reads 0
+                     "dir", "4", "in", "get", "4", "read", sim.value("b", 3),
                      "dir", "1", "out", "set", "1", "1", "read", sim.value("b", 1),
                      "set", "1", "0", "read", sim.value("b", 1),
                      "dir", "0", "in", "write", sim.pull("a", 5), "pull-up", "get", "0",
@@ -145,7 +156,10 @@ def test_aggregate_and_policy():
                      "unmask", "0", "event", "5000",
                      # policy
                      "dir", "0", "out", "dir", "1", "in", "irq", "1", "both")
-        check(r["get 4"] == ["err"], f"line 4: {r['get 4']}")
+        check(r["get 5"] == ["err"], f"line 5: {r['get 5']}")
+        inverted_on_chip = r["read " + sim.value("b", 3)]
+        check(r["get 4"] == ["0"] and inverted_on_chip == ["1"],
+              f"active-low input with pull-up: guest reads {r['get 4']}, the chip shows {inverted_on_chip}")
         check(r[f"read {sim.value('b', 1)}"] == ["1", "0"], f"relay on simB: {r}")
         check(r["get 0"] == ["1", "0"], f"door input: {r['get 0']}")
         check(r["get 2"] == ["1"] and r["event"][0] == "2 valid", f"sensor edge: {r['event']} {r['get 2']}")
