@@ -3,6 +3,7 @@
 #include <grp.h>
 #include <pwd.h>
 
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -223,14 +224,15 @@ Result<LineSpec> parse_line_option(const std::string& text) {
 Result<std::chrono::microseconds> parse_duration(const std::string& text) {
   char* end = nullptr;
   double v = std::strtod(text.c_str(), &end);
-  if (end == text.c_str() || v < 0) return Error("not a duration: \"" + text + "\"");
+  // strtod also reads "nan" and "inf": neither is a duration.
+  if (end == text.c_str() || !std::isfinite(v) || v < 0) return Error("not a duration: \"" + text + "\"");
   std::string unit(end);
   double us;
   if (unit.empty() || unit == "us") us = v;
   else if (unit == "ms") us = v * 1e3;
   else if (unit == "s") us = v * 1e6;
   else return Error("unknown unit \"" + unit + "\" (use us, ms or s)");
-  if (us > 1e9) return Error("duration too long: \"" + text + "\"");
+  if (!(us <= 1e9)) return Error("duration too long: \"" + text + "\"");
   return std::chrono::microseconds(static_cast<int64_t>(us));
 }
 

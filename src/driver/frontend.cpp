@@ -27,7 +27,14 @@ Result<std::vector<uint8_t>> Frontend::read_reply(uint32_t request) {
   return std::move(m->payload);
 }
 
+Result<void> Frontend::spend(uint32_t request) {
+  if (budget_ == 0) return Error(strfmt("stopped before %s on purpose", request_name(request)));
+  if (budget_ > 0) --budget_;
+  return ok();
+}
+
 Result<void> Frontend::send(uint32_t request, std::span<const uint8_t> payload, std::span<const int> fds) {
+  TRY(spend(request));
   uint32_t flags = kVersion | (reply_ack_ ? kFlagNeedReply : 0);
   TRY(write_message(socket_.get(), Header{request, flags, static_cast<uint32_t>(payload.size())}, payload, fds));
   if (!reply_ack_) return ok();
@@ -39,6 +46,7 @@ Result<void> Frontend::send(uint32_t request, std::span<const uint8_t> payload, 
 }
 
 Result<std::vector<uint8_t>> Frontend::call(uint32_t request, std::span<const uint8_t> payload) {
+  TRY(spend(request));
   TRY(write_message(socket_.get(), Header{request, kVersion, static_cast<uint32_t>(payload.size())}, payload));
   return read_reply(request);
 }

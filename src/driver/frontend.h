@@ -29,14 +29,18 @@ class Frontend {
   Result<std::vector<uint8_t>> get_config(uint32_t offset, uint32_t size);
 
   void set_reply_ack(bool on) { reply_ack_ = on; }
+  // For fault tests: fail every message after the next `n` (-1: no limit).
+  void set_message_budget(int n) { budget_ = n; }
   int socket() const { return socket_.get(); }
 
  private:
   explicit Frontend(UniqueFd socket) : socket_(std::move(socket)) {}
   Result<std::vector<uint8_t>> read_reply(uint32_t request);
+  Result<void> spend(uint32_t request);
 
   UniqueFd socket_;
   bool reply_ack_ = false;
+  int budget_ = -1;
 };
 
 }  // namespace vgpio::driver

@@ -49,6 +49,7 @@ Result<GpioConfig> GpioDriver::read_config() {
 
 Result<void> GpioDriver::handshake(const std::string& path) {
   frontend_ = TRY(Frontend::connect(path, options_.timeout));
+  frontend_->set_message_budget(options_.message_budget);
   // Realize: what QEMU does when the device is created.
   uint64_t offered = TRY(frontend_->get_u64(kGetFeatures));
   if (!(offered & kFeatureProtocolFeatures))

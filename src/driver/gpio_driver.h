@@ -48,6 +48,7 @@ class GpioDriver {
     bool indirect = false;  // send requests as indirect chains
     std::chrono::milliseconds timeout{5000};
     bool mem_table = false;  // SET_MEM_TABLE even when ADD_MEM_REG is offered
+    int message_budget = -1; // fault tests: give up after this many vhost-user messages
   };
 
   static Result<std::unique_ptr<GpioDriver>> connect(const std::string& socket_path, Options options);

@@ -63,11 +63,9 @@ std::vector<uint8_t> GpioDevice::config_space() const {
   return c;
 }
 
-void GpioDevice::on_queue_kick(size_t i) {
-  if (i == kRequestQueue)
-    drain_queue(i, [this](DescriptorChain c) { handle_request(std::move(c)); });
-  else
-    drain_queue(i, [this](DescriptorChain c) { handle_irq_buffer(std::move(c)); });
+bool GpioDevice::on_queue_kick(size_t i) {
+  if (i == kRequestQueue) return drain_queue(i, [this](DescriptorChain c) { handle_request(std::move(c)); });
+  return drain_queue(i, [this](DescriptorChain c) { handle_irq_buffer(std::move(c)); });
 }
 
 void GpioDevice::reset() {

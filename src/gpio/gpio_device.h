@@ -60,7 +60,7 @@ class GpioDevice final : public VirtioDevice, private LineListener {
   Result<void> drive(size_t line, bool level);
   void set_observer(std::function<void(const LineChange&)> observer) { observer_ = std::move(observer); }
 
-  void on_queue_kick(size_t i) override;
+  bool on_queue_kick(size_t i) override;
   void on_queue_stopping(size_t i) override;
   void reset() override;
 

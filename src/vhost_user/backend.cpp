@@ -296,7 +296,7 @@ Result<Backend::Reply> Backend::set_vring_enable(const Message& m) {
   if (s.num > 1) return Error(strfmt("SET_VRING_ENABLE with %u (0 or 1 expected)", s.num));
   vrings_[i].enabled = s.num == 1;
   // Buffers that came while the ring was disabled are served now.
-  if (vrings_[i].enabled && device_.queue(i).started()) device_.on_queue_kick(i);
+  if (vrings_[i].enabled && device_.queue(i).started()) serve(i);
   return Reply();
 }
 
@@ -329,7 +329,13 @@ void Backend::start_vring(size_t i) {
       return;
     }
   }
-  if (vr.enabled) device_.on_queue_kick(i);
+  if (vr.enabled) serve(i);
+}
+
+void Backend::serve(size_t i) {
+  if (!device_.on_queue_kick(i) || !vrings_[i].kick) return;
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(vrings_[i].kick.get(), &one, sizeof one);
 }
 
 void Backend::stop_vring(size_t i) {
@@ -346,7 +352,7 @@ void Backend::on_kick(size_t i) {
   [[maybe_unused]] ssize_t n = ::read(vrings_[i].kick.get(), &count, sizeof count);
   SplitQueue& q = device_.queue(i);
   if (!q.started()) start_vring(i);  // vhost-user.rst: a kick starts the ring
-  else if (vrings_[i].enabled) device_.on_queue_kick(i);
+  else if (vrings_[i].enabled) serve(i);
   if (q.broken() && vrings_[i].err) {
     uint64_t one = 1;
     [[maybe_unused]] ssize_t w = ::write(vrings_[i].err.get(), &one, sizeof one);

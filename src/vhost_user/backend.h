@@ -60,6 +60,9 @@ class Backend {
   void start_vring(size_t i);
   void stop_vring(size_t i);
   void on_kick(size_t i);
+  // Lets the device work on queue i, and comes back later if it stopped with
+  // work left (through its own kick fd, so other events go first).
+  void serve(size_t i);
   void reset_device();
 
   VirtioDevice& device_;

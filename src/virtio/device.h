@@ -36,8 +36,10 @@ class VirtioDevice {
   // Reads config space, honouring offset and size; fails when out of range.
   Result<std::vector<uint8_t>> read_config(uint32_t offset, uint32_t size) const;
 
-  // The driver made buffers available on queue `i`.
-  virtual void on_queue_kick(size_t i) = 0;
+  // The driver made buffers available on queue `i`. Returns true when the
+  // device stopped with work left (see drain_queue); the transport then comes
+  // back later through its event loop.
+  virtual bool on_queue_kick(size_t i) = 0;
   // Queue `i` is about to stop: buffers the device holds must go back now.
   virtual void on_queue_stopping(size_t /*i*/) {}
   // Back to the initial state (device reset, or the frontend went away).
@@ -48,14 +50,24 @@ class VirtioDevice {
   virtual std::vector<uint8_t> config_space() const = 0;
 
   // Drains queue `i` through `handle`, re-arming kicks and notifying the
-  // driver once per batch. The loop shape every device needs.
+  // driver once per batch. The loop shape every device needs. At most one
+  // ring's worth of chains per call: a guest that keeps the ring full (or
+  // whose buffers overwrite its own avail index) cannot hold the event loop.
+  // Returns true when it stopped at that bound.
   template <typename Handler>
-  void drain_queue(size_t i, Handler&& handle) {
+  bool drain_queue(size_t i, Handler&& handle) {
     SplitQueue& q = queue(i);
+    uint32_t budget = q.size();
     do {
-      while (auto chain = q.pop()) handle(std::move(*chain));
-    } while (q.rearm_kicks());
+      while (budget > 0) {
+        auto chain = q.pop();
+        if (!chain) break;
+        handle(std::move(*chain));
+        --budget;
+      }
+    } while (budget > 0 && q.rearm_kicks());
     q.notify_if_needed();
+    return budget == 0;
   }
 
  private:

@@ -92,6 +92,9 @@ TEST(Config, Durations) {
   EXPECT_FALSE(parse_duration("ms").ok());
   EXPECT_FALSE(parse_duration("-3ms").ok());
   EXPECT_FALSE(parse_duration("3 weeks").ok());
+  EXPECT_FALSE(parse_duration("nan").ok());  // found by fuzz_config
+  EXPECT_FALSE(parse_duration("infms").ok());
+  EXPECT_FALSE(parse_duration("1e300s").ok());
 }
 
 }  // namespace

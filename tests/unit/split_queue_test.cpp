@@ -15,8 +15,8 @@ class RecordingDevice : public VirtioDevice {
  public:
   RecordingDevice() : VirtioDevice(1) {}
   std::vector<DescriptorChain> chains;
-  void on_queue_kick(size_t i) override {
-    drain_queue(i, [this](DescriptorChain c) { chains.push_back(std::move(c)); });
+  bool on_queue_kick(size_t i) override {
+    return drain_queue(i, [this](DescriptorChain c) { chains.push_back(std::move(c)); });
   }
   void reset() override {
     for (auto& c : chains) c.abandon();
@@ -264,6 +264,19 @@ TEST(SplitQueue, WithoutEventIdxNoInterruptFlagIsHonoured) {
   dev.complete_all(1);
   dev.queue(0).notify_if_needed();
   EXPECT_EQ(guest.notifications(0), 1);
+}
+
+// Found by fuzz_virtqueue: a response buffer that overlaps the avail index
+// makes every answer look like a new request. One kick does at most one
+// ring's worth of work, then hands the loop back.
+TEST(SplitQueue, AGuestCannotKeepTheDeviceBusyForever) {
+  RecordingDevice dev;
+  FakeGuest guest(dev, 8);
+  for (int i = 0; i < 8; ++i) guest.chain(0).writable(1).submit();
+  EXPECT_TRUE(dev.on_queue_kick(0));  // stopped at the bound
+  EXPECT_EQ(dev.chains.size(), 8u);
+  dev.complete_all(1);
+  EXPECT_FALSE(dev.on_queue_kick(0));  // nothing left
 }
 
 TEST(SplitQueue, RestartContinuesFromTheRingsUsedIndex) {

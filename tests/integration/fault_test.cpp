@@ -1,0 +1,99 @@
+// Faults: a frontend that dies at every step of the handshake, many frontends
+// one after another, and a guest that floods the log.
+#include <dirent.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "base/log.h"
+#include "daemon_fixture.h"
+
+namespace vgpio {
+namespace {
+
+using namespace gpio;
+
+size_t open_fds() {
+  size_t n = 0;
+  if (DIR* d = opendir("/proc/self/fd")) {
+    while (readdir(d)) ++n;
+    closedir(d);
+  }
+  return n;
+}
+
+long rss_kib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+class Faults : public testing::DaemonTest {
+ protected:
+  void SetUp() override { start({4}); }
+  void wait_released(size_t line) {
+    for (int i = 0; i < 1000 && status(line).direction != kDirectionNone; ++i) usleep(5000);
+    EXPECT_EQ(status(line).direction, kDirectionNone);
+  }
+};
+
+TEST_F(Faults, FrontendGoesAwayAfterEveryHandshakeStep) {
+  // A full handshake is about 25 messages; give up after each of them in turn.
+  int completed_at = -1;
+  for (int budget = 0; budget < 60 && completed_at < 0; ++budget) {
+    {
+      driver::GpioDriver::Options o;
+      o.message_budget = budget;
+      auto d = driver::GpioDriver::connect(socket(), o);
+      if (d.ok()) {
+        completed_at = budget;
+        EXPECT_OK(d.value()->request(kSetDirection, 1, kDirectionOut));
+      }
+    }  // gone, at whatever step it stopped
+    // Whatever happened, the next frontend is served from a clean state.
+    auto next = connect();
+    ASSERT_TRUE(next) << "after giving up at message " << budget;
+    EXPECT_EQ(next->request(kGetDirection, 1).value().status, kStatusOk);
+    next.reset();
+    wait_released(1);
+  }
+  EXPECT_GT(completed_at, 10);  // the loop really walked through the handshake
+}
+
+TEST_F(Faults, TenThousandFrontendsLeaveNoFdsOrMemoryBehind) {
+  auto cycle = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      driver::GpioDriver::Options o;
+      o.queue_size = 16;
+      auto d = driver::GpioDriver::connect(socket(), o);
+      ASSERT_TRUE(d.ok()) << i << ": " << d.error().message();
+      ASSERT_EQ(d.value()->request(kSetValue, i % 4, i & 1).value().status, kStatusOk);
+    }
+  };
+  cycle(200);  // warm up allocators and caches
+  // The daemon closes a session on its own thread: let the last one finish.
+  usleep(100000);
+  size_t fds_before = open_fds();
+  long rss_before = rss_kib();
+  cycle(10000);
+  usleep(100000);
+  EXPECT_EQ(open_fds(), fds_before);
+  EXPECT_LT(rss_kib() - rss_before, 4096) << "RSS grew from " << rss_before << " KiB";
+}
+
+TEST(RateLimit, AFloodIsCutToABurstAndCounted) {
+  RateLimiter limiter(3, std::chrono::milliseconds(200));
+  uint64_t dropped = 0;
+  int admitted = 0;
+  for (int i = 0; i < 1000; ++i) admitted += limiter.admit(&dropped);
+  EXPECT_EQ(admitted, 3);
+  EXPECT_EQ(limiter.total_dropped(), 997u);
+  usleep(250000);
+  ASSERT_TRUE(limiter.admit(&dropped));
+  EXPECT_EQ(dropped, 997u);  // reported with the next message let through
+}
+
+}  // namespace
+}  // namespace vgpio
