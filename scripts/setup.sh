@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command for each way in, on a fresh Debian 12 machine, safe to repeat:
 #   scripts/setup.sh serve [vgpio serve options]   install, build, run the daemon
-#   scripts/setup.sh test                          install, build, run every test
+#   scripts/setup.sh test                          install, build, run every test, then again
+#                                                  under sanitizers, then the fuzzers (60 s each)
 #   scripts/setup.sh demo                          install, build, boot a guest and show it working
 #   scripts/setup.sh build                         install and build only
 set -euo pipefail
@@ -13,9 +14,11 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 PACKAGES=(g++ make cmake ninja-build pkg-config libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev
           libtomlplusplus-dev)
 BACKPORTS_PACKAGES=(libgpiod-dev)  # libgpiod 2 and its C++ bindings; Debian 12 itself has only 1.6
-# ...and for the real-guest tests: their kernel, initramfs and QEMU 10 (QEMU 7.2
-# is unpacked from Debian's own package by testvm/fetch-qemu72.sh).
-GUEST_PACKAGES=(python3 linux-source-6.12 bc flex bison libelf-dev libssl-dev cpio xz-utils busybox-static)
+# ...and for the tests: the real guests' kernel, initramfs and QEMU 10 (QEMU 7.2
+# is unpacked from Debian's own package by testvm/fetch-qemu72.sh), and clang
+# for the fuzzers.
+GUEST_PACKAGES=(python3 linux-source-6.12 bc flex bison libelf-dev libssl-dev cpio xz-utils busybox-static
+                clang libclang-rt-14-dev)  # clang: libFuzzer
 GUEST_BACKPORTS_PACKAGES=(qemu-system-x86 gpiod)
 
 with_guest_tools() {
@@ -63,7 +66,11 @@ command=${1:-}
 case "$command" in
   serve) install_dependencies; build; exec build/vgpio serve "$@" ;;
   demo) with_guest_tools; install_dependencies; build; exec testvm/demo.sh ;;
-  test) with_guest_tools; install_dependencies; build; ctest --test-dir build --output-on-failure -j2 ;;
+  test)
+    with_guest_tools; install_dependencies; build
+    ctest --test-dir build --output-on-failure -j2
+    scripts/sanitize.sh
+    scripts/fuzz.sh "${VGPIO_FUZZ_SECONDS:-60}" ;;
   build) install_dependencies; build ;;
   *) echo "usage: scripts/setup.sh serve [options] | test | demo | build" >&2; exit 2 ;;
 esac

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The unit and integration tests again, built with ASan + UBSan, then with
+# TSan (the daemon runs a thread per device beside its main loop). Any report
+# fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+for build in "address,undefined build-asan" "thread build-tsan"; do
+  set -- $build
+  echo "== sanitizers: $1"
+  cmake -S . -B "$2" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVGPIO_SANITIZE="$1" > /dev/null
+  cmake --build "$2" --target unit_tests integration_tests
+  ctest --test-dir "$2" --output-on-failure -j2 -R '^(unit|integration)\.'
+done
