@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <gpiod.hpp>
-#include <regex>
 
 #include "base/strings.h"
 
@@ -42,7 +41,9 @@ std::string describe_chip(const std::string& path) {
 Result<std::string> resolve_chip(const std::string& spec) {
   std::string path;
   if (spec.rfind("/", 0) == 0) path = spec;
-  else if (std::regex_match(spec, std::regex("gpiochip[0-9]+"))) path = "/dev/" + spec;
+  else if (spec.size() > 8 && spec.rfind("gpiochip", 0) == 0 &&
+           spec.find_first_not_of("0123456789", 8) == std::string::npos)
+    path = "/dev/" + spec;
   if (!path.empty()) {
     if (!gpiod::is_gpiochip_device(path)) return Error("chip \"" + spec + "\": " + path + " is not a GPIO chip");
     return path;

@@ -3,6 +3,7 @@
 # probe and ctl from another shell, then SIGTERM; plus the socket-file rules.
 set -euo pipefail
 vgpio=$(realpath "$1")
+frontend=$(realpath "$2")  # vgpio-frontend: a scripted driver
 dir=$(mktemp -d)
 pid=""
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$dir"; }
@@ -47,4 +48,30 @@ for _ in $(seq 200); do grep -q "stale" serve.err && "$vgpio" probe ./vgpio.sock
 grep -q "stale" serve.err || fail "no log line about the stale socket"
 "$vgpio" probe ./vgpio.sock > /dev/null || fail "daemon did not replace the stale socket"
 kill -TERM "$pid"; wait "$pid"; pid=""
+
+# A config file with socket permissions; SIGINT while a frontend holds a line.
+cat > vgpio.toml <<TOML
+socket_mode = "0660"
+socket_group = "root"
+[[device]]
+name = "cfg"
+socket = "$dir/cfg.sock"
+  [[device.line]]
+  name = "relay"
+  simulated = true
+  safe_level = 1
+TOML
+"$vgpio" check vgpio.toml > /dev/null || fail "vgpio check rejected a good file"
+"$vgpio" serve --config vgpio.toml > /dev/null 2> serve.err & pid=$!
+wait_for_socket cfg.sock.ctl
+[ "$(stat -c '%a %G' cfg.sock)" = "660 root" ] || fail "configured socket access: $(stat -c '%a %G' cfg.sock)"
+"$vgpio" probe ./cfg.sock | grep -q relay || fail "probe of the configured device"
+"$frontend" ./cfg.sock dir 0 out set 0 0 sleep 100000 > frontend.out & holder=$!
+for _ in $(seq 200); do "$vgpio" ctl --control cfg.sock.ctl get cfg relay --json | grep -q '"out"' && break; sleep 0.05; done
+"$vgpio" ctl --control cfg.sock.ctl get cfg relay --json | grep -q '"holder": "guest"' || fail "the frontend does not hold the relay"
+kill -INT "$pid"; wait "$pid" || fail "exit status after SIGINT: $?"; pid=""
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null || true
+grep -q "received Interrupt" serve.err || fail "no log line for SIGINT"
+grep -q "frontend left (the daemon is stopping); lines released" serve.err || fail "lines not released at SIGINT"
+[ ! -e cfg.sock ] && [ ! -e cfg.sock.ctl ] || fail "sockets left after SIGINT"
 echo "PASS"
