@@ -70,10 +70,12 @@ void ControlServer::on_accept() {
 }
 
 void ControlServer::close(Client& client, const char* why) {
+  if (client.closing) return;
   LOG_DEBUG("control: closing a client: %s", why);
   loop_.unwatch(client.watch);
   // Deferred: we may be inside this client's callback.
   client.closing = true;
+  if (client.watching) watchers_.fetch_sub(1);
   loop_.post([this] { std::erase_if(clients_, [](const auto& c) { return c->closing; }); });
 }
 
@@ -211,6 +213,7 @@ json ControlServer::execute(Client& client, const json& request) {
       if (!d) return fail(d.error());
       client.watch_device = d.value();
     }
+    if (!client.watching) watchers_.fetch_add(1);
     client.watching = true;
     return {{"ok", true}};
   }
@@ -218,6 +221,7 @@ json ControlServer::execute(Client& client, const json& request) {
 }
 
 void ControlServer::publish(size_t device_index, const LineChange& change) {
+  if (watchers_.load(std::memory_order_relaxed) == 0) return;
   std::string time = timestamp_now();
   std::string device = devices_[device_index].device->name();
   const char* field = change.field == LineChange::Field::Direction ? "direction"

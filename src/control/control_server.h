@@ -4,6 +4,7 @@
 // through that device's own loop, so a busy device never blocks the others.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,7 +36,8 @@ class ControlServer {
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
 
-  // Thread-safe: sends a change to every watcher of `device_index`.
+  // Thread-safe: sends a change to every watcher of `device_index`. Costs
+  // nothing when nobody watches.
   void publish(size_t device_index, const LineChange& change);
   const std::string& path() const { return path_; }
 
@@ -58,6 +60,7 @@ class ControlServer {
   EventLoop::WatchId listen_watch_ = 0;
   std::vector<ControlledDevice> devices_;
   std::vector<std::unique_ptr<Client>> clients_;
+  std::atomic<int> watchers_{0};  // read by device threads in publish()
 };
 
 // An ISO 8601 UTC timestamp with microseconds, for watch events.

@@ -38,6 +38,12 @@ Result<void> SplitQueue::resolve() {
   desc_ = TRY(memory_.translate_user(addresses_.desc, desc_table_size(size_)).error_context("descriptor table"));
   avail_ = TRY(memory_.translate_user(addresses_.avail, avail_ring_size(size_)).error_context("avail ring"));
   used_ = TRY(memory_.translate_user(addresses_.used, used_ring_size(size_)).error_context("used ring"));
+  // The ring indexes are accessed atomically, which needs them aligned here
+  // too: an odd mmap offset from the frontend could misalign them in our
+  // mapping even when the frontend's addresses are aligned (found by fuzzing).
+  auto misaligned = [](const uint8_t* p, size_t align) { return reinterpret_cast<uintptr_t>(p) % align != 0; };
+  if (misaligned(desc_, kDescAlign) || misaligned(avail_, kAvailAlign) || misaligned(used_, kUsedAlign))
+    return Error(strfmt("queue %u: rings are misaligned in the shared memory (odd mmap offset?)", index_));
   return ok();
 }
 

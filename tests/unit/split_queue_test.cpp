@@ -1,5 +1,7 @@
 // The split ring against a correct, broken and hostile driver.
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "fake_guest.h"
 #include "virtio/device.h"
@@ -296,6 +298,25 @@ TEST(SplitQueue, RestartContinuesFromTheRingsUsedIndex) {
   ASSERT_EQ(dev.chains.size(), 1u);
   dev.complete_all(1);
   EXPECT_EQ(guest.queue(0).used_idx_in_ring(), 4);
+}
+
+}  // namespace
+}  // namespace vgpio
+
+namespace vgpio {
+namespace {
+
+// Found by fuzz_vhost_user: aligned frontend addresses in a region mapped at
+// an odd offset would put the rings at odd host addresses.
+TEST(SplitQueue, RingsMisalignedInTheMappingAreRefused) {
+  GuestMemory mem;
+  UniqueFd fd(memfd_create("t", MFD_CLOEXEC));
+  ASSERT_EQ(ftruncate(fd.get(), 1 << 16), 0);
+  ASSERT_TRUE(mem.add_region({0, 0x8000, 0x100000, 1}, std::move(fd)).ok());
+  SplitQueue q(mem, 0);
+  ASSERT_TRUE(q.set_size(16).ok());
+  q.set_addresses({0x100000, 0x101000, 0x102000});
+  EXPECT_FALSE(q.start().ok());
 }
 
 }  // namespace

@@ -1,0 +1,132 @@
+#include "measure.h"
+
+#include <sched.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace vgpio::bench {
+
+Percentiles percentiles(std::vector<double>& s) {
+  if (s.empty()) return {0, 0, 0};
+  std::sort(s.begin(), s.end());
+  auto at = [&](double q) { return s[std::min(s.size() - 1, static_cast<size_t>(q * s.size()))] / 1000.0; };
+  return {at(0.50), at(0.99), at(0.999)};
+}
+
+Result<void> pin_self(int cpu) {
+  if (cpu < 0) return ok();
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof set, &set) != 0) return Error::from_errno(errno, "sched_setaffinity");
+  return ok();
+}
+
+long rss_kib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+long smaps_kib(pid_t pid, const std::string& field) {
+  std::ifstream rollup("/proc/" + std::to_string(pid) + "/smaps_rollup");
+  std::string line;
+  while (std::getline(rollup, line))
+    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+  return -1;
+}
+
+double cpu_seconds(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  // Fields after the command name (which may hold spaces): utime is the 14th field, stime the 15th.
+  std::istringstream rest(text.substr(text.rfind(')') + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; rest >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) {
+      stime = std::stoull(field);
+      break;
+    }
+  }
+  return double(utime + stime) / sysconf(_SC_CLK_TCK);
+}
+
+std::vector<double> eventfd_ping_pong(int rounds, int self_cpu, int child_cpu) {
+  int ping = eventfd(0, EFD_CLOEXEC), pong = eventfd(0, EFD_CLOEXEC);
+  pid_t child = fork();
+  if (child == 0) {
+    (void)pin_self(child_cpu);
+    uint64_t v;
+    for (int i = 0; i < rounds; ++i) {
+      if (read(ping, &v, 8) != 8) _exit(1);
+      if (write(pong, &v, 8) != 8) _exit(1);
+    }
+    _exit(0);
+  }
+  (void)pin_self(self_cpu);
+  std::vector<double> samples;
+  samples.reserve(rounds);
+  uint64_t one = 1, v;
+  for (int i = 0; i < rounds; ++i) {
+    auto t0 = Clock::now();
+    if (write(ping, &one, 8) != 8 || read(pong, &v, 8) != 8) break;
+    samples.push_back(std::chrono::duration<double, std::nano>(Clock::now() - t0).count());
+  }
+  waitpid(child, nullptr, 0);
+  close(ping);
+  close(pong);
+  (void)pin_self(-1);
+  return samples;
+}
+
+Result<DaemonProcess> DaemonProcess::start(const std::string& vgpio, const std::vector<std::string>& args, int cpu,
+                                           const std::string& wait_for_socket) {
+  pid_t pid = fork();
+  if (pid < 0) return Error::from_errno(errno, "fork");
+  if (pid == 0) {
+    (void)pin_self(cpu);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(vgpio.c_str()));
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    int devnull = ::open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    execv(vgpio.c_str(), argv.data());
+    _exit(127);
+  }
+  DaemonProcess d(pid);
+  for (int i = 0; i < 3000; ++i) {  // waiting, not judging: up to 60 s
+    struct stat st {};
+    if (stat(wait_for_socket.c_str(), &st) == 0) return d;
+    if (waitpid(pid, nullptr, WNOHANG) == pid) {
+      d.pid_ = -1;
+      return Error("the daemon exited at start: " + vgpio);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return Error("the daemon did not create " + wait_for_socket);
+}
+
+DaemonProcess::~DaemonProcess() {
+  if (pid_ > 0) {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+}  // namespace vgpio::bench

@@ -1,0 +1,52 @@
+// Small measuring tools for the benchmarks: percentiles, CPU pinning, a
+// daemon process under a chosen placement, /proc readings, and the floor (an
+// eventfd ping-pong between two processes).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace vgpio::bench {
+
+using Clock = std::chrono::steady_clock;
+
+struct Percentiles {
+  double p50_us, p99_us, p999_us;
+};
+// Sorts `samples_ns` and reads the percentiles off it.
+Percentiles percentiles(std::vector<double>& samples_ns);
+
+// Pins the calling process (all its threads) to `cpu`; -1 leaves it free.
+Result<void> pin_self(int cpu);
+
+// /proc/PID figures.
+long rss_kib(pid_t pid);
+// From smaps_rollup: "Pss", "Private_Dirty", "Shared_Clean", ... in KiB.
+long smaps_kib(pid_t pid, const std::string& field);
+double cpu_seconds(pid_t pid);  // user + system
+
+// An eventfd round trip between this process and a child: the least a kick
+// and a call can cost. `child_cpu`/`self_cpu` choose the placement.
+std::vector<double> eventfd_ping_pong(int rounds, int self_cpu, int child_cpu);
+
+// A `vgpio serve` child process pinned to `cpu` (-1: free).
+class DaemonProcess {
+ public:
+  static Result<DaemonProcess> start(const std::string& vgpio, const std::vector<std::string>& args, int cpu,
+                                     const std::string& wait_for_socket);
+  DaemonProcess(DaemonProcess&& other) noexcept : pid_(other.pid_) { other.pid_ = -1; }
+  DaemonProcess(const DaemonProcess&) = delete;
+  ~DaemonProcess();
+  pid_t pid() const { return pid_; }
+
+ private:
+  explicit DaemonProcess(pid_t pid) : pid_(pid) {}
+  pid_t pid_;
+};
+
+}  // namespace vgpio::bench
