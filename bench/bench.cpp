@@ -103,11 +103,14 @@ Result<json> measure_interrupts(driver::GpioDriver& d, const std::string& ctl_pa
   for (int i = 0; i < n; ++i) {
     TRY(d.unmask(line));
     auto t0 = Clock::now();
-    TRY(ctl.call({{"cmd", "set"}, {"device", device}, {"line", line}, {"value", (i + 1) & 1}}));
+    // Wait for the interrupt first; the control reply can come after.
+    TRY(ctl.send({{"cmd", "set"}, {"device", device}, {"line", line}, {"value", (i + 1) & 1}}));
     auto e = TRY(d.wait_event(std::chrono::seconds(5)));
     double seen_us = now_us();
     if (!e || e->status != kIrqStatusValid) return Error("interrupt lost");
     ctl_to_eventq.push_back(since_ns(t0));
+    auto reply = TRY(ctl.next(std::chrono::seconds(5)));
+    if (!reply || !reply->value("ok", false)) return Error("ctl set failed");
     for (;;) {  // the value change of this edge, stamped by the device
       auto ev = TRY(watch.next(std::chrono::seconds(5)));
       if (!ev) return Error("no watch event for the edge");

@@ -13,10 +13,15 @@ Result<ControlClient> ControlClient::connect(const std::string& path) {
   return ControlClient(std::move(fd));
 }
 
-Result<nlohmann::json> ControlClient::call(const nlohmann::json& request) {
+Result<void> ControlClient::send(const nlohmann::json& request) {
   std::string line = request.dump() + "\n";
   if (::send(fd_.get(), line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size()))
     return Error::from_errno(errno, "sending to the control socket");
+  return ok();
+}
+
+Result<nlohmann::json> ControlClient::call(const nlohmann::json& request) {
+  TRY(send(request));
   auto answer = TRY(next(std::chrono::milliseconds(10000)));
   if (!answer) return Error("the daemon did not answer within 10 s");
   if (!answer->value("ok", false)) return Error(answer->value("error", "request failed"));

@@ -18,6 +18,8 @@ class ControlClient {
   static Result<ControlClient> connect(const std::string& path);
   // Sends a request and returns the answer; an answer with "ok": false becomes an Error.
   Result<nlohmann::json> call(const nlohmann::json& request);
+  // Sends a request without waiting; its answer is the next line.
+  Result<void> send(const nlohmann::json& request);
   // Next line (after watch); nullopt on timeout. -1 ms waits forever.
   Result<std::optional<nlohmann::json>> next(std::chrono::milliseconds timeout);
 

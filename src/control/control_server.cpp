@@ -23,8 +23,9 @@ struct ControlServer::Client {
   bool closing = false;
 };
 
-std::string timestamp_now() {
-  auto now = std::chrono::system_clock::now();
+std::string timestamp_now() { return format_timestamp(std::chrono::system_clock::now()); }
+
+std::string format_timestamp(std::chrono::system_clock::time_point now) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
   time_t secs = static_cast<time_t>(us / 1000000);
   tm utc{};
@@ -222,7 +223,7 @@ json ControlServer::execute(Client& client, const json& request) {
 
 void ControlServer::publish(size_t device_index, const LineChange& change) {
   if (watchers_.load(std::memory_order_relaxed) == 0) return;
-  std::string time = timestamp_now();
+  std::string time = format_timestamp(change.time);
   std::string device = devices_[device_index].device->name();
   const char* field = change.field == LineChange::Field::Direction ? "direction"
                       : change.field == LineChange::Field::Value   ? "value"

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -64,6 +65,7 @@ class ControlServer {
 };
 
 // An ISO 8601 UTC timestamp with microseconds, for watch events.
+std::string format_timestamp(std::chrono::system_clock::time_point time);
 std::string timestamp_now();
 
 }  // namespace vgpio::control

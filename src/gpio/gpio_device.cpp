@@ -103,8 +103,8 @@ Result<void> GpioDevice::drive(size_t i, bool level) {
   return lines_[i]->drive(level);  // an edge comes back through on_line_edge()
 }
 
-void GpioDevice::publish(size_t line, LineChange::Field field, int value) {
-  if (observer_) observer_(LineChange{line, field, value});
+void GpioDevice::publish(size_t line, LineChange::Field field, int value, std::chrono::system_clock::time_point time) {
+  if (observer_) observer_(LineChange{line, field, value, time});
 }
 
 void GpioDevice::handle_request(DescriptorChain chain) {

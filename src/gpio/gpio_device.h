@@ -4,6 +4,7 @@
 // in gpio_irq.cpp.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -22,6 +23,7 @@ struct LineChange {
   size_t line;
   Field field;
   int value;  // direction / level / irq type, in virtio numbering
+  std::chrono::system_clock::time_point time;  // when it happened
 };
 
 struct LineStatus {
@@ -90,7 +92,8 @@ class GpioDevice final : public VirtioDevice, private LineListener {
   Reply set_direction(size_t i, uint32_t direction);
   Reply get_value(size_t i);
   Reply set_value(size_t i, uint32_t value);
-  void publish(size_t line, LineChange::Field field, int value);
+  void publish(size_t line, LineChange::Field field, int value,
+               std::chrono::system_clock::time_point time = std::chrono::system_clock::now());
 
   // gpio_irq.cpp
   Reply set_irq_type(size_t i, uint32_t type);

@@ -100,21 +100,22 @@ void GpioDevice::handle_irq_buffer(DescriptorChain chain) {
 }
 
 void GpioDevice::on_line_edge(size_t i, Edge edge) {
+  auto when = std::chrono::system_clock::now();
   GuestLine& s = state_[i];
   bool rising = edge == Edge::Rising;
-  publish(i, LineChange::Field::Value, rising ? 1 : 0);
   uint8_t t = s.irq_type;
   if (is_edge_type(t)) {
     bool wanted = t == kIrqEdgeBoth || (t == kIrqEdgeRising) == rising;
-    if (!wanted) return;
-    if (s.irq_buffer)
+    if (wanted && s.irq_buffer)
       return_irq_buffer(i, kIrqStatusValid);
-    else
+    else if (wanted)
       s.edge_pending = true;  // §5.18.6.2: latch edges while masked
   } else if (is_level_type(t)) {
     // Levels are not latched while masked; unmask re-checks the line.
     if (s.irq_buffer && (t == kIrqLevelHigh) == rising) return_irq_buffer(i, kIrqStatusValid);
   }
+  // The guest first, watchers after, with the time of the edge itself.
+  publish(i, LineChange::Field::Value, rising ? 1 : 0, when);
 }
 
 void GpioDevice::fire_if_level_active(size_t i) {

@@ -270,7 +270,9 @@ Result<Backend::Reply> Backend::set_vring_fd(const Message& m) {
       if (no_fd) return Error("polling mode (no kick fd) is not supported");
       if (vr.kick_watch) loop_.unwatch(vr.kick_watch);
       vr.kick = std::move(fd);
-      vr.kick_watch = TRY(loop_.watch(vr.kick.get(), EPOLLIN, [this, i](uint32_t) { on_kick(i); }));
+      // Edge-triggered: every write to an eventfd is a new edge, so a kick
+      // needs no read() to clear it (one syscall less per request).
+      vr.kick_watch = TRY(loop_.watch(vr.kick.get(), EPOLLIN | EPOLLET, [this, i](uint32_t) { on_kick(i); }));
       start_vring(i);
       break;
     }
@@ -348,8 +350,6 @@ void Backend::stop_vring(size_t i) {
 }
 
 void Backend::on_kick(size_t i) {
-  uint64_t count;
-  [[maybe_unused]] ssize_t n = ::read(vrings_[i].kick.get(), &count, sizeof count);
   SplitQueue& q = device_.queue(i);
   if (!q.started()) start_vring(i);  // vhost-user.rst: a kick starts the ring
   else if (vrings_[i].enabled) serve(i);
