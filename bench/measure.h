@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "base/process_stats.h"
 #include "base/result.h"
 
 namespace vgpio::bench {
@@ -24,11 +25,6 @@ Percentiles percentiles(std::vector<double>& samples_ns);
 // Pins the calling process (all its threads) to `cpu`; -1 leaves it free.
 Result<void> pin_self(int cpu);
 
-// /proc/PID figures.
-long rss_kib(pid_t pid);
-// From smaps_rollup: "Pss", "Private_Dirty", "Shared_Clean", ... in KiB.
-long smaps_kib(pid_t pid, const std::string& field);
-double cpu_seconds(pid_t pid);  // user + system
 
 // An eventfd round trip between this process and a child: the least a kick
 // and a call can cost. `child_cpu`/`self_cpu` choose the placement.

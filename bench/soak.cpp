@@ -16,6 +16,7 @@
 #include "app/commands.h"
 #include "app/daemon.h"
 #include "base/log.h"
+#include "base/process_stats.h"
 #include "driver/gpio_driver.h"
 
 using namespace vgpio;
@@ -23,14 +24,6 @@ using namespace vgpio::gpio;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-long rss_kib() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  return -1;
-}
-
 void report(const char* phase, long count, Clock::time_point start) {
   double s = std::chrono::duration<double>(Clock::now() - start).count();
   std::printf("%-22s %10ld in %7.2f s  %10.0f /s   RSS %6ld KiB\n", phase, count, s, count / s, rss_kib());

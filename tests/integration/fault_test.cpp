@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "base/log.h"
+#include "base/process_stats.h"
 #include "daemon_fixture.h"
 
 namespace vgpio {
@@ -20,14 +21,6 @@ size_t open_fds() {
     closedir(d);
   }
   return n;
-}
-
-long rss_kib() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  return -1;
 }
 
 class Faults : public testing::DaemonTest {

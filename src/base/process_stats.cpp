@@ -1,0 +1,40 @@
+#include "base/process_stats.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace vgpio {
+namespace {
+long field_kib(const std::string& path, const std::string& field) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+  return -1;
+}
+}  // namespace
+
+long rss_kib(pid_t pid) { return field_kib("/proc/" + std::to_string(pid) + "/status", "VmRSS"); }
+
+long smaps_kib(pid_t pid, const std::string& field) {
+  return field_kib("/proc/" + std::to_string(pid) + "/smaps_rollup", field);
+}
+
+double cpu_seconds(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  // After the command name (which may hold spaces): utime is field 14, stime 15.
+  std::istringstream rest(text.substr(text.rfind(')') + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; rest >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) {
+      stime = std::stoull(field);
+      break;
+    }
+  }
+  return double(utime + stime) / sysconf(_SC_CLK_TCK);
+}
+
+}  // namespace vgpio
