@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 
-#include <fstream>
 
 #include "base/log.h"
 #include "base/process_stats.h"
