@@ -59,32 +59,34 @@ void print_qemu_help(const DaemonConfig& config) {
 }
 }  // namespace
 
+// The --line form is a one-device config, resolved exactly as a file is.
+Result<config::ConfigSpec> spec_from_line_options(const ServeOptions& options) {
+  config::ConfigSpec spec;
+  spec.file = "command line";
+  spec.access.mode = static_cast<mode_t>(options.mode);
+  config::DeviceSpec device{options.name, options.socket, options.connect, {}, 0};
+  for (const auto& text : options.lines) device.lines.push_back(TRY(config::parse_line_option(text)));
+  spec.devices.push_back(std::move(device));
+  return spec;
+}
+
+// Three ways in (a file, --line, --sim); the options that apply to all last.
 Result<DaemonConfig> config_from_options(const ServeOptions& options) {
-  if (!options.config.empty()) {
-    auto spec = TRY(config::load(options.config));
-    DaemonConfig config = TRY(daemon_config(spec));
-    if (!options.control.empty()) config.control_socket = options.control;
-    config.offer_irq = !options.no_irq;
-    return config;
-  }
-  if (!options.lines.empty()) {
-    config::ConfigSpec spec;
-    spec.file = "command line";
-    spec.control = options.control.empty() ? options.socket + ".ctl" : options.control;
-    spec.access.mode = static_cast<mode_t>(options.mode);
-    config::DeviceSpec device{options.name, options.socket, options.connect, {}, 0};
-    for (const auto& text : options.lines) device.lines.push_back(TRY(config::parse_line_option(text)));
-    spec.devices.push_back(std::move(device));
-    DaemonConfig config = TRY(daemon_config(spec));
-    config.offer_irq = !options.no_irq;
-    return config;
-  }
   DaemonConfig config;
-  auto lines = TRY(simulated_lines(options.sim, split_names(options.names_csv)));
-  config.devices.push_back(DeviceConfig{options.name, options.socket, std::move(lines), options.connect, {}});
-  config.control_socket = options.control.empty() ? options.socket + ".ctl" : options.control;
+  if (!options.config.empty()) {
+    config::ConfigSpec spec = TRY(config::load(options.config));
+    config = TRY(daemon_config(spec));
+  } else if (!options.lines.empty()) {
+    config::ConfigSpec spec = TRY(spec_from_line_options(options));
+    config = TRY(daemon_config(spec));
+  } else {
+    auto lines = TRY(simulated_lines(options.sim, split_names(options.names_csv)));
+    config.devices.push_back(DeviceConfig{options.name, options.socket, std::move(lines), options.connect, {}});
+    config.control_socket = options.socket + ".ctl";
+    config.access.mode = static_cast<mode_t>(options.mode);
+  }
+  if (!options.control.empty()) config.control_socket = options.control;
   config.offer_irq = !options.no_irq;
-  config.access.mode = static_cast<mode_t>(options.mode);
   return config;
 }
 
