@@ -82,13 +82,17 @@ void HostLine::release() {
                 policy().safe_level, e.what());
     }
   }
-  if (watch_) loop_.unwatch(watch_);
-  watch_ = 0;
   try {
     request_->release();
   } catch (const std::exception&) {
     // The chip is gone: nothing left to release.
   }
+  forget_request();
+}
+
+void HostLine::forget_request() {
+  if (watch_) loop_.unwatch(watch_);
+  watch_ = 0;
   request_.reset();
   mode_ = LineMode::Idle;
 }
@@ -116,10 +120,7 @@ void HostLine::on_events(uint32_t events) {
   if (events & (EPOLLHUP | EPOLLERR)) {
     LOG_ERROR("%s (%s): the chip went away; the line is released and the guest gets ERR until it returns",
               where().c_str(), name().c_str());
-    loop_.unwatch(watch_);
-    watch_ = 0;
-    request_.reset();
-    mode_ = LineMode::Idle;
+    forget_request();
     return;
   }
   try {

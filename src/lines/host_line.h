@@ -44,6 +44,8 @@ class HostLine final : public Line {
  private:
   Result<void> configure(LineMode mode, bool level);
   void on_events(uint32_t events);
+  // Drops the request and its fd watch; the line is idle again.
+  void forget_request();
   std::string where() const;
 
   HostLineSettings settings_;
