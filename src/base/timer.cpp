@@ -26,9 +26,4 @@ void Timer::arm(std::chrono::milliseconds after) {
   timerfd_settime(fd_.get(), 0, &spec, nullptr);
 }
 
-void Timer::cancel() {
-  itimerspec off{};
-  timerfd_settime(fd_.get(), 0, &off, nullptr);
-}
-
 }  // namespace vgpio

@@ -18,7 +18,6 @@ class Timer {
   Timer& operator=(const Timer&) = delete;
 
   void arm(std::chrono::milliseconds after);
-  void cancel();
 
  private:
   Timer(EventLoop& loop, UniqueFd fd, std::function<void()> on_fire)
