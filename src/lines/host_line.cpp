@@ -50,7 +50,12 @@ Result<void> HostLine::configure(LineMode mode, bool level) {
                            .set_consumer(settings_.consumer)
                            .add_line_settings(settings_.ref.offset, s)
                            .do_request());
-      watch_ = TRY(loop_.watch(request_->fd(), EPOLLIN, [this](uint32_t ev) { on_events(ev); }));
+      auto watch = loop_.watch(request_->fd(), EPOLLIN, [this](uint32_t ev) { on_events(ev); });
+      if (!watch) {
+        forget_request();  // unwatched, the line would be held for nothing
+        return watch.release_error().with_context(where());
+      }
+      watch_ = watch.value();
     }
   } catch (const std::exception& e) {
     Error err = error_from(e, "requesting " + where());
