@@ -190,8 +190,12 @@ class Guest:
             return False
 
     def send(self, line):
-        self.proc.stdin.write((line + "\n").encode())
-        self.proc.stdin.flush()
+        try:
+            self.proc.stdin.write((line + "\n").encode())
+            self.proc.stdin.flush()
+        except OSError:  # QEMU is gone: the same Failure as when reading
+            self.exited = True
+            raise Failure("QEMU exited; console so far:\n" + self.transcript[-4000:])
 
     def sh(self, command, timeout=WAIT):
         """Runs a shell command in the guest; returns (exit status, output)."""

@@ -4,6 +4,15 @@
 #include "app/host_setup.h"
 
 namespace vgpio::app {
+namespace {
+// What an output does while no guest drives it; the safe level is logical.
+std::string idle_text(const config::LineSpec& l) {
+  std::string level = std::to_string(l.policy.safe_level);
+  if (l.active_low) level += " (logical: active-low, so the chip drives " + std::to_string(!l.policy.safe_level) + ")";
+  return l.policy.hold_when_idle ? "idle: held at safe level " + level
+                                 : "idle: released, after going to safe level " + level + " (when_idle = \"release\")";
+}
+}  // namespace
 
 int check(const std::string& file) {
   auto spec = config::load(file);
@@ -32,6 +41,7 @@ int check(const std::string& file) {
         else if (!holder.value().empty()) state = "BUSY: held by \"" + holder.value() + "\"", ++busy;
       }
       std::printf("  %3zu  %-16s %-6s %-40s %s\n", i, r.spec->name.c_str(), dir, host.c_str(), state.c_str());
+      if (p.may_output && r.host) std::printf("       %s\n", idle_text(*r.spec).c_str());
     }
   }
   if (busy) {

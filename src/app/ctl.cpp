@@ -74,13 +74,14 @@ int ctl(const CtlOptions& o) {
   } else if (a[0] == "list") {
     for (const auto& d : r["devices"]) {
       std::printf("device %s  (%s)\n", d.value("name", "").c_str(), d.value("socket", "").c_str());
-      std::printf("  %5s  %-16s %-4s %-5s %-12s %-8s %s\n", "line", "name", "dir", "value", "irq", "holder", "kind");
+      // The holder last: "vgpio-plc1, held at safe level 1" is long.
+      std::printf("  %5s  %-16s %-4s %-5s %-12s %-24s %s\n", "line", "name", "dir", "value", "irq", "kind", "holder");
       for (const auto& l : d["lines"]) {
         std::string irq = l.value("irq", "");
         if (irq != "none") irq += l.value("unmasked", false) ? "" : "(m)";
-        std::printf("  %5s  %-16s %-4s %-5s %-12s %-8s %s\n", l["line"].dump().c_str(), l.value("name", "").c_str(),
+        std::printf("  %5s  %-16s %-4s %-5s %-12s %-24s %s\n", l["line"].dump().c_str(), l.value("name", "").c_str(),
                     l.value("direction", "").c_str(), value_text(l["value"]).c_str(), irq.c_str(),
-                    l.value("holder", "").empty() ? "-" : l.value("holder", "").c_str(), l.value("kind", "").c_str());
+                    l.value("kind", "").c_str(), l.value("holder", "").empty() ? "-" : l.value("holder", "").c_str());
       }
     }
   }

@@ -8,13 +8,36 @@
 
 namespace vgpio {
 
-void Daemon::block_signals() {
+namespace {
+// Every catchable signal whose default action ends the process, except the
+// faults a program raises on itself (SEGV, BUS, ILL, FPE, ABRT, TRAP, SYS):
+// none of these may end vgpio without the safe path. SIGPIPE and SIGXFSZ are
+// ignored instead: they come from a write, and the write's error says it all.
+constexpr int kStopSignals[] = {SIGTERM, SIGINT, SIGQUIT, SIGXCPU, SIGPWR};
+constexpr int kOtherSignals[] = {SIGHUP,  SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM,
+                                 SIGPROF, SIGIO,   SIGSTKFLT};
+
+sigset_t handled_signals() {
   sigset_t set;
   sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
+  for (int s : kStopSignals) sigaddset(&set, s);
+  for (int s : kOtherSignals) sigaddset(&set, s);
+  for (int s = SIGRTMIN; s <= SIGRTMAX; ++s) sigaddset(&set, s);
+  return set;
+}
+
+bool is_stop_signal(int sig) {
+  for (int s : kStopSignals)
+    if (s == sig) return true;
+  return false;
+}
+}  // namespace
+
+void Daemon::block_signals() {
+  sigset_t set = handled_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  signal(SIGXFSZ, SIG_IGN);
 }
 
 Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
@@ -47,19 +70,25 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
 }
 
 Result<void> Daemon::watch_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
+  sigset_t set = handled_signals();
   signal_fd_.reset(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!signal_fd_) return Error::from_errno(errno, "signalfd");
   TRY(main_loop_->watch(signal_fd_.get(), EPOLLIN, [this](uint32_t) {
     signalfd_siginfo info{};
-    if (::read(signal_fd_.get(), &info, sizeof info) == sizeof info)
-      LOG_INFO("received %s: releasing lines and stopping", strsignal(static_cast<int>(info.ssi_signo)));
-    main_loop_->stop();
+    while (::read(signal_fd_.get(), &info, sizeof info) == sizeof info) on_signal(static_cast<int>(info.ssi_signo));
   }));
   return ok();
+}
+
+void Daemon::on_signal(int sig) {
+  if (is_stop_signal(sig)) {
+    LOG_INFO("received %s: outputs to their safe levels, releasing lines and stopping", strsignal(sig));
+    main_loop_->stop();
+  } else if (sig == SIGHUP) {
+    LOG_INFO("received %s: the configuration is unchanged (vgpio cannot reload it yet); carrying on", strsignal(sig));
+  } else {
+    LOG_WARN("received %s: ignored; vgpio stops on SIGTERM or SIGINT", strsignal(sig));
+  }
 }
 
 void Daemon::run() { main_loop_->run(); }

@@ -45,7 +45,8 @@ class Daemon {
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
-  // Runs the main loop until SIGTERM/SIGINT or stop(). Device threads run from create().
+  // Runs the main loop until a stop signal (SIGTERM, SIGINT, SIGQUIT...) or
+  // stop(). Device threads run from create().
   void run();
   void stop();  // thread-safe
   // The signals the daemon handles must be blocked in every thread: call this
@@ -66,6 +67,7 @@ class Daemon {
   };
   Daemon() = default;
   Result<void> watch_signals();
+  void on_signal(int sig);
 
   std::unique_ptr<EventLoop> main_loop_;
   std::vector<std::unique_ptr<Device>> devices_;

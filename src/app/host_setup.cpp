@@ -1,9 +1,9 @@
 #include "app/host_setup.h"
 
-#include <climits>
-#include <cstdlib>
+#include <algorithm>
 #include <map>
 
+#include "base/log.h"
 #include "base/strings.h"
 #include "lines/sim_line.h"
 
@@ -14,11 +14,7 @@ std::string where(const config::ConfigSpec& spec, const config::DeviceSpec& d, s
   return strfmt("%s:%d: device \"%s\" line %zu", spec.file.c_str(), d.lines[i].source_line, d.name.c_str(), i);
 }
 
-// The same chip given as /dev/gpiochip0, gpiochip0 or a label is one chip.
-std::string canonical(const std::string& path) {
-  char buf[PATH_MAX];
-  return realpath(path.c_str(), buf) ? std::string(buf) : path;
-}
+HostLineSource source_of(const config::LineSpec& l) { return {l.chip, l.offset.value_or(0), l.host_name}; }
 
 }  // namespace
 
@@ -34,15 +30,7 @@ Result<std::vector<ResolvedDevice>> resolve(const config::ConfigSpec& spec) {
         dev.push_back({&l, std::nullopt});
         continue;
       }
-      HostLineRef ref;
-      if (!l.host_name.empty()) {
-        ref = TRY(find_line_by_name(l.host_name).error_context(at));
-      } else {
-        ref.chip_path = TRY(resolve_chip(l.chip).error_context(at));
-        ref.offset = *l.offset;
-      }
-      ref.chip_path = canonical(ref.chip_path);
-      TRY(check_line(ref).error_context(at));
+      HostLineRef ref = TRY(resolve_line(source_of(l)).error_context(at));
       auto [it, fresh] = taken.emplace(std::make_pair(ref.chip_path, ref.offset), at);
       if (!fresh)
         return Error(strfmt("%s: %s line %u is already given at %s; a host line belongs to one place only",
@@ -70,13 +58,22 @@ Result<DaemonConfig> daemon_config(const config::ConfigSpec& spec) {
     for (const auto& r : resolved[d]) lines.push_back({*r.spec, r.host});
     dc.make_lines = [lines, consumer = "vgpio-" + dev.name](EventLoop& loop) -> Result<Lines> {
       Lines out;
+      // One per device loop, shared by its host lines.
+      std::shared_ptr<ChipMonitor> chips;
+      bool any_host = std::any_of(lines.begin(), lines.end(), [](const auto& l) { return l.second.has_value(); });
+      if (any_host) {
+        auto made = ChipMonitor::create(loop);
+        if (made) chips = made.release_value();
+        else LOG_WARN("%s: a host chip that goes away will not be picked up again until vgpio restarts",
+                      made.error().message().c_str());
+      }
       for (const auto& [l, host] : lines) {
         if (!host) {
           out.push_back(std::make_unique<SimLine>(l.name, l.policy));
           continue;
         }
-        HostLineSettings s{*host, consumer, l.active_low, l.bias, l.debounce};
-        out.push_back(std::make_unique<HostLine>(l.name, l.policy, s, loop));
+        HostLineSettings s{*host, source_of(l), consumer, l.active_low, l.bias, l.debounce};
+        out.push_back(TRY(HostLine::create(l.name, l.policy, s, loop, chips)));
       }
       return out;
     };

@@ -79,7 +79,7 @@ Result<std::optional<bool>> get_level(const Context& ctx, const toml::table& t, 
 
 Result<LineSpec> parse_line(const Context& ctx, const toml::table& t) {
   TRY(only_keys(ctx, t, {"name", "simulated", "chip", "offset", "host_name", "direction", "safe_level", "initial",
-                         "active_low", "bias", "debounce"}));
+                         "when_idle", "active_low", "bias", "debounce"}));
   LineSpec l;
   l.source_line = Context::line_of(t);
   l.name = TRY(get_string(ctx, t, "name")).value_or("");
@@ -111,6 +111,16 @@ Result<LineSpec> parse_line(const Context& ctx, const toml::table& t) {
     return ctx.error(*t.get(safe ? "safe_level" : "initial"), "an input-only line has no output level to set");
   l.policy.safe_level = safe.value_or(false);
   l.policy.initial = initial.value_or(l.policy.safe_level);
+  // An output, or any line given a safe level, is held there while idle.
+  l.policy.hold_when_idle = !l.simulated && (direction == "output" || safe);
+  if (auto idle = TRY(get_string(ctx, t, "when_idle"))) {
+    if (*idle != "hold" && *idle != "release")
+      return ctx.error(*t.get("when_idle"), "\"when_idle\" must be \"hold\" or \"release\"");
+    if (l.simulated) return ctx.error(*t.get("when_idle"), "when_idle applies to host lines only");
+    if (*idle == "hold" && !l.policy.may_output)
+      return ctx.error(*t.get("when_idle"), "an input-only line has no safe level to hold");
+    l.policy.hold_when_idle = *idle == "hold";
+  }
   l.active_low = TRY(get_bool(ctx, t, "active_low")).value_or(false);
 
   if (auto bias = TRY(get_string(ctx, t, "bias"))) {
@@ -202,6 +212,7 @@ Result<LineSpec> parse_line_option(const std::string& text) {
       source.resize(source.size() - suffix.size());
       l.policy.may_output = suffix != ":in";
       l.policy.may_input = suffix != ":out";
+      l.policy.hold_when_idle = suffix == ":out";  // held at its safe level (low), as in a file
       break;
     }
   }

@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 
+#include <climits>
+#include <cstdlib>
 #include <algorithm>
 #include <gpiod.hpp>
 
@@ -87,6 +89,20 @@ Result<void> check_line(const HostLineRef& ref) {
   } catch (const std::exception& e) {
     return error_from(e, "opening " + ref.chip_path);
   }
+}
+
+Result<HostLineRef> resolve_line(const HostLineSource& source) {
+  HostLineRef ref;
+  if (!source.host_name.empty()) {
+    ref = TRY(find_line_by_name(source.host_name));
+  } else {
+    ref.chip_path = TRY(resolve_chip(source.chip));
+    ref.offset = source.offset;
+  }
+  char buf[PATH_MAX];
+  if (realpath(ref.chip_path.c_str(), buf)) ref.chip_path = buf;
+  TRY(check_line(ref));
+  return ref;
 }
 
 Result<std::string> line_holder(const HostLineRef& ref) {

@@ -16,6 +16,15 @@ struct HostLineRef {
   unsigned offset;
 };
 
+// A host line as the config names it: by chip (path, gpiochipN or label) and
+// offset, or by the line's name. Kept so that a chip that comes back under
+// another /dev/gpiochipN is found again.
+struct HostLineSource {
+  std::string chip;
+  unsigned offset = 0;
+  std::string host_name;  // when set, chip and offset are unused
+};
+
 // libgpiod reports failures as std::system_error; this makes them Errors.
 Error error_from(const std::exception& e, const std::string& context);
 
@@ -23,6 +32,9 @@ Result<std::string> resolve_chip(const std::string& spec);
 Result<HostLineRef> find_line_by_name(const std::string& name);
 // Checks the offset exists on the chip.
 Result<void> check_line(const HostLineRef& ref);
+// Finds the line now, checks it exists, and gives its chip's canonical path
+// (the same chip named two ways is one chip).
+Result<HostLineRef> resolve_line(const HostLineSource& source);
 // "" when the line is free, else its consumer ("?" when it has none).
 Result<std::string> line_holder(const HostLineRef& ref);
 // The chip's name and label, e.g. "gpiochip2 [gpio-sim.0-node0]".

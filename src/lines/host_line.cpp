@@ -7,10 +7,49 @@ namespace vgpio {
 
 using gpiod::line::value;
 
-HostLine::HostLine(std::string name, LinePolicy policy, HostLineSettings settings, EventLoop& loop)
-    : Line(std::move(name), policy), settings_(std::move(settings)), loop_(loop) {}
+namespace {
+value level_value(bool level) { return level ? value::ACTIVE : value::INACTIVE; }
+}  // namespace
 
-HostLine::~HostLine() { release(); }
+Result<std::unique_ptr<HostLine>> HostLine::create(std::string name, LinePolicy policy, HostLineSettings settings,
+                                                   EventLoop& loop, std::shared_ptr<ChipMonitor> chips) {
+  std::unique_ptr<HostLine> line(new HostLine(std::move(name), policy, std::move(settings), loop, std::move(chips)));
+  if (policy.hold_when_idle) {
+    TRY(line->hold_safe().error_context(strfmt("cannot hold %s (%s) at its safe level %d", line->where().c_str(),
+                                               line->name().c_str(), policy.safe_level)));
+    LOG_INFO("%s (%s): held at its safe level %d until a guest drives it", line->where().c_str(),
+             line->name().c_str(), policy.safe_level);
+  }
+  return line;
+}
+
+HostLine::HostLine(std::string name, LinePolicy policy, HostLineSettings settings, EventLoop& loop,
+                   std::shared_ptr<ChipMonitor> chips)
+    : Line(std::move(name), policy), settings_(std::move(settings)), loop_(loop), chips_(std::move(chips)) {
+  if (chips_) chips_->subscribe(this);
+}
+
+HostLine::~HostLine() {
+  if (chips_) chips_->unsubscribe(this);
+  if (!request_) return;
+  if (mode_ == LineMode::Output) {
+    try {
+      request_->set_value(settings_.ref.offset, level_value(policy().safe_level));
+    } catch (const std::exception& e) {
+      LOG_ERROR("%s (%s): could not set the safe level %d before releasing it: %s", where().c_str(), name().c_str(),
+                policy().safe_level, e.what());
+    }
+  }
+  if (mode_ == LineMode::Output || policy().hold_when_idle)
+    LOG_INFO("%s (%s): at its safe level %d, released as vgpio stops", where().c_str(), name().c_str(),
+             policy().safe_level);
+  try {
+    request_->release();
+  } catch (const std::exception&) {
+    // The chip is gone: nothing left to release.
+  }
+  forget_request();
+}
 
 std::string HostLine::where() const {
   return strfmt("%s line %u", settings_.ref.chip_path.c_str(), settings_.ref.offset);
@@ -19,12 +58,16 @@ std::string HostLine::where() const {
 std::string HostLine::describe() const { return where(); }
 
 std::string HostLine::holder() const {
+  if (chip_gone_) return "chip gone";
+  if (request_ && mode_ == LineMode::Idle)
+    return strfmt("%s, held at safe level %d", settings_.consumer.c_str(), policy().safe_level);
   if (request_) return settings_.consumer;
   auto h = line_holder(settings_.ref);
   return h ? h.value() : "unknown (" + h.error().message() + ")";
 }
 
 Result<void> HostLine::configure(LineMode mode, bool level) {
+  if (chip_gone_) return Error(where() + ": the chip went away; ERR until it comes back", ENODEV);
   gpiod::line_settings s;
   s.set_active_low(settings_.active_low);
   if (mode == LineMode::Input) {
@@ -39,24 +82,18 @@ Result<void> HostLine::configure(LineMode mode, bool level) {
     }
     if (settings_.debounce.count() > 0) s.set_debounce_period(settings_.debounce);
   } else {
-    s.set_direction(gpiod::line::direction::OUTPUT).set_output_value(level ? value::ACTIVE : value::INACTIVE);
+    s.set_direction(gpiod::line::direction::OUTPUT).set_output_value(level_value(level));
   }
   try {
     if (request_) {
       request_->reconfigure_lines(gpiod::line_config().add_line_settings(settings_.ref.offset, s));
-    } else {
-      gpiod::chip chip(settings_.ref.chip_path);
-      request_.emplace(chip.prepare_request()
-                           .set_consumer(settings_.consumer)
-                           .add_line_settings(settings_.ref.offset, s)
-                           .do_request());
-      auto watch = loop_.watch(request_->fd(), EPOLLIN, [this](uint32_t ev) { on_events(ev); });
-      if (!watch) {
-        forget_request();  // unwatched, the line would be held for nothing
-        return watch.release_error().with_context(where());
-      }
-      watch_ = watch.value();
+      return ok();
     }
+    gpiod::chip chip(settings_.ref.chip_path);
+    request_.emplace(chip.prepare_request()
+                         .set_consumer(settings_.consumer)
+                         .add_line_settings(settings_.ref.offset, s)
+                         .do_request());
   } catch (const std::exception& e) {
     Error err = error_from(e, "requesting " + where());
     if (err.code() == EBUSY) {
@@ -65,21 +102,59 @@ Result<void> HostLine::configure(LineMode mode, bool level) {
                           h ? h.value().c_str() : "?"),
                    EBUSY);
     }
+    if (!request_ && (err.code() == ENOENT || err.code() == ENODEV)) chip_lost("could not be opened");
     return err;
   }
-  mode_ = mode;
+  auto watch = loop_.watch(request_->fd(), EPOLLIN, [this](uint32_t ev) { on_events(ev); });
+  if (!watch) {
+    request_.reset();  // unwatched, the line would be held for nothing
+    return watch.release_error().with_context(where());
+  }
+  watch_ = watch.value();
   return ok();
 }
 
-Result<void> HostLine::set_input() { return configure(LineMode::Input, false); }
+Result<void> HostLine::set_input() {
+  TRY(configure(LineMode::Input, false));
+  mode_ = LineMode::Input;
+  return ok();
+}
 
-Result<void> HostLine::set_output(bool level) { return configure(LineMode::Output, level); }
+Result<void> HostLine::set_output(bool level) {
+  TRY(configure(LineMode::Output, level));
+  mode_ = LineMode::Output;
+  level_ = level;
+  return ok();
+}
 
 void HostLine::release() {
-  if (!request_) return;
-  if (mode_ == LineMode::Output) {
+  LineMode was = std::exchange(mode_, LineMode::Idle);
+  if (chip_gone_ || (!request_ && !policy().hold_when_idle)) return;
+  if (policy().hold_when_idle) {
+    if (was == LineMode::Idle && request_) return;  // resting already
+    // An output keeps its request and only changes level; an input (or a
+    // request lost with its chip) becomes an output again.
+    Result<void> r = ok();
+    if (was == LineMode::Output) {
+      try {
+        request_->set_value(settings_.ref.offset, level_value(policy().safe_level));
+      } catch (const std::exception& e) {
+        r = error_from(e, "setting " + where());
+      }
+    } else {
+      r = hold_safe();
+    }
+    if (r)
+      VGPIO_LOG_LIMITED(LogLevel::Info, "%s (%s): back at its safe level %d, held until a guest drives it",
+                        where().c_str(), name().c_str(), policy().safe_level);
+    else
+      LOG_ERROR("%s (%s): could not go back to its safe level %d: %s; check the chip and its wiring",
+                where().c_str(), name().c_str(), policy().safe_level, r.error().message().c_str());
+    return;
+  }
+  if (was == LineMode::Output) {
     try {
-      request_->set_value(settings_.ref.offset, policy().safe_level ? value::ACTIVE : value::INACTIVE);
+      request_->set_value(settings_.ref.offset, level_value(policy().safe_level));
       VGPIO_LOG_LIMITED(LogLevel::Info, "%s (%s): output set to its safe level %d, then released", where().c_str(),
                         name().c_str(), policy().safe_level);
     } catch (const std::exception& e) {
@@ -99,10 +174,10 @@ void HostLine::forget_request() {
   if (watch_) loop_.unwatch(watch_);
   watch_ = 0;
   request_.reset();
-  mode_ = LineMode::Idle;
 }
 
 Result<bool> HostLine::get() {
+  if (chip_gone_) return Error(where() + ": the chip went away", ENODEV);
   if (!request_) return Error(where() + " is not requested: the guest has not set a direction");
   try {
     return request_->get_value(settings_.ref.offset) == value::ACTIVE;
@@ -112,9 +187,10 @@ Result<bool> HostLine::get() {
 }
 
 Result<void> HostLine::set(bool level) {
-  if (mode_ != LineMode::Output) return Error(where() + " is not an output");
+  if (mode_ != LineMode::Output || !request_) return Error(where() + " is not an output");
   try {
-    request_->set_value(settings_.ref.offset, level ? value::ACTIVE : value::INACTIVE);
+    request_->set_value(settings_.ref.offset, level_value(level));
+    level_ = level;
     return ok();
   } catch (const std::exception& e) {
     return error_from(e, "setting " + where());
@@ -123,9 +199,7 @@ Result<void> HostLine::set(bool level) {
 
 void HostLine::on_events(uint32_t events) {
   if (events & (EPOLLHUP | EPOLLERR)) {
-    LOG_ERROR("%s (%s): the chip went away; the line is released and the guest gets ERR until it returns",
-              where().c_str(), name().c_str());
-    forget_request();
+    chip_lost("went away");
     return;
   }
   try {
@@ -136,6 +210,58 @@ void HostLine::on_events(uint32_t events) {
   } catch (const std::exception& e) {
     LOG_WARN_LIMITED("%s (%s): reading edge events failed: %s", where().c_str(), name().c_str(), e.what());
   }
+}
+
+void HostLine::on_chip_change(const std::string& path, bool present) {
+  if (!present) {
+    // A held or active line hears of it from its request fd instead.
+    if (!chip_gone_ && !request_ && path == settings_.ref.chip_path) chip_lost("went away");
+    return;
+  }
+  if (chip_gone_) try_reacquire();
+}
+
+void HostLine::chip_lost(const char* how) {
+  forget_request();
+  chip_gone_ = true;
+  LOG_ERROR("%s (%s): the chip %s; the guest gets ERR on this line until it comes back, and vgpio takes it "
+            "again then",
+            where().c_str(), name().c_str(), how);
+  try_reacquire();  // it may be back already, under another number
+}
+
+void HostLine::try_reacquire() {
+  if (reacquiring_) return;  // configure() below may find the chip gone again
+  reacquiring_ = true;
+  struct Done {
+    bool& flag;
+    ~Done() { flag = false; }
+  } done{reacquiring_};
+  auto ref = resolve_line(settings_.source);
+  if (!ref) {
+    LOG_DEBUG("%s (%s): still gone: %s", where().c_str(), name().c_str(), ref.error().message().c_str());
+    return;
+  }
+  settings_.ref = ref.value();
+  chip_gone_ = false;
+  Result<void> r = ok();
+  const char* now = "free until the guest uses it";
+  switch (mode_) {
+    case LineMode::Input: r = configure(LineMode::Input, false), now = "the guest's input again"; break;
+    case LineMode::Output: r = configure(LineMode::Output, level_), now = "the guest's output again"; break;
+    case LineMode::Idle:
+      if (policy().hold_when_idle) r = hold_safe(), now = "held at its safe level again";
+      break;
+  }
+  if (!r) {
+    // Not yet ours to open (udev may still be setting its group): the next
+    // change in /dev tries again. A busy line stays found, and says so.
+    chip_gone_ = r.error().code() != EBUSY;
+    LOG_WARN_LIMITED("%s (%s): the chip is back, but: %s", where().c_str(), name().c_str(),
+                     r.error().message().c_str());
+    return;
+  }
+  LOG_INFO("%s (%s): the chip is back; the line is %s", where().c_str(), name().c_str(), now);
 }
 
 }  // namespace vgpio

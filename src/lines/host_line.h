@@ -1,8 +1,17 @@
-// A line of a host GPIO chip, through libgpiod v2. It is requested only while
-// the guest has it active (IN or OUT), under the consumer name of the vgpio
-// device, and released on NONE, disconnect and exit (outputs set to their
-// safe level first). Edge events are read from the request's fd in the
-// device's event loop: no thread, no polling.
+// A line of a host GPIO chip, through libgpiod v2, under the consumer name of
+// the vgpio device.
+// - A held line (policy().hold_when_idle: outputs, by default) is requested
+//   when it is made and stays requested, at its safe level, whenever no guest
+//   drives it. A guest takes over that request, which is reconfigured in place:
+//   never released and requested again, so it never passes through the other
+//   level.
+// - Any other line is requested only while the guest has it active (IN or
+//   OUT), and released on NONE, disconnect and exit (an output set to its safe
+//   level first).
+// Edge events are read from the request's fd in the device's event loop: no
+// thread, no polling. A chip that goes away and comes back (a re-plugged USB
+// expander, under another /dev/gpiochipN) is found again through the
+// ChipMonitor, and the line is put back as it was.
 #pragma once
 
 #include <chrono>
@@ -11,6 +20,7 @@
 #include <optional>
 
 #include "base/event_loop.h"
+#include "lines/chip_monitor.h"
 #include "lines/host_chips.h"
 #include "lines/line.h"
 
@@ -19,16 +29,21 @@ namespace vgpio {
 enum class Bias { AsIs, Disabled, PullUp, PullDown };
 
 struct HostLineSettings {
-  HostLineRef ref;
-  std::string consumer;  // "vgpio-<device>"
+  HostLineRef ref;        // where the line is now
+  HostLineSource source;  // how the config names it, to find it again
+  std::string consumer;   // "vgpio-<device>"
   bool active_low = false;
   Bias bias = Bias::AsIs;
   std::chrono::microseconds debounce{0};
 };
 
-class HostLine final : public Line {
+class HostLine final : public Line, private ChipListener {
  public:
-  HostLine(std::string name, LinePolicy policy, HostLineSettings settings, EventLoop& loop);
+  // A held line is at its safe level when this returns. `chips` may be null:
+  // then a chip that goes away is not looked for again.
+  static Result<std::unique_ptr<HostLine>> create(std::string name, LinePolicy policy, HostLineSettings settings,
+                                                  EventLoop& loop, std::shared_ptr<ChipMonitor> chips);
+  // Safe level first, then the request is released.
   ~HostLine() override;
 
   std::string describe() const override;
@@ -42,15 +57,28 @@ class HostLine final : public Line {
   Result<void> set(bool level) override;
 
  private:
+  HostLine(std::string name, LinePolicy policy, HostLineSettings settings, EventLoop& loop,
+           std::shared_ptr<ChipMonitor> chips);
+  // Requests the line as `mode`, or reconfigures the request it has.
   Result<void> configure(LineMode mode, bool level);
+  Result<void> hold_safe() { return configure(LineMode::Output, policy().safe_level); }
   void on_events(uint32_t events);
-  // Drops the request and its fd watch; the line is idle again.
+  void on_chip_change(const std::string& path, bool present) override;
+  void chip_lost(const char* how);
+  // Looks for a lost chip; when found, puts the line back as the guest (or
+  // the hold) had it.
+  void try_reacquire();
+  // Drops the request and its fd watch, without touching the line.
   void forget_request();
   std::string where() const;
 
   HostLineSettings settings_;
   EventLoop& loop_;
-  LineMode mode_ = LineMode::Idle;
+  std::shared_ptr<ChipMonitor> chips_;
+  LineMode mode_ = LineMode::Idle;  // as the guest set it
+  bool level_ = false;              // the guest's output level, to restore on a chip's return
+  bool chip_gone_ = false;
+  bool reacquiring_ = false;
   std::optional<gpiod::line_request> request_;
   EventLoop::WatchId watch_ = 0;
   gpiod::edge_event_buffer events_{16};

@@ -18,8 +18,13 @@ enum class Edge { Rising, Falling };
 struct LinePolicy {
   bool may_input = true;
   bool may_output = true;
-  bool safe_level = false;  // an output goes here when the guest lets go (or dies)
-  bool initial = false;     // output level when the guest sets OUT without SET_VALUE
+  // A logical level (it honours active-low): an output goes here when the
+  // guest lets go, dies, or vgpio stops.
+  bool safe_level = false;
+  bool initial = false;  // output level when the guest sets OUT without SET_VALUE
+  // Kept requested, driven to safe_level, whenever no guest drives the line
+  // (from start-up on); else released while idle, for other host programs.
+  bool hold_when_idle = false;
 };
 
 // Told about input changes; implemented by the device model.
@@ -51,8 +56,9 @@ class Line {
 
   virtual Result<void> set_input() = 0;
   virtual Result<void> set_output(bool level) = 0;
-  // Back to idle; an output is set to policy().safe_level first. Never fails
-  // from the guest's point of view: a provider logs what it could not undo.
+  // Back to idle: an output goes to policy().safe_level first, and a held
+  // line stays there. Never fails from the guest's point of view: a provider
+  // logs what it could not undo.
   virtual void release() = 0;
   virtual Result<bool> get() = 0;
   virtual Result<void> set(bool level) = 0;

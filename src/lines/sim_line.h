@@ -10,7 +10,8 @@ namespace vgpio {
 
 class SimLine final : public Line {
  public:
-  explicit SimLine(std::string name, LinePolicy policy = {}) : Line(std::move(name), policy) {}
+  explicit SimLine(std::string name, LinePolicy policy = {})
+      : Line(std::move(name), policy), output_(policy.safe_level) {}
 
   std::string describe() const override { return "simulated"; }
   std::string holder() const override { return mode_ == LineMode::Idle ? "" : "guest"; }
@@ -29,7 +30,7 @@ class SimLine final : public Line {
  private:
   LineMode mode_ = LineMode::Idle;
   bool input_ = false;   // what the harness drives
-  bool output_ = false;  // what the guest drives
+  bool output_;          // what the guest drives; its safe level while idle
 };
 
 }  // namespace vgpio

@@ -105,7 +105,7 @@ void Server::disconnect(const char* why) {
   connection_watch_ = 0;
   backend_.reset();  // resets the device: lines back to their safe state
   connection_.reset();
-  LOG_INFO("device %s: frontend left (%s); lines released, waiting for the next one", name_.c_str(), why);
+  LOG_INFO("device %s: frontend left (%s); lines back to their safe state, waiting for the next one", name_.c_str(), why);
   if (retry_) retry_->arm(kRetry);
 }
 

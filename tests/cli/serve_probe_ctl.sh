@@ -34,9 +34,29 @@ if "$vgpio" serve > /dev/null 2> second.err; then fail "second daemon started"; 
 grep -q "in use" second.err || fail "second daemon error unclear: $(cat second.err)"
 "$vgpio" probe ./vgpio.sock > /dev/null || fail "first daemon harmed by the second"
 
+# Signals that must not end the daemon without the safe path: HUP and USR1
+# are logged and it carries on; a watcher that vanished (EPIPE on the next
+# event, SIGPIPE if it were not ignored) changes nothing.
+"$vgpio" ctl watch > /dev/null & watcher=$!
+for _ in $(seq 200); do "$vgpio" ctl set vgpio0 sim4 1 && break; sleep 0.05; done
+kill -9 "$watcher"; wait "$watcher" 2>/dev/null || true
+"$vgpio" ctl set vgpio0 sim4 0 && "$vgpio" ctl set vgpio0 sim4 1 || fail "ctl set after a watcher vanished"
+kill -HUP "$pid"; kill -USR1 "$pid"
+for _ in $(seq 200); do grep -q "received User defined signal 1" serve.err && break; sleep 0.05; done
+grep -q "received Hangup: the configuration is unchanged" serve.err || fail "no log line for SIGHUP"
+grep -q "received User defined signal 1: ignored" serve.err || fail "no log line for SIGUSR1"
+"$vgpio" probe ./vgpio.sock > /dev/null || fail "the daemon stopped serving after HUP and USR1"
+
 # SIGTERM: sockets removed.
 kill -TERM "$pid"; wait "$pid" || fail "daemon exit status $?"; pid=""
 [ ! -e vgpio.sock ] && [ ! -e vgpio.sock.ctl ] || fail "sockets left after SIGTERM"
+
+# SIGQUIT takes the safe path too (its default would dump core and skip it).
+"$vgpio" serve > /dev/null 2> serve.err & pid=$!
+wait_for_socket vgpio.sock.ctl
+kill -QUIT "$pid"; wait "$pid" || fail "daemon exit status after SIGQUIT: $?"; pid=""
+grep -q "received Quit: outputs to their safe levels" serve.err || fail "no log line for SIGQUIT"
+[ ! -e vgpio.sock ] && [ ! -e vgpio.sock.ctl ] || fail "sockets left after SIGQUIT"
 
 # A crashed daemon's stale socket files are replaced.
 "$vgpio" serve > /dev/null 2> serve.err & pid=$!
@@ -72,6 +92,6 @@ for _ in $(seq 200); do "$vgpio" ctl --control cfg.sock.ctl get cfg relay --json
 kill -INT "$pid"; wait "$pid" || fail "exit status after SIGINT: $?"; pid=""
 kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null || true
 grep -q "received Interrupt" serve.err || fail "no log line for SIGINT"
-grep -q "frontend left (the daemon is stopping); lines released" serve.err || fail "lines not released at SIGINT"
+grep -q "frontend left (the daemon is stopping); lines back to their safe state" serve.err || fail "lines not released at SIGINT"
 [ ! -e cfg.sock ] && [ ! -e cfg.sock.ctl ] || fail "sockets left after SIGINT"
 echo "PASS"

@@ -252,10 +252,16 @@ def test_daemon_restart_qemu_listening():
             d.stop(signal.SIGKILL)
             d.start()
             reconnected = lambda: d.log().count("frontend connected") >= 2
-            wait_until(lambda: reconnected() or not g.drain(0.2), "QEMU to take the new connection")
-            while g.drain(1.0) and "Assertion" not in g.transcript:
-                if reconnected() and g.sh("gpioget -c gpiochip0 --numeric sim3")[0] == 0:
-                    break  # a QEMU that restores the device: requests work again
+            # QEMU may abort at any moment of this wait, in the middle of a
+            # guest command too: that is the documented outcome, not a failure.
+            try:
+                wait_until(lambda: reconnected() or not g.drain(0.2), "QEMU to take the new connection")
+                while g.drain(1.0) and "Assertion" not in g.transcript:
+                    if reconnected() and g.sh("gpioget -c gpiochip0 --numeric sim3")[0] == 0:
+                        break  # a QEMU that restores the device: requests work again
+            except Failure:
+                if not g.exited:
+                    raise
             if g.exited or "Assertion" in g.transcript:
                 check("vhost_dev_start: Assertion" in g.transcript,
                       f"QEMU failed differently from the documented 10.0 abort:\n{g.transcript[-2000:]}")

@@ -5,6 +5,7 @@ them. No virtio device is involved: this is the host side of vgpio.
 
 usage: host_line_tests.py TEST   (environment: VGPIO_KERNEL, VGPIO_INITRD)
 """
+import json
 import os
 import re
 import sys
@@ -71,18 +72,29 @@ def test(fn):
 
 
 class SimChips:
-    """Two gpio-sim chips: simA (8 lines, line 5 named DOOR) and simB (4 lines)."""
+    """gpio-sim chips: simA (8 lines, line 5 named DOOR) and simB (4 lines,
+    line 2 named LAMP); more with add()."""
 
     def __init__(self, g):
         self.g = g
-        g.must(f"mkdir {SIM}/a {SIM}/a/bank0 {SIM}/a/bank0/line5 {SIM}/b {SIM}/b/bank0")
-        g.must(f"echo 8 > {SIM}/a/bank0/num_lines; echo simA > {SIM}/a/bank0/label; "
-               f"echo DOOR > {SIM}/a/bank0/line5/name; echo 1 > {SIM}/a/live")
-        g.must(f"echo 4 > {SIM}/b/bank0/num_lines; echo simB > {SIM}/b/bank0/label; echo 1 > {SIM}/b/live")
         self.dirs = {}
-        for name in ("a", "b"):
-            dev = g.must(f"cat {SIM}/{name}/dev_name").strip()
-            chip = g.must(f"cat {SIM}/{name}/bank0/chip_name").strip()
+        self.add("a", "simA", 8, {5: "DOOR"})
+        self.add("b", "simB", 4, {2: "LAMP"})
+
+    def add(self, name, label, lines, line_names=None):
+        g = self.g
+        g.must(f"mkdir {SIM}/{name} {SIM}/{name}/bank0")
+        for line, line_name in (line_names or {}).items():
+            g.must(f"mkdir {SIM}/{name}/bank0/line{line}; echo {line_name} > {SIM}/{name}/bank0/line{line}/name")
+        g.must(f"echo {lines} > {SIM}/{name}/bank0/num_lines; echo {label} > {SIM}/{name}/bank0/label")
+        self.plug(name, True)
+
+    def plug(self, name, live):
+        """Plugs the chip in or out; it may come back as another gpiochipN."""
+        self.g.must(f"echo {int(live)} > {SIM}/{name}/live")
+        if live:
+            dev = self.g.must(f"cat {SIM}/{name}/dev_name").strip()
+            chip = self.g.must(f"cat {SIM}/{name}/bank0/chip_name").strip()
             self.dirs[name] = (f"/sys/devices/platform/{dev}/{chip}", chip)
 
     def chip(self, name):
@@ -94,6 +106,17 @@ class SimChips:
     def value(self, name, line):
         return f"{self.dirs[name][0]}/sim_gpio{line}/value"
 
+    def read(self, name, *lines):
+        """The levels the chip's lines are at now, as a string ("101")."""
+        return "".join(self.g.must(f"cat {self.value(name, line)}").strip() for line in lines)
+
+
+def held_lines(g, sim):
+    """{chip: offsets} of the lines a vgpio device holds on simA and simB."""
+    return {name: sorted(int(m) for m in re.findall(r"line\s+(\d+):.*consumer=\"?vgpio-",
+                                                    g.must(f"gpioinfo -c {sim.chip(name)}")))
+            for name in ("a", "b")}
+
 
 def frontend(g, socket, *steps):
     """Runs vgpio-frontend; returns {step: result}."""
@@ -104,6 +127,12 @@ def frontend(g, socket, *steps):
         if m:
             results.setdefault(m.group(1), []).append(m.group(2))
     return results
+
+
+def output(g, path):
+    """What a spawned command has written so far ("" before its shell has
+    even created the file)."""
+    return g.must(f"cat {path} 2>/dev/null || true")
 
 
 def write_config(g, path, text):
@@ -166,9 +195,10 @@ def test_aggregate_and_policy():
         check(r["event"][1:] == ["none", "0 valid", "0 valid"], f"door level interrupt: {r['event']}")
         check(r["dir 0"][-1] == "err" and r["dir 1"][-1] == "err" and r["irq 1"] == ["err"], f"policy: {r}")
         log = g.must("cat /tmp/daemon.log")
-        check("relay): output set to its safe level 1" in log, f"no safe level at disconnect:\n{log}")
-        info = g.must(f"gpioinfo -c {sim.chip('a')}; gpioinfo -c {sim.chip('b')}")
-        check("vgpio-vm1" not in info, f"lines still held after the frontend left:\n{info}")
+        check("relay): back at its safe level 1, held" in log, f"no safe level at disconnect:\n{log}")
+        check(g.must(f"cat {sim.value('b', 1)}").strip() == "1", "the relay is not at its safe level")
+        held = held_lines(g, sim)
+        check(held == {"a": [], "b": [1]}, f"after the frontend left, only the relay stays held: {held}")
     finally:
         g.close()
 
@@ -194,11 +224,12 @@ def test_busy_lines_sigterm_and_bad_configs():
 
         # SIGTERM while the guest holds the relay high: safe level, released, sockets gone.
         f = g.spawn("vgpio-frontend /tmp/vm1.sock dir 1 out set 1 0 sleep 100000 > /tmp/f.out")
-        wait_until(lambda: "set 1: ok" in g.must("cat /tmp/f.out"), "the frontend to drive the relay")
+        wait_until(lambda: "set 1: ok" in output(g, "/tmp/f.out"), "the frontend to drive the relay")
         daemon = g.must("pidof vgpio").split()[0]
         g.must(f"kill -TERM {daemon}; while kill -0 {daemon} 2>/dev/null; do sleep 0.05; done")
         log = g.must("cat /tmp/daemon.log")
-        check("received Terminated" in log and "relay): output set to its safe level 1" in log, f"SIGTERM:\n{log}")
+        check("received Terminated" in log and "relay): at its safe level 1, released as vgpio stops" in log,
+              f"SIGTERM:\n{log}")
         check(g.sh("ls /tmp/vm1.sock /tmp/vm2.sock /tmp/vm1.sock.ctl 2>/dev/null")[1].strip() == "", "sockets left")
         check("vgpio-" not in g.must(f"gpioinfo -c {sim.chip('a')}; gpioinfo -c {sim.chip('b')}"), "lines left held")
         g.kill(f)
@@ -245,6 +276,217 @@ def test_command_line_form_and_a_chip_that_goes_away():
         check("went away" in log or "No such device" in log, f"no log line about the lost chip:\n{log}")
         out = g.must("vgpio probe /tmp/vm1.sock")
         check("3 lines" in out, f"probe after the chip went away: {out}")
+    finally:
+        g.close()
+
+HELD = """
+[[device]]
+name = "vm1"
+socket = "/tmp/vm1.sock"
+
+  [[device.line]]                   # 0: held high while no guest drives it
+  name = "relay"
+  chip = "simB"
+  offset = 1
+  direction = "output"
+  safe_level = 1
+  initial = 0
+
+  [[device.line]]                   # 1: active-low, so safe 1 is electrically low
+  name = "lamp"
+  host_name = "LAMP"
+  direction = "output"
+  safe_level = 1
+  active_low = true
+
+  [[device.line]]                   # 2: either direction, with a safe level
+  name = "valve"
+  chip = "simB"
+  offset = 0
+  safe_level = 1
+
+  [[device.line]]                   # 3: opted out: free for other programs while idle
+  name = "spare"
+  chip = "{chip_a}"
+  offset = 6
+  direction = "output"
+  when_idle = "release"
+"""
+
+
+def line_used(g, chip, offset):
+    return "consumer=" in g.must(f"gpioinfo -c {chip} {offset}")
+
+
+@test
+def test_held_outputs():
+    """Outputs sit at their safe level from start-up on, whenever no guest
+    drives them: after NONE, a guest killed with SIGKILL, RESET_DEVICE; with
+    active-low too. A guest takes the request over in place: gpionotify sees
+    only reconfigurations until vgpio stops. An opted-out line is free while
+    idle. Signals never skip the safe path."""
+    g = Guest([])
+    try:
+        sim = SimChips(g)
+        write_config(g, "/tmp/h.toml", HELD.format(chip_a=sim.chip("a")))
+        out = g.must("vgpio check /tmp/h.toml")
+        check("idle: held at safe level 1 (logical: active-low, so the chip drives 0)" in out
+              and 'idle: released, after going to safe level 0 (when_idle = "release")' in out,
+              f"vgpio check does not say what idle outputs do:\n{out}")
+
+        # A held line that another program has: vgpio does not start, and says why.
+        holder = g.spawn(f"gpioset -c {sim.chip('b')} 1=0")
+        wait_until(lambda: line_used(g, sim.chip("b"), 1), "gpioset to hold the relay line")
+        rc, out = g.sh("vgpio serve --config /tmp/h.toml 2>&1")
+        check(rc != 0 and "cannot hold" in out and "gpioset" in out, f"a busy held line ({rc}):\n{out}")
+        check(g.sh("ls /tmp/vm1.sock 2>/dev/null")[1].strip() == "", "a socket was left by a failed start")
+        g.kill(holder)
+
+        # A pull-up under the lamp: released it would read 1; held at logical 1 it reads 0.
+        g.must(f"echo pull-up > {sim.pull('b', 2)}")
+        notify = g.spawn(f"gpionotify --banner -c {sim.chip('b')} 0 1 2 > /tmp/notify.log")
+        wait_until(lambda: output(g, "/tmp/notify.log").strip(), "gpionotify to start")
+        daemon = start_daemon(g, "/tmp/h.toml")
+        # The socket exists only once the lines are held: these levels are
+        # what the first frontend would find.
+        check(sim.read("b", 1, 2, 0) == "101", f"held levels at start-up (relay, lamp, valve): {sim.read('b', 1, 2, 0)}")
+        check(not line_used(g, sim.chip("a"), 6), "the opted-out line is held while idle")
+        ctl = g.must("vgpio ctl --control /tmp/vm1.sock.ctl get vm1 relay --json")
+        check('"holder": "vgpio-vm1, held at safe level 1"' in ctl, f"ctl does not show the hold:\n{ctl}")
+
+        B = lambda line: sim.value("b", line)  # noqa: E731
+        r = frontend(g, "/tmp/vm1.sock",
+                     "dir", "0", "out", "read", B(1), "dir", "0", "none", "read", B(1),
+                     "dir", "1", "out", "set", "1", "0", "read", B(2), "dir", "1", "none", "read", B(2),
+                     # gpio-sim applies a pull to an input only
+                     "dir", "2", "in", "write", sim.pull("b", 0), "pull-down", "get", "2", "read", B(0),
+                     "dir", "2", "none", "read", B(0),
+                     "dir", "0", "out", "read", B(1), "reset", "read", B(1))
+        check(r[f"read {B(1)}"] == ["0", "1", "0", "1"], f"relay: out 0, NONE, out 0, RESET_DEVICE: {r}")
+        check(r[f"read {B(2)}"] == ["1", "0"], f"active-low lamp: guest 0, then NONE: {r}")
+        check(r["get 2"] == ["0"] and r[f"read {B(0)}"] == ["0", "1"], f"valve: input, then NONE: {r}")
+
+        # A guest that dies without a goodbye.
+        f = g.spawn("vgpio-frontend /tmp/vm1.sock dir 0 out dir 1 out set 1 0 dir 3 out set 3 1 "
+                    "sleep 100000 > /tmp/f.out")
+        wait_until(lambda: "set 3: ok" in output(g, "/tmp/f.out"), "the frontend to drive its outputs")
+        check(sim.read("b", 1, 2) == "01" and line_used(g, sim.chip("a"), 6), "the guest's outputs")
+        g.must(f"kill -9 {f}")
+        wait_until(lambda: sim.read("b", 1, 2) == "10", "the outputs to go back to their safe levels")
+        wait_until(lambda: not line_used(g, sim.chip("a"), 6), "the opted-out line to be released")
+
+        # Signals: HUP and USR1 change nothing; a vanished watcher neither.
+        watcher = g.spawn("vgpio ctl --control /tmp/vm1.sock.ctl watch > /tmp/watch.out")
+        wait_until(lambda: frontend(g, "/tmp/vm1.sock", "dir", "2", "in", "dir", "2", "none")
+                   and output(g, "/tmp/watch.out").strip(), "the watcher to see a change")
+        g.must(f"kill -9 {watcher}")
+        frontend(g, "/tmp/vm1.sock", "dir", "0", "out", "set", "0", "1", "set", "0", "0")
+        g.must(f"kill -HUP {daemon}; kill -USR1 {daemon}")
+        wait_until(lambda: "received User defined signal 1: ignored" in g.must("cat /tmp/daemon.log"),
+                   "the daemon to log SIGUSR1")
+        log = g.must("cat /tmp/daemon.log")
+        check("received Hangup: the configuration is unchanged" in log, f"SIGHUP:\n{log}")
+        check(g.sh(f"kill -0 {daemon}")[0] == 0 and sim.read("b", 1, 2, 0) == "101", "alive and held after HUP, USR1")
+        check(frontend(g, "/tmp/vm1.sock", "get", "0")["get 0"] == ["1"], "serving after HUP, USR1")
+
+        events = g.must("cat /tmp/notify.log")
+        check(events.count("requested") == 3 and "released" not in events and "reconfigured" in events,
+              f"held lines were released or requested again during hand-overs:\n{events}")
+
+        # SIGQUIT stops through the safe path.
+        g.must(f"kill -QUIT {daemon}; while kill -0 {daemon} 2>/dev/null; do sleep 0.05; done")
+        log = g.must("cat /tmp/daemon.log")
+        check("received Quit" in log and "relay): at its safe level 1, released as vgpio stops" in log, f"SIGQUIT:\n{log}")
+        check(g.sh("ls /tmp/vm1.sock /tmp/vm1.sock.ctl 2>/dev/null")[1].strip() == "", "sockets left after SIGQUIT")
+        wait_until(lambda: output(g, "/tmp/notify.log").count("released") == 3, "the lines to be released at exit")
+        g.kill(notify)
+    finally:
+        g.close()
+
+
+BACK = """
+[[device]]
+name = "vm1"
+socket = "/tmp/vm1.sock"
+
+  [[device.line]]                   # 0: by label
+  name = "relay"
+  chip = "simB"
+  offset = 1
+  direction = "output"
+  safe_level = 1
+
+  [[device.line]]                   # 1: by the host line's name
+  name = "lamp"
+  host_name = "LAMP"
+  direction = "output"
+  safe_level = 1
+
+  [[device.line]]                   # 2: by path
+  name = "pump"
+  chip = "/dev/{chip_a}"
+  offset = 4
+  direction = "output"
+  safe_level = 1
+"""
+
+
+def holder(g, line):
+    return json.loads(g.must(f"vgpio ctl --control /tmp/vm1.sock.ctl get vm1 {line} --json"))["holder"]
+
+
+@test
+def test_chip_comes_back():
+    """A chip unplugged and plugged back (gpio-sim's live attribute), the way
+    a USB expander re-enumerates: under another /dev/gpiochipN when its number
+    was taken meanwhile. Lines named by label, by host line name and by path
+    come back without a restart: held outputs at their safe level, a guest's
+    output at the guest's level, and requests work again."""
+    g = Guest([])
+    try:
+        sim = SimChips(g)
+        write_config(g, "/tmp/b.toml", BACK.format(chip_a=sim.chip("a")))
+        daemon = start_daemon(g, "/tmp/b.toml")
+        check(sim.read("b", 1, 2) + sim.read("a", 4) == "111", "held at start-up")
+        f = g.spawn("vgpio-frontend /tmp/vm1.sock dir 0 out set 0 0 sleep 100000 > /tmp/f.out")
+        wait_until(lambda: "set 0: ok" in output(g, "/tmp/f.out"), "the guest to drive the relay")
+
+        old_b = sim.chip("b")
+        sim.plug("b", False)
+        wait_until(lambda: holder(g, "relay") == "chip gone" and holder(g, "lamp") == "chip gone",
+                   "ctl to show the lines of the unplugged chip as gone")
+        sim.add("c", "simC", 4)  # takes simB's number
+        check(sim.chip("c") == old_b, f"simC is {sim.chip('c')}, not {old_b}: the test needs the number taken")
+        start = time.monotonic()
+        sim.plug("b", True)
+        wait_until(lambda: sim.read("b", 2) == "1", "the lamp to be held again at its safe level")
+        print(f"the held output was back at its safe level {time.monotonic() - start:.3f} s after the re-plug "
+              f"(as {sim.chip('b')}, was {old_b})")
+        wait_until(lambda: holder(g, "relay") == "vgpio-vm1", "the guest's relay to be taken again")
+        check(sim.read("b", 1) == "0" and "output" in g.must(f"gpioinfo -c {sim.chip('b')} 1"),
+              "the relay is not back at the guest's level")
+        g.must(f"kill -9 {f}")
+        wait_until(lambda: sim.read("b", 1) == "1", "the relay to go to its safe level when the guest dies")
+
+        B = lambda line: sim.value("b", line)  # noqa: E731
+        r = frontend(g, "/tmp/vm1.sock", "dir", "0", "out", "set", "0", "0", "read", B(1), "set", "0", "1",
+                     "read", B(1), "dir", "1", "out", "set", "1", "0", "read", B(2))
+        check(r[f"read {B(1)}"] == ["0", "1"] and r[f"read {B(2)}"] == ["0"], f"requests after the return: {r}")
+
+        # By path: the same /dev/gpiochipN comes back.
+        old_a = sim.chip("a")
+        sim.plug("a", False)
+        wait_until(lambda: holder(g, "pump") == "chip gone", "ctl to show the pump as gone")
+        r = frontend(g, "/tmp/vm1.sock", "get", "2", "dir", "2", "out")
+        check(r["get 2"] == ["err"] and r["dir 2"] == ["err"], f"requests on a gone chip: {r}")
+        sim.plug("a", True)
+        check(sim.chip("a") == old_a, f"simA came back as {sim.chip('a')}, not {old_a}")
+        wait_until(lambda: sim.read("a", 4) == "1", "the pump to be held again at its safe level")
+        check(frontend(g, "/tmp/vm1.sock", "dir", "2", "out", "get", "2")["get 2"] == ["1"], "pump after the return")
+        check(g.sh(f"kill -0 {daemon}")[0] == 0, "the daemon died")
+        log = g.must("cat /tmp/daemon.log")
+        check("the chip is back; the line is held at its safe level again" in log
+              and "the chip is back; the line is the guest's output again" in log, f"log:\n{log}")
     finally:
         g.close()
 

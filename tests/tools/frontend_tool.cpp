@@ -5,6 +5,7 @@
 //   vgpio-frontend SOCKET STEP...
 //   steps: names | dir L in|out|none | set L 0|1 | get L | irq L none|rising|falling|both|high|low
 //          unmask L | event MS | write PATH TEXT | read PATH | sleep MS
+//          reset (VHOST_USER_RESET_DEVICE, as QEMU sends on a VM reset)
 #include <unistd.h>
 
 #include <cstdio>
@@ -78,6 +79,9 @@ int main(int argc, char** argv) {
       std::ifstream in(path);
       std::getline(in, result);
       step += " " + path;
+    } else if (step == "reset") {
+      auto r = drv.frontend().send(vhost::kResetDevice);
+      result = r ? "ok" : "failed: " + r.error().message();
     } else if (step == "sleep") {
       std::this_thread::sleep_for(std::chrono::milliseconds(std::stoul(arg())));
       result = "ok";

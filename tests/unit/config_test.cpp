@@ -103,15 +103,39 @@ TEST(Config, Durations) {
 namespace vgpio::config {
 namespace {
 
+// Outputs, and lines given a safe level, are held at it while idle unless
+// they opt out; an "any" line without a safe level is released while idle.
+TEST(Config, WhenIdle) {
+  auto line = [](const std::string& keys) {
+    auto r = parse("[[device]]\nsocket = \"a\"\n[[device.line]]\nchip = \"c\"\noffset = 1\n" + keys, "t.toml");
+    EXPECT_TRUE(r.ok()) << keys << ": " << (r.ok() ? "" : r.error().message());
+    return r.ok() ? r.value().devices[0].lines[0].policy : LinePolicy{};
+  };
+  EXPECT_TRUE(line("direction = \"output\"\n").hold_when_idle);
+  EXPECT_TRUE(line("safe_level = 1\n").hold_when_idle);
+  EXPECT_FALSE(line("").hold_when_idle);
+  EXPECT_FALSE(line("direction = \"input\"\n").hold_when_idle);
+  EXPECT_FALSE(line("direction = \"output\"\nwhen_idle = \"release\"\n").hold_when_idle);
+  EXPECT_TRUE(line("when_idle = \"hold\"\n").hold_when_idle);
+  const std::string head = "[[device]]\nsocket = \"a\"\n[[device.line]]\n";
+  EXPECT_NE(error_of(head + "chip = \"c\"\noffset = 1\nwhen_idle = \"keep\"\n").find("t.toml:6:"), std::string::npos);
+  EXPECT_NE(error_of(head + "chip = \"c\"\noffset = 1\ndirection = \"input\"\nwhen_idle = \"hold\"\n")
+                .find("input-only"),
+            std::string::npos);
+  EXPECT_NE(error_of(head + "simulated = true\nwhen_idle = \"hold\"\n").find("host lines only"), std::string::npos);
+}
+
 TEST(ConfigCommandLine, LineOptions) {
   auto a = parse_line_option("door=gpiochip0:5:in").release_value();
   EXPECT_EQ(a.name, "door");
   EXPECT_EQ(a.chip, "gpiochip0");
   EXPECT_EQ(a.offset, 5u);
   EXPECT_FALSE(a.policy.may_output);
+  EXPECT_FALSE(a.policy.hold_when_idle);
   auto b = parse_line_option("relay=/dev/gpiochip1:0:out").release_value();
   EXPECT_EQ(b.chip, "/dev/gpiochip1");
   EXPECT_FALSE(b.policy.may_input);
+  EXPECT_TRUE(b.policy.hold_when_idle);
   auto c = parse_line_option("x=my-label:12").release_value();
   EXPECT_EQ(c.chip, "my-label");
   EXPECT_TRUE(c.policy.may_input && c.policy.may_output);
