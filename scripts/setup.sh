@@ -12,13 +12,15 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Debian 12 packages for the build (CLI11, toml++, nlohmann-json, GoogleTest)...
 PACKAGES=(g++ make cmake ninja-build pkg-config libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev
-          libtomlplusplus-dev)
+          libtomlplusplus-dev scdoc)  # scdoc: the man pages
 BACKPORTS_PACKAGES=(libgpiod-dev)  # libgpiod 2 and its C++ bindings; Debian 12 itself has only 1.6
 # ...and for the tests: the real guests' kernel, initramfs and QEMU 10 (QEMU 7.2
 # is unpacked from Debian's own package by testvm/fetch-qemu72.sh), and clang
 # for the fuzzers.
 GUEST_PACKAGES=(python3 linux-source-6.12 bc flex bison libelf-dev libssl-dev cpio xz-utils busybox-static
-                clang libclang-rt-14-dev)  # clang: libFuzzer
+                clang libclang-rt-14-dev  # clang: libFuzzer
+                # the service tests: systemd's own tools, the Debian package, man lint, libvirt's schema
+                systemd strace procps debhelper dpkg-dev lintian mandoc groff-base man-db libvirt-clients)
 GUEST_BACKPORTS_PACKAGES=(qemu-system-x86 gpiod)
 
 with_guest_tools() {
@@ -26,12 +28,27 @@ with_guest_tools() {
   BACKPORTS_PACKAGES+=("${GUEST_BACKPORTS_PACKAGES[@]}")
 }
 
+# The mirror this system already uses for bookworm (its own mirror or proxy),
+# from a one-line source ("deb [opts] URI bookworm ...") or a deb822 one.
+debian_mirror() {
+  local uri
+  uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2> /dev/null | sed -E 's/\[[^]]*\]//' |
+        awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }')
+  [ -n "$uri" ] || uri=$(cat /etc/apt/sources.list.d/*.sources 2> /dev/null | awk -v RS= '
+      /(^|\n)Suites:([^\n]* )?bookworm( |\n|$)/ && !/(^|\n)Enabled: *no/ {
+        if (match($0, /(^|\n)URIs: *[^ \n]+/)) { u = substr($0, RSTART, RLENGTH); sub(/.*URIs: */, "", u); print u; exit }
+      }')
+  echo "${uri:-http://deb.debian.org/debian}"
+}
+
 ensure_backports() {
   if grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then return 1; fi
-  echo "setup: adding the bookworm-backports apt source"
-  as_root tee /etc/apt/sources.list.d/bookworm-backports.sources > /dev/null <<'SOURCES'
+  local mirror
+  mirror=$(debian_mirror)
+  echo "setup: adding the bookworm-backports apt source ($mirror)"
+  as_root tee /etc/apt/sources.list.d/bookworm-backports.sources > /dev/null <<SOURCES
 Types: deb
-URIs: http://deb.debian.org/debian
+URIs: $mirror
 Suites: bookworm-backports
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg

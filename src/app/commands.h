@@ -21,6 +21,7 @@ struct ServeOptions {
   bool no_irq = false;
   bool connect = false;
   unsigned mode = 0600;
+  int fd = -1;  // --fd: a listening socket handed over, for the one device
 };
 int serve(const ServeOptions& options);
 

@@ -1,5 +1,6 @@
 #include "app/daemon.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -43,30 +44,84 @@ void Daemon::block_signals() {
 Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
   std::unique_ptr<Daemon> d(new Daemon());
   d->main_loop_ = TRY(EventLoop::create());
-  std::vector<control::ControlledDevice> controlled;
-  for (auto& spec : config.devices) {
-    auto dev = std::make_unique<Device>();
-    dev->loop = TRY(EventLoop::create());
-    if (spec.make_lines) spec.lines = TRY(spec.make_lines(*dev->loop).error_context("device " + spec.name));
-    dev->device = TRY(GpioDevice::create(spec.name, std::move(spec.lines), GpioDevice::Options{config.offer_irq}));
-    dev->server = TRY((spec.connect ? vhost::Server::create_client(*dev->loop, *dev->device, spec.name, spec.socket)
-                                    : vhost::Server::create(*dev->loop, *dev->device, spec.name, spec.socket,
-                                                            config.access))
-                          .error_context("device " + spec.name));
-    controlled.push_back({dev->device.get(), dev->loop.get(), spec.socket});
-    d->devices_.push_back(std::move(dev));
-  }
+  d->access_ = config.access;
+  d->offer_irq_ = config.offer_irq;
+  d->sockets_ = std::move(config.sockets);
+  d->reload_ = std::move(config.reload);
+  for (auto& spec : config.devices) d->devices_.push_back(TRY(d->start_device(spec)));
+  // The control socket last: once it answers, every device socket does.
   if (!config.control_socket.empty()) {
-    d->control_ = TRY(control::ControlServer::create(*d->main_loop_, config.control_socket, config.access, controlled)
+    d->control_ = TRY(control::ControlServer::create(*d->main_loop_, config.control_socket, config.access, {})
                           .error_context("control socket"));
-    for (size_t i = 0; i < d->devices_.size(); ++i) {
-      control::ControlServer* control = d->control_.get();
-      d->devices_[i]->device->set_observer([control, i](const LineChange& c) { control->publish(i, c); });
-    }
+    for (auto& dev : d->devices_) d->attach_control(*dev);
+    d->publish_devices();
+  }
+  for (auto& dev : d->devices_) d->launch(*dev);
+  for (const auto& s : d->sockets_) {
+    bool used = false;
+    for (const auto& spec : config.devices)
+      used |= !spec.connect && service::find_socket(d->sockets_, spec.name, spec.socket) ==
+                                   std::optional<size_t>(&s - d->sockets_.data());
+    if (!used)
+      LOG_WARN("a socket was handed over as \"%s\" (%s), but no device has that name or socket path; it stays "
+               "unused. Name it after a device (FileDescriptorName=) or bind it to a device's socket path.",
+               s.name.c_str(), s.path.empty() ? "unnamed" : s.path.c_str());
   }
   TRY(d->watch_signals());
-  for (auto& dev : d->devices_) dev->thread = std::thread([loop = dev->loop.get()] { loop->run(); });
   return d;
+}
+
+// Lines first (held outputs go to their safe level), the socket last: a
+// frontend never meets a device that is not ready.
+Result<std::unique_ptr<Daemon::Device>> Daemon::start_device(DeviceConfig& spec) {
+  auto dev = std::make_unique<Device>();
+  dev->id = next_id_++;
+  dev->name = spec.name;
+  dev->fingerprint = spec.fingerprint;
+  dev->loop = TRY(EventLoop::create());
+  std::string where = "device " + spec.name;
+  if (spec.make_lines) spec.lines = TRY(spec.make_lines(*dev->loop).error_context(where));
+  dev->device = TRY(GpioDevice::create(spec.name, std::move(spec.lines), GpioDevice::Options{offer_irq_}));
+  if (spec.connect) {
+    dev->server = TRY(vhost::Server::create_client(*dev->loop, *dev->device, spec.name, spec.socket).error_context(where));
+  } else if (auto i = service::find_socket(sockets_, spec.name, spec.socket)) {
+    // A copy: the manager's socket outlives this device (a reload may replace it).
+    UniqueFd fd(fcntl(sockets_[*i].fd.get(), F_DUPFD_CLOEXEC, 3));
+    if (!fd) return Error::from_errno(errno, where + ": duplicating its inherited socket");
+    std::string path = sockets_[*i].path.empty() ? spec.socket : sockets_[*i].path;
+    LOG_INFO("device %s: serving the socket handed over as \"%s\" (%s)", spec.name.c_str(), sockets_[*i].name.c_str(),
+             path.c_str());
+    dev->server = TRY(vhost::Server::create_adopted(*dev->loop, *dev->device, spec.name, std::move(fd), path));
+  } else {
+    dev->server = TRY(vhost::Server::create(*dev->loop, *dev->device, spec.name, spec.socket, access_).error_context(where));
+  }
+  uint64_t id = dev->id;
+  dev->server->set_frontend_observer(
+      [this, id](bool connected) { main_loop_->post([this, id, connected] { on_frontend(id, connected); }); });
+  if (control_) attach_control(*dev);
+  return dev;
+}
+
+void Daemon::attach_control(Device& dev) {
+  control::ControlServer* control = control_.get();
+  GpioDevice* device = dev.device.get();
+  device->set_observer([control, device](const LineChange& c) { control->publish(*device, c); });
+}
+
+void Daemon::launch(Device& dev) {
+  dev.thread = std::thread([loop = dev.loop.get()] { loop->run(); });
+}
+
+void Daemon::stop_device(Device& dev) {
+  if (dev.thread.joinable()) {
+    dev.loop->stop();
+    dev.thread.join();
+  }
+  // With the thread gone, tear down here: the session ends, the device resets
+  // (outputs to their safe levels), the socket file goes, the lines are freed.
+  dev.device->set_observer({});
+  dev.server.reset();
+  dev.device.reset();
 }
 
 Result<void> Daemon::watch_signals() {
@@ -85,31 +140,26 @@ void Daemon::on_signal(int sig) {
     LOG_INFO("received %s: outputs to their safe levels, releasing lines and stopping", strsignal(sig));
     main_loop_->stop();
   } else if (sig == SIGHUP) {
-    LOG_INFO("received %s: the configuration is unchanged (vgpio cannot reload it yet); carrying on", strsignal(sig));
+    LOG_INFO("received %s: reloading the configuration", strsignal(sig));
+    reload();
   } else {
-    LOG_WARN("received %s: ignored; vgpio stops on SIGTERM or SIGINT", strsignal(sig));
+    LOG_WARN("received %s: ignored; vgpio stops on SIGTERM or SIGINT, and reloads on SIGHUP", strsignal(sig));
   }
 }
 
-void Daemon::run() { main_loop_->run(); }
+void Daemon::run() {
+  notifier_.ready(status());
+  main_loop_->run();
+  notifier_.stopping();
+}
 
 void Daemon::stop() { main_loop_->stop(); }
 
 Daemon::~Daemon() {
-  for (auto& dev : devices_) {
-    if (dev->thread.joinable()) {
-      dev->loop->stop();
-      dev->thread.join();
-    }
-  }
+  if (control_) control_->set_devices({});
+  for (auto& dev : devices_) stop_device(*dev);
+  devices_.clear();
   control_.reset();
-  // With the threads gone, tear down here: sessions end, devices reset (every
-  // line released to its safe state), socket files removed.
-  for (auto& dev : devices_) {
-    dev->device->set_observer({});
-    dev->server.reset();
-    dev->device.reset();
-  }
 }
 
 }  // namespace vgpio

@@ -1,11 +1,13 @@
 // The running daemon: each device on its own thread and event loop (a slow
 // device never stalls another), the control socket and signal handling on the
-// main loop. Stopping releases every line to its safe state and removes the
-// sockets.
+// main loop. SIGHUP re-reads the config; stopping puts every output at its
+// safe level, releases every line and removes the sockets. The service
+// manager hears of it all (sd_notify).
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -14,6 +16,8 @@
 #include "base/unix_socket.h"
 #include "control/control_server.h"
 #include "gpio/gpio_device.h"
+#include "service/listen_fds.h"
+#include "service/notify.h"
 #include "vhost_user/server.h"
 
 namespace vgpio {
@@ -28,6 +32,8 @@ struct DeviceConfig {
   bool connect = false;
   // When set, makes the lines instead (host lines need the device's loop).
   std::function<Result<Lines>(EventLoop&)> make_lines;
+  // Equal fingerprints mean the same device: a reload leaves it alone.
+  std::string fingerprint;
 };
 
 struct DaemonConfig {
@@ -35,6 +41,11 @@ struct DaemonConfig {
   std::string control_socket;  // "" for none
   SocketAccess access;
   bool offer_irq = true;
+  // Listening sockets handed over (socket activation, --fd): a device takes
+  // the one with its name, else the one bound to its socket path.
+  std::vector<service::InheritedSocket> sockets;
+  // Reads the config again, checked, for SIGHUP; unset when there is no file.
+  std::function<Result<DaemonConfig>()> reload;
 };
 
 class Daemon {
@@ -45,14 +56,16 @@ class Daemon {
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
-  // Runs the main loop until a stop signal (SIGTERM, SIGINT, SIGQUIT...) or
-  // stop(). Device threads run from create().
+  // Tells the service manager it is ready, then runs the main loop until a
+  // stop signal (SIGTERM, SIGINT, SIGQUIT...) or stop(). Device threads run
+  // from create().
   void run();
   void stop();  // thread-safe
   // The signals the daemon handles must be blocked in every thread: call this
   // before any thread starts.
   static void block_signals();
 
+  // For tests, between create() and the first reload.
   size_t device_count() const { return devices_.size(); }
   GpioDevice& device(size_t i) { return *devices_[i]->device; }
   EventLoop& device_loop(size_t i) { return *devices_[i]->loop; }
@@ -60,19 +73,44 @@ class Daemon {
 
  private:
   struct Device {
+    uint64_t id;
+    std::string name;
+    std::string fingerprint;
     std::unique_ptr<EventLoop> loop;
     std::unique_ptr<GpioDevice> device;
     std::unique_ptr<vhost::Server> server;
     std::thread thread;
+    bool connected = false;                   // as the main loop last heard
+    std::optional<DeviceConfig> replacement;  // a changed config, for when the frontend leaves
   };
   Daemon() = default;
   Result<void> watch_signals();
   void on_signal(int sig);
+  // Makes a device, its lines and its socket; launch() starts its thread.
+  Result<std::unique_ptr<Device>> start_device(DeviceConfig& spec);
+  void attach_control(Device& dev);  // before launch()
+  void launch(Device& dev);
+  void stop_device(Device& dev);
+  // daemon_reload.cpp
+  void remove_device(size_t index);
+  void replace_device(size_t index, DeviceConfig spec);
+  bool has_frontend(Device& dev);
+  void on_frontend(uint64_t id, bool connected);
+  void reload();
+  // Tells the control server which devices there are now.
+  void publish_devices();
+  std::string status() const;
 
   std::unique_ptr<EventLoop> main_loop_;
   std::vector<std::unique_ptr<Device>> devices_;
   std::unique_ptr<control::ControlServer> control_;
   UniqueFd signal_fd_;
+  SocketAccess access_;
+  bool offer_irq_ = true;
+  std::vector<service::InheritedSocket> sockets_;
+  std::function<Result<DaemonConfig>()> reload_;
+  service::Notifier notifier_ = service::Notifier::from_environment();
+  uint64_t next_id_ = 1;
 };
 
 }  // namespace vgpio

@@ -1,6 +1,7 @@
 #include "app/host_setup.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 
 #include "base/log.h"
@@ -12,6 +13,20 @@ namespace {
 
 std::string where(const config::ConfigSpec& spec, const config::DeviceSpec& d, size_t i) {
   return strfmt("%s:%d: device \"%s\" line %zu", spec.file.c_str(), d.lines[i].source_line, d.name.c_str(), i);
+}
+
+// Everything that makes a device what it is, so that a reload can tell an
+// unchanged device from a changed one.
+std::string fingerprint(const config::DeviceSpec& d, const SocketAccess& access) {
+  std::string f = strfmt("%s|%s|%d|%o|%d|%d", d.name.c_str(), d.socket.c_str(), d.connect, access.mode,
+                         access.owner ? int(*access.owner) : -1, access.group ? int(*access.group) : -1);
+  for (const auto& l : d.lines) {
+    const LinePolicy& p = l.policy;
+    f += strfmt("\n%s|%d|%s|%d|%s|%d%d%d%d%d|%d|%d|%lld", l.name.c_str(), l.simulated, l.chip.c_str(),
+                l.offset ? int(*l.offset) : -1, l.host_name.c_str(), p.may_input, p.may_output, p.safe_level,
+                p.initial, p.hold_when_idle, l.active_low, int(l.bias), static_cast<long long>(l.debounce.count()));
+  }
+  return f;
 }
 
 HostLineSource source_of(const config::LineSpec& l) { return {l.chip, l.offset.value_or(0), l.host_name}; }
@@ -42,17 +57,25 @@ Result<std::vector<ResolvedDevice>> resolve(const config::ConfigSpec& spec) {
   return out;
 }
 
+std::string default_control_socket(const std::string& device_socket) {
+  const char* runtime = std::getenv("RUNTIME_DIRECTORY");
+  if (!runtime || !*runtime) return device_socket + ".ctl";
+  std::string dir(runtime);
+  return dir.substr(0, dir.find(':')) + "/control.sock";
+}
+
 Result<DaemonConfig> daemon_config(const config::ConfigSpec& spec) {
   auto resolved = TRY(resolve(spec));
   DaemonConfig config;
   config.access = spec.access;
-  config.control_socket = spec.control.empty() ? spec.devices.front().socket + ".ctl" : spec.control;
+  config.control_socket = spec.control.empty() ? default_control_socket(spec.devices.front().socket) : spec.control;
   for (size_t d = 0; d < spec.devices.size(); ++d) {
     const config::DeviceSpec& dev = spec.devices[d];
     DeviceConfig dc;
     dc.name = dev.name;
     dc.socket = dev.socket;
     dc.connect = dev.connect;
+    dc.fingerprint = fingerprint(dev, spec.access);
     // The lines are made on the device's own loop; copy what they need.
     std::vector<std::pair<config::LineSpec, std::optional<HostLineRef>>> lines;
     for (const auto& r : resolved[d]) lines.push_back({*r.spec, r.host});

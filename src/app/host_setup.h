@@ -25,4 +25,9 @@ Result<std::vector<ResolvedDevice>> resolve(const config::ConfigSpec& spec);
 
 Result<DaemonConfig> daemon_config(const config::ConfigSpec& spec);
 
+// Where the control socket goes when nobody says: beside the device socket,
+// or under systemd in the service's RuntimeDirectory= (the one place a
+// hardened service may write).
+std::string default_control_socket(const std::string& device_socket);
+
 }  // namespace vgpio::app

@@ -1,4 +1,5 @@
 #include <CLI/CLI.hpp>
+#include <cstdio>
 
 #include "app/commands.h"
 #include "base/log.h"
@@ -6,14 +7,23 @@
 int main(int argc, char** argv) {
   using namespace vgpio;
   CLI::App app{"vgpio: a virtio-gpio vhost-user device daemon"};
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);
+  app.set_version_flag("--version", "vgpio " VGPIO_VERSION);
   std::string level = "info";
   app.add_option("--log-level", level, "debug, info, warn, error or off")->capture_default_str();
 
+  // QEMU's vhost-user "backend program conventions" (docs/interop/vhost-user.rst):
+  // a management layer runs `vgpio --socket-path=PATH` or `vgpio --fd=N`.
   app::ServeOptions serve;
+  bool print_capabilities = false;
+  app.add_flag("--print-capabilities", print_capabilities, "print the backend's capabilities (JSON) and exit");
+  app.add_option("--socket-path", serve.socket, "serve the simulated default device on this socket");
+  app.add_option("--fd", serve.fd, "serve the simulated default device on this listening socket");
+
   CLI::App* serve_cmd = app.add_subcommand("serve", "serve a virtio-gpio device over vhost-user");
   serve_cmd->add_option("--config", serve.config, "serve the devices of a config file (TOML)");
-  serve_cmd->add_option("--socket", serve.socket, "device socket path")->capture_default_str();
+  serve_cmd->add_option("--socket,--socket-path", serve.socket, "device socket path")->capture_default_str();
+  serve_cmd->add_option("--fd", serve.fd, "serve this listening socket (handed over by a management layer)");
   serve_cmd->add_option("--control", serve.control, "control socket path (default: <socket>.ctl)");
   serve_cmd->add_option("--name", serve.name, "device name")->capture_default_str();
   serve_cmd->add_option("--sim", serve.sim, "number of simulated lines")->capture_default_str()
@@ -53,7 +63,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   set_log_level(parsed);
-  if (*serve_cmd) return app::serve(serve);
+  if (print_capabilities) {
+    std::printf("{\"type\": \"gpio\"}\n");  // vhost-user.json: VHostUserBackendCapabilities
+    return 0;
+  }
+  if (*serve_cmd || app.count("--socket-path") || app.count("--fd")) return app::serve(serve);
+  if (app.get_subcommands().empty()) {
+    std::fprintf(stderr, "%s", app.help().c_str());
+    return 2;
+  }
   if (*ctl_cmd) return app::ctl(ctl);
   if (*check_cmd) return app::check(check_file);
   return app::probe(probe);

@@ -76,18 +76,37 @@ Result<DaemonConfig> config_from_options(const ServeOptions& options) {
   if (!options.config.empty()) {
     config::ConfigSpec spec = TRY(config::load(options.config));
     config = TRY(daemon_config(spec));
+    config.reload = [options]() -> Result<DaemonConfig> {
+      config::ConfigSpec again = TRY(config::load(options.config));
+      return daemon_config(again);
+    };
   } else if (!options.lines.empty()) {
     config::ConfigSpec spec = TRY(spec_from_line_options(options));
     config = TRY(daemon_config(spec));
   } else {
     auto lines = TRY(simulated_lines(options.sim, split_names(options.names_csv)));
-    config.devices.push_back(DeviceConfig{options.name, options.socket, std::move(lines), options.connect, {}});
-    config.control_socket = options.socket + ".ctl";
+    config.devices.push_back(DeviceConfig{options.name, options.socket, std::move(lines), options.connect, {}, ""});
+    config.control_socket = default_control_socket(options.socket);
     config.access.mode = static_cast<mode_t>(options.mode);
   }
   if (!options.control.empty()) config.control_socket = options.control;
   config.offer_irq = !options.no_irq;
   return config;
+}
+
+// Sockets from systemd (socket activation) and from --fd.
+Result<void> take_sockets(const ServeOptions& options, DaemonConfig& config) {
+  config.sockets = TRY(service::take_listen_fds());
+  if (options.fd < 0) return ok();
+  if (config.devices.size() != 1)
+    return Error("--fd hands over one socket, for one device; this config has " +
+                 std::to_string(config.devices.size()) + " (use socket activation, or one config per device)");
+  DeviceConfig& device = config.devices.front();
+  auto socket = TRY(service::adopt_listening_fd(options.fd, device.name).error_context("--fd"));
+  if (!socket.path.empty()) device.socket = socket.path;
+  if (options.control.empty() && options.config.empty()) config.control_socket = default_control_socket(device.socket);
+  config.sockets.push_back(std::move(socket));
+  return ok();
 }
 
 int serve(const ServeOptions& options) {
@@ -97,9 +116,13 @@ int serve(const ServeOptions& options) {
     return 2;
   }
   DaemonConfig config = built.release_value();
+  if (auto r = take_sockets(options, config); !r) {
+    LOG_ERROR("%s", r.error().message().c_str());
+    return 2;
+  }
   Daemon::block_signals();
   DaemonConfig shown;
-  for (const auto& d : config.devices) shown.devices.push_back(DeviceConfig{d.name, d.socket, {}, d.connect, {}});
+  for (const auto& d : config.devices) shown.devices.push_back(DeviceConfig{d.name, d.socket, {}, d.connect, {}, ""});
   shown.control_socket = config.control_socket;
   auto daemon = Daemon::create(std::move(config));
   if (!daemon) {

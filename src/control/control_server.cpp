@@ -19,7 +19,7 @@ struct ControlServer::Client {
   std::string in;
   std::string out;
   bool watching = false;
-  std::optional<size_t> watch_device;  // nullopt: all devices
+  std::optional<std::string> watch_device;  // nullopt: all devices
   bool closing = false;
 };
 
@@ -212,7 +212,7 @@ json ControlServer::execute(Client& client, const json& request) {
     if (request.contains("device")) {
       auto d = find_device(request);
       if (!d) return fail(d.error());
-      client.watch_device = d.value();
+      client.watch_device = devices_[d.value()].device->name();
     }
     if (!client.watching) watchers_.fetch_add(1);
     client.watching = true;
@@ -221,21 +221,20 @@ json ControlServer::execute(Client& client, const json& request) {
   return fail(Error("unknown \"cmd\" \"" + cmd + "\"; use list, get, set or watch"));
 }
 
-void ControlServer::publish(size_t device_index, const LineChange& change) {
+void ControlServer::publish(const GpioDevice& dev, const LineChange& change) {
   if (watchers_.load(std::memory_order_relaxed) == 0) return;
   std::string time = format_timestamp(change.time);
-  std::string device = devices_[device_index].device->name();
   const char* field = change.field == LineChange::Field::Direction ? "direction"
                       : change.field == LineChange::Field::Value   ? "value"
                                                                    : "irq";
   json value = change.field == LineChange::Field::Direction ? json(gpio::direction_name(uint8_t(change.value)))
                : change.field == LineChange::Field::IrqType ? json(gpio::irq_type_name(uint8_t(change.value)))
                                                             : json(change.value);
-  json event = {{"event", "change"}, {"time", time},   {"device", device}, {"line", change.line},
-                {"name", devices_[device_index].device->line_name(change.line)}, {"field", field}, {"value", value}};
-  loop_.post([this, device_index, event = std::move(event)] {
+  json event = {{"event", "change"}, {"time", time},   {"device", dev.name()}, {"line", change.line},
+                {"name", dev.line_name(change.line)}, {"field", field}, {"value", value}};
+  loop_.post([this, device = dev.name(), event = std::move(event)] {
     for (auto& c : clients_)
-      if (c->watching && (!c->watch_device || *c->watch_device == device_index)) send(*c, event);
+      if (c->watching && (!c->watch_device || *c->watch_device == device)) send(*c, event);
   });
 }
 

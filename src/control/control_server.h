@@ -37,9 +37,11 @@ class ControlServer {
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
 
-  // Thread-safe: sends a change to every watcher of `device_index`. Costs
-  // nothing when nobody watches.
-  void publish(size_t device_index, const LineChange& change);
+  // Thread-safe: sends a change of `device` to its watchers; call it on the
+  // device's loop. Costs nothing when nobody watches.
+  void publish(const GpioDevice& device, const LineChange& change);
+  // The devices change when the config is reloaded. Main loop only.
+  void set_devices(std::vector<ControlledDevice> devices) { devices_ = std::move(devices); }
   const std::string& path() const { return path_; }
 
  private:

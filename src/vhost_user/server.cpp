@@ -13,9 +13,22 @@ Result<std::unique_ptr<Server>> Server::create(EventLoop& loop, VirtioDevice& de
   UniqueFd listener = TRY(listen_unix(path, access));
   std::unique_ptr<Server> server(
       new Server(loop, device, std::move(device_name), std::move(path), std::move(listener)));
-  Server* s = server.get();
-  s->listen_watch_ = TRY(loop.watch(s->listener_.get(), EPOLLIN, [s](uint32_t) { s->on_accept(); }));
+  server->owns_path_ = true;
+  TRY(server->watch_listener());
   return server;
+}
+
+Result<std::unique_ptr<Server>> Server::create_adopted(EventLoop& loop, VirtioDevice& device,
+                                                       std::string device_name, UniqueFd listener, std::string path) {
+  std::unique_ptr<Server> server(
+      new Server(loop, device, std::move(device_name), std::move(path), std::move(listener)));
+  TRY(server->watch_listener());
+  return server;
+}
+
+Result<void> Server::watch_listener() {
+  listen_watch_ = TRY(loop_.watch(listener_.get(), EPOLLIN, [this](uint32_t) { on_accept(); }));
+  return ok();
 }
 
 Result<std::unique_ptr<Server>> Server::create_client(EventLoop& loop, VirtioDevice& device,
@@ -31,9 +44,10 @@ Server::Server(EventLoop& loop, VirtioDevice& device, std::string name, std::str
     : loop_(loop), device_(device), name_(std::move(name)), path_(std::move(path)), listener_(std::move(listener)) {}
 
 Server::~Server() {
+  frontend_observer_ = nullptr;  // whoever watches is going away too
   disconnect("the daemon is stopping");
   if (listen_watch_) loop_.unwatch(listen_watch_);
-  if (listener_) unlink(path_.c_str());  // a frontend's socket is not ours to remove
+  if (owns_path_) unlink(path_.c_str());
 }
 
 void Server::try_connect() {
@@ -82,6 +96,7 @@ void Server::begin_session(UniqueFd fd) {
   connection_watch_ = watch.value();
   backend_ = std::make_unique<Backend>(device_, loop_, name_);
   LOG_INFO("device %s: frontend connected on %s", name_.c_str(), path_.c_str());
+  if (frontend_observer_) frontend_observer_(true);
 }
 
 void Server::on_message() {
@@ -107,6 +122,7 @@ void Server::disconnect(const char* why) {
   connection_.reset();
   LOG_INFO("device %s: frontend left (%s); lines back to their safe state, waiting for the next one", name_.c_str(), why);
   if (retry_) retry_->arm(kRetry);
+  if (frontend_observer_) frontend_observer_(false);
 }
 
 }  // namespace vgpio::vhost

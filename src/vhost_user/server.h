@@ -5,6 +5,7 @@
 // either side. The device is reset between frontends.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -19,6 +20,10 @@ class Server {
  public:
   static Result<std::unique_ptr<Server>> create(EventLoop& loop, VirtioDevice& device, std::string device_name,
                                                 std::string path, const SocketAccess& access);
+  // Serves a listening socket someone else made (systemd's socket
+  // activation, or --fd): the socket file is theirs, and stays.
+  static Result<std::unique_ptr<Server>> create_adopted(EventLoop& loop, VirtioDevice& device,
+                                                        std::string device_name, UniqueFd listener, std::string path);
   // Connects to `path` instead of listening, retrying until it can.
   static Result<std::unique_ptr<Server>> create_client(EventLoop& loop, VirtioDevice& device,
                                                        std::string device_name, std::string path);
@@ -27,6 +32,8 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   bool connected() const { return connection_.valid(); }
+  // Called on the loop thread when a frontend arrives (true) or leaves.
+  void set_frontend_observer(std::function<void(bool)> observer) { frontend_observer_ = std::move(observer); }
   const std::string& path() const { return path_; }
   // Ends the current session, if any (as if the frontend had left).
   void disconnect(const char* why);
@@ -34,6 +41,7 @@ class Server {
  private:
   static constexpr std::chrono::milliseconds kRetry{250};
   Server(EventLoop& loop, VirtioDevice& device, std::string name, std::string path, UniqueFd listener);
+  Result<void> watch_listener();
   void on_accept();
   void try_connect();
   void begin_session(UniqueFd fd);
@@ -48,7 +56,9 @@ class Server {
   UniqueFd connection_;
   EventLoop::WatchId connection_watch_ = 0;
   std::unique_ptr<Backend> backend_;
+  bool owns_path_ = false;  // the socket file is ours to remove
   std::unique_ptr<Timer> retry_;  // client mode only
+  std::function<void(bool)> frontend_observer_;
   bool waiting_logged_ = false;
 };
 

@@ -6,6 +6,7 @@
 //   steps: names | dir L in|out|none | set L 0|1 | get L | irq L none|rising|falling|both|high|low
 //          unmask L | event MS | write PATH TEXT | read PATH | sleep MS
 //          reset (VHOST_USER_RESET_DEVICE, as QEMU sends on a VM reset)
+//          await PATH (until the file exists: the test says when to go on)
 #include <unistd.h>
 
 #include <cstdio>
@@ -82,6 +83,11 @@ int main(int argc, char** argv) {
     } else if (step == "reset") {
       auto r = drv.frontend().send(vhost::kResetDevice);
       result = r ? "ok" : "failed: " + r.error().message();
+    } else if (step == "await") {
+      std::string path = arg();
+      while (access(path.c_str(), F_OK) != 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      step += " " + path;
+      result = "ok";
     } else if (step == "sleep") {
       std::this_thread::sleep_for(std::chrono::milliseconds(std::stoul(arg())));
       result = "ok";

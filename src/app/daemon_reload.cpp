@@ -1,0 +1,124 @@
+// Reloading the config (SIGHUP) and keeping the service manager told: new
+// devices start, removed ones stop, unchanged ones are not touched, and a
+// changed one is replaced once no frontend uses it.
+#include <algorithm>
+
+#include "app/daemon.h"
+#include "base/log.h"
+#include "base/strings.h"
+
+namespace vgpio {
+
+std::string Daemon::status() const {
+  size_t with_frontend = 0;
+  std::string names;
+  for (const auto& d : devices_) {
+    with_frontend += d->connected;
+    names += (names.empty() ? "" : ", ") + d->name;
+  }
+  return strfmt("serving %zu device%s (%s), %zu with a frontend", devices_.size(), devices_.size() == 1 ? "" : "s",
+                names.c_str(), with_frontend);
+}
+
+void Daemon::publish_devices() {
+  if (!control_) return;
+  std::vector<control::ControlledDevice> list;
+  for (const auto& d : devices_) list.push_back({d->device.get(), d->loop.get(), d->server->path()});
+  control_->set_devices(std::move(list));
+}
+
+void Daemon::remove_device(size_t index) {
+  std::unique_ptr<Device> dev = std::move(devices_[index]);
+  devices_.erase(devices_.begin() + static_cast<std::ptrdiff_t>(index));
+  publish_devices();  // before it goes: the control server holds its address
+  stop_device(*dev);
+}
+
+void Daemon::replace_device(size_t index, DeviceConfig spec) {
+  std::string name = devices_[index]->name;
+  remove_device(index);  // first: its lines and socket are for the new one
+  auto fresh = start_device(spec);
+  if (!fresh) {
+    LOG_ERROR("device %s: its new configuration cannot start: %s; the device is gone until the config is fixed and "
+              "reloaded",
+              name.c_str(), fresh.error().message().c_str());
+    return;
+  }
+  launch(*fresh.value());
+  devices_.insert(devices_.begin() + static_cast<std::ptrdiff_t>(index), fresh.release_value());
+  publish_devices();
+}
+
+bool Daemon::has_frontend(Device& dev) {
+  bool connected = false;
+  dev.loop->run_sync([&] { connected = dev.server->connected(); });
+  return connected;
+}
+
+void Daemon::on_frontend(uint64_t id, bool connected) {
+  auto it = std::find_if(devices_.begin(), devices_.end(), [id](const auto& d) { return d->id == id; });
+  if (it == devices_.end()) return;  // stopped by a reload meanwhile
+  (*it)->connected = connected;
+  if (!connected && (*it)->replacement && !has_frontend(**it)) {
+    LOG_INFO("device %s: its frontend left; starting its new configuration", (*it)->name.c_str());
+    DeviceConfig spec = std::move(*(*it)->replacement);
+    replace_device(static_cast<size_t>(it - devices_.begin()), std::move(spec));
+  }
+  notifier_.status(status());
+}
+
+void Daemon::reload() {
+  if (!reload_) {
+    LOG_INFO("nothing to reload: vgpio was started without a config file (--config)");
+    return;
+  }
+  notifier_.reloading();
+  auto next = reload_();
+  if (!next) {
+    LOG_ERROR("reload: %s; nothing changed: the running configuration stays", next.error().message().c_str());
+    notifier_.ready(status());
+    return;
+  }
+  std::vector<DeviceConfig>& specs = next.value().devices;
+  auto spec_named = [&](const std::string& name) {
+    return std::find_if(specs.begin(), specs.end(), [&](const DeviceConfig& s) { return s.name == name; });
+  };
+  // Removed devices first: their host lines may be given to another now.
+  for (size_t i = devices_.size(); i-- > 0;) {
+    if (spec_named(devices_[i]->name) != specs.end()) continue;
+    LOG_INFO("device %s: no longer in the config; stopping it (outputs to their safe levels, socket removed)",
+             devices_[i]->name.c_str());
+    remove_device(i);
+  }
+  std::vector<DeviceConfig*> added;
+  for (DeviceConfig& spec : specs) {
+    auto it = std::find_if(devices_.begin(), devices_.end(), [&](const auto& d) { return d->name == spec.name; });
+    if (it == devices_.end()) {
+      added.push_back(&spec);
+    } else if ((*it)->fingerprint == spec.fingerprint && !spec.fingerprint.empty()) {
+      (*it)->replacement.reset();  // unchanged (or changed back): leave it be
+    } else if (has_frontend(**it)) {
+      LOG_INFO("device %s: its configuration changed; it is replaced when its current frontend leaves",
+               spec.name.c_str());
+      (*it)->replacement = std::move(spec);
+    } else {
+      LOG_INFO("device %s: its configuration changed; replacing it now (no frontend is connected)", spec.name.c_str());
+      replace_device(static_cast<size_t>(it - devices_.begin()), std::move(spec));
+    }
+  }
+  for (DeviceConfig* spec : added) {
+    auto dev = start_device(*spec);
+    if (!dev) {
+      LOG_ERROR("device %s: cannot start: %s", spec->name.c_str(), dev.error().message().c_str());
+      continue;
+    }
+    LOG_INFO("device %s: added, listening on %s", spec->name.c_str(), dev.value()->server->path().c_str());
+    launch(*dev.value());
+    devices_.push_back(dev.release_value());
+  }
+  publish_devices();
+  LOG_INFO("reload done: %s", status().c_str());
+  notifier_.ready(status());
+}
+
+}  // namespace vgpio

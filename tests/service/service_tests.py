@@ -1,0 +1,338 @@
+#!/usr/bin/env python3
+"""vgpio as a service, with the real tools: systemd-socket-activate hands it
+its socket, a real NOTIFY_SOCKET hears READY/STATUS/RELOADING/STOPPING,
+--fd and --print-capabilities as QEMU's backend conventions describe them,
+and reloads with a frontend connected the whole time.
+
+usage: service_tests.py TEST   (environment: VGPIO_BIN, VGPIO_FRONTEND)
+"""
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "testvm"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "guest"))
+from guestkit import WAIT, Failure, wait_until  # noqa: E402
+from guest_tests import check, run  # noqa: E402
+
+VGPIO = os.environ.get("VGPIO_BIN", "vgpio")
+FRONTEND = os.environ.get("VGPIO_FRONTEND", "vgpio-frontend")
+TESTS = {}
+
+
+def test(fn):
+    TESTS[fn.__name__.removeprefix("test_")] = fn
+    return fn
+
+
+def device(name, socket_path, lines):
+    text = f'[[device]]\nname = "{name}"\nsocket = "{socket_path}"\n'
+    for line in lines:
+        text += f'  [[device.line]]\n  name = "{line}"\n  simulated = true\n'
+    return text
+
+
+class Workdir:
+    def __init__(self):
+        self.path = tempfile.mkdtemp(prefix="vgpio-service-")
+
+    def __call__(self, name):
+        return os.path.join(self.path, name)
+
+    def write(self, name, text):
+        with open(self(name), "w") as f:
+            f.write(text)
+        return self(name)
+
+    def read(self, name):
+        try:
+            with open(self(name)) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+
+def start(args, w, log="daemon.log", **kwargs):
+    return subprocess.Popen([VGPIO] + args, stdout=open(w(log), "a"), stderr=subprocess.STDOUT, **kwargs)
+
+
+def stop(proc, sig=signal.SIGTERM):
+    if proc.poll() is None:
+        proc.send_signal(sig)
+    return proc.wait(timeout=WAIT)
+
+
+def probe(path):
+    out = subprocess.run([VGPIO, "probe", "--json", path], capture_output=True, text=True, timeout=WAIT)
+    check(out.returncode == 0, f"probe {path}: {out.stderr}")
+    return json.loads(out.stdout)
+
+
+def connectable(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+@test
+def test_capabilities_and_version():
+    """--print-capabilities prints the JSON of vhost-user.json and ignores the
+    rest of the command line; --version names the program."""
+    for extra in ([], ["--socket-path", "/nonexistent/x.sock"]):
+        out = subprocess.run([VGPIO, "--print-capabilities"] + extra, capture_output=True, text=True)
+        check(out.returncode == 0, f"--print-capabilities {extra}: {out.returncode} {out.stderr}")
+        check(json.loads(out.stdout) == {"type": "gpio"}, f"capabilities: {out.stdout!r}")
+    out = subprocess.run([VGPIO, "--version"], capture_output=True, text=True)
+    check(out.returncode == 0 and out.stdout.startswith("vgpio ") and out.stdout.split()[1][0].isdigit(),
+          f"--version: {out.stdout!r}")
+
+
+@test
+def test_fd_handed_over():
+    """A management layer makes the socket and runs `vgpio --fd=N`: vgpio
+    serves it, never removes it, and stops at once on SIGTERM. An fd that is
+    no listening socket is refused with a clear message."""
+    w = Workdir()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(w("handed.sock"))
+    listener.listen(4)
+    proc = start([f"--fd={listener.fileno()}"], w, pass_fds=[listener.fileno()])
+    listener.close()  # vgpio has its own copy now
+    wait_until(lambda: os.path.exists(w("handed.sock.ctl")) or proc.poll() is not None, "vgpio to serve the fd")
+    check(proc.poll() is None, f"vgpio --fd exited: {w.read('daemon.log')}")
+    check(probe(w("handed.sock"))["ngpio"] == 8, "the default device behind the handed-over socket")
+    check(stop(proc) == 0, f"exit status after SIGTERM: {w.read('daemon.log')}")
+    check(os.path.exists(w("handed.sock")), "vgpio removed a socket file it did not make")
+    check(not os.path.exists(w("handed.sock.ctl")), "the control socket was left behind")
+
+    with open(w("plain-file"), "w") as f:
+        proc = start(["serve", "--fd", str(f.fileno())], w, log="bad.log", pass_fds=[f.fileno()])
+        rc = proc.wait(timeout=WAIT)
+    check(rc == 2 and "is not a listening Unix stream socket" in w.read("bad.log"), f"bad --fd: {rc} {w.read('bad.log')}")
+
+
+@test
+def test_socket_activation():
+    """systemd-socket-activate listens, and starts vgpio with the socket when
+    a frontend connects (LISTEN_FDS, LISTEN_FDNAMES): the frontend is served."""
+    w = Workdir()
+    config = w.write("vm1.toml", f'control = "{w("ctl.sock")}"\n' + device("vm1", w("vm1.sock"), ["a", "b", "c"]))
+    activator = subprocess.Popen(["systemd-socket-activate", "-l", w("vm1.sock"), "--fdname=vm1",
+                                  VGPIO, "serve", "--config", config],
+                                 stdout=open(w("daemon.log"), "a"), stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: os.path.exists(w("vm1.sock")) or activator.poll() is not None, "the activator to listen")
+        check(not os.path.exists(w("ctl.sock")), "vgpio started before anyone connected")
+        info = probe(w("vm1.sock"))  # this connection starts vgpio
+        check(info["ngpio"] == 3, f"probe through the activated socket: {info}")
+        log = w.read("daemon.log")
+        check('serving the socket handed over as "vm1"' in log, f"vgpio did not take the socket:\n{log}")
+        check(probe(w("vm1.sock"))["ngpio"] == 3, "a second frontend after the first left")
+    finally:
+        rc = stop(activator)  # it has become vgpio
+    check(rc == 0 and os.path.exists(w("vm1.sock")), f"exit {rc}; the activator's socket must stay")
+
+
+class NotifySocket:
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        self.path = path
+
+    def next(self):
+        self.sock.settimeout(WAIT)
+        data = self.sock.recv(4096).decode()
+        return dict(line.split("=", 1) for line in data.split("\n") if line)
+
+    def until(self, predicate, what):
+        """The first message that matches; those before it are skipped."""
+        while True:
+            try:
+                msg = self.next()
+            except socket.timeout:
+                raise Failure(f"no notification {what} after {WAIT:.0f} s")
+            if predicate(msg):
+                return msg
+
+
+@test
+def test_notify():
+    """READY=1 comes only once every device socket accepts connections;
+    STATUS= counts the frontends; SIGHUP brings RELOADING=1 then READY=1;
+    SIGTERM brings STOPPING=1."""
+    w = Workdir()
+    config = w.write("v.toml", device("left", w("left.sock"), ["x"]) + device("right", w("right.sock"), ["y", "z"]))
+    notify = NotifySocket(w("notify"))
+    proc = start(["serve", "--config", config], w, env=dict(os.environ, NOTIFY_SOCKET=w("notify")))
+    try:
+        msg = notify.next()
+        ready_then = [connectable(w("left.sock")), connectable(w("right.sock"))]
+        check(msg.get("READY") == "1" and ready_then == [True, True], f"READY before the sockets: {msg} {ready_then}")
+        check(msg.get("STATUS", "").startswith("serving 2 devices (left, right), 0 with a frontend"), f"{msg}")
+        # (The connection tests above came and went as frontends too.)
+        front = subprocess.Popen([FRONTEND, w("right.sock"), "get", "0", "await", w("go")],
+                                 stdout=subprocess.PIPE, text=True)
+        status = lambda text: lambda m: m.get("STATUS", "").endswith(text)  # noqa: E731
+        notify.until(status("1 with a frontend"), "of the frontend that came")
+        open(w("go"), "w").close()
+        front.wait(timeout=WAIT)
+        notify.until(status("0 with a frontend"), "of the frontend that left")
+        proc.send_signal(signal.SIGHUP)
+        msg = notify.until(lambda m: "RELOADING" in m or "READY" in m, "of the reload")
+        check(msg.get("RELOADING") == "1" and int(msg.get("MONOTONIC_USEC", "0")) > 0, f"reload: {msg}")
+        check(notify.until(lambda m: "READY" in m or "STOPPING" in m, "after the reload").get("READY") == "1",
+              "READY=1 after the reload")
+        proc.send_signal(signal.SIGTERM)
+        check(notify.until(lambda m: "STOPPING" in m, "at SIGTERM").get("STOPPING") == "1", "STOPPING=1 at SIGTERM")
+        check(proc.wait(timeout=WAIT) == 0, "exit status")
+    finally:
+        stop(proc)
+
+
+def frontend_results(out):
+    results = {}
+    for line in out.splitlines():
+        if line.startswith("@ ") and ": " in line:
+            step, result = line[2:].split(": ", 1)
+            results.setdefault(step, []).append(result)
+    return results
+
+
+@test
+def test_reload():
+    """SIGHUP re-reads the config while a frontend uses device "keep": a new
+    device starts, a removed one stops, "keep" notices nothing. A broken
+    config changes nothing. A change to "keep" waits for its frontend to leave."""
+    w = Workdir()
+    keep = device("keep", w("keep.sock"), ["k0", "k1"])
+    head = f'control = "{w("ctl.sock")}"\n'
+    config = w.write("v.toml", head + keep + device("old", w("old.sock"), ["o"]))
+    proc = start(["serve", "--config", config], w)
+    try:
+        wait_until(lambda: os.path.exists(w("ctl.sock")), "the daemon to listen")
+        front = subprocess.Popen([FRONTEND, w("keep.sock"), "dir", "0", "out", "set", "0", "1", "await", w("go"),
+                                  "get", "0", "dir", "1", "out"], stdout=subprocess.PIPE, text=True)
+        wait_until(lambda: "frontend connected" in w.read("daemon.log"), "the frontend to connect")
+
+        def reload(text, done):
+            w.write("v.toml", text)
+            before = w.read("daemon.log").count(done)
+            proc.send_signal(signal.SIGHUP)
+            wait_until(lambda: w.read("daemon.log").count(done) > before, f"the reload to log {done!r}")
+
+        reload(head + keep + device("new", w("new.sock"), ["n0", "n1", "n2"]), "reload done")
+        check(not os.path.exists(w("old.sock")), "the removed device's socket is still there")
+        check(probe(w("new.sock"))["ngpio"] == 3, "the added device")
+        reload(head + keep + "[[device]\nname = broken\n", "nothing changed")
+        check(probe(w("new.sock"))["ngpio"] == 3, "a broken config stopped a device")
+        failed = [line for line in w.read("daemon.log").splitlines() if "nothing changed" in line]
+        check(failed and "v.toml:" in failed[-1], f"the log does not say where the config is wrong: {failed}")
+        changed = device("keep", w("keep.sock"), ["k0", "k1", "k2"])
+        reload(head + changed + device("new", w("new.sock"), ["n0", "n1", "n2"]), "reload done")
+        check("device keep: its configuration changed; it is replaced when its current frontend leaves"
+              in w.read("daemon.log"), "the change was not deferred")
+        log = w.read("daemon.log")
+        check("keep: frontend left" not in log, f"the connected frontend was disturbed:\n{log}")
+
+        open(w("go"), "w").close()
+        out, _ = front.communicate(timeout=WAIT)
+        r = frontend_results(out)
+        check(r.get("get 0") == ["1"] and r.get("dir 1") == ["ok"], f"the frontend's session across reloads: {out}")
+        wait_until(lambda: "device keep: its frontend left; starting its new configuration" in w.read("daemon.log"),
+                   "the deferred change to apply")
+        check(probe(w("keep.sock"))["ngpio"] == 3, "the changed device after its frontend left")
+    finally:
+        stop(proc)
+    check(not os.path.exists(w("keep.sock")) and not os.path.exists(w("new.sock")), "sockets left at exit")
+
+
+def syscall_groups():
+    """{"@group": {members}} as this machine's systemd defines them."""
+    groups, current = {}, None
+    for line in subprocess.run(["systemd-analyze", "syscall-filter"], capture_output=True, text=True).stdout.splitlines():
+        if line.startswith("@"):
+            current = groups.setdefault(line.strip(), set())
+        elif current is not None and line.strip() and not line.strip().startswith("#"):
+            current.add(line.strip())
+    return groups
+
+
+def expand(names, groups):
+    out = set()
+    for name in names:
+        out |= expand(groups[name], groups) if name.startswith("@") else {name}
+    return out
+
+
+def unit_filter(unit_file, groups):
+    """The system calls SystemCallFilter= lines of a unit allow: the first
+    allow list, less every ~deny list (systemd.exec(5))."""
+    allowed = None
+    for line in open(unit_file):
+        if not line.startswith("SystemCallFilter="):
+            continue
+        value = line.split("=", 1)[1].strip()
+        if value.startswith("~"):
+            allowed -= expand(value[1:].split(), groups)
+        else:
+            allowed = (allowed or set()) | expand(value.split(), groups)
+    return allowed | expand(["@default"], groups)
+
+
+@test
+def test_syscall_filter():
+    """Every system call vgpio makes (under strace: start-up, a frontend, the
+    control socket, a reload, SIGTERM) is allowed by vgpio@.service's
+    SystemCallFilter=; else the hardened service would fail at run time."""
+    groups = syscall_groups()
+    unit = os.path.join(os.path.dirname(__file__), "..", "..", "systemd", "vgpio@.service.in")
+    allowed = unit_filter(unit, groups)
+    w = Workdir()
+    config = w.write("v.toml", f'control = "{w("ctl.sock")}"\n' + device("vm1", w("vm1.sock"), ["a", "b"]))
+    proc = subprocess.Popen(["strace", "-f", "-qq", "-o", w("trace"), VGPIO, "serve", "--config", config],
+                            stdout=open(w("daemon.log"), "a"), stderr=subprocess.STDOUT,
+                            env=dict(os.environ, NOTIFY_SOCKET=w("notify")))
+    NotifySocket(w("notify"))
+    try:
+        wait_until(lambda: os.path.exists(w("ctl.sock")), "the daemon to listen")
+        # Signals go to vgpio itself, not to strace.
+        daemon = int(subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()[0])
+        out = subprocess.run([FRONTEND, w("vm1.sock"), "names", "dir", "0", "out", "set", "0", "1", "dir", "1", "in",
+                              "irq", "1", "both", "unmask", "1"], capture_output=True, text=True, timeout=WAIT)
+        check(out.returncode == 0, f"frontend: {out.stdout}")
+        subprocess.run([VGPIO, "ctl", "--control", w("ctl.sock"), "set", "vm1", "b", "1"], check=True, timeout=WAIT)
+        subprocess.run([VGPIO, "ctl", "--control", w("ctl.sock"), "list"], check=True, timeout=WAIT,
+                       stdout=subprocess.DEVNULL)
+        os.kill(daemon, signal.SIGHUP)
+        wait_until(lambda: "reload done" in w.read("daemon.log"), "the reload")
+        os.kill(daemon, signal.SIGTERM)
+        check(proc.wait(timeout=WAIT) == 0, f"exit status under strace: {w.read('daemon.log')}")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    used = set()
+    for line in w.read("trace").splitlines():
+        m = re.match(r"\d+\s+(\w+)\(", line)  # "1234  epoll_wait(..."
+        if m:
+            used.add(m.group(1))
+    # Host lines are not here to exercise: their calls are named instead.
+    used |= {"ioctl", "inotify_init1", "inotify_add_watch", "openat", "getdents64"}
+    check(len(used) > 30, f"strace saw too little: {sorted(used)}")
+    denied = sorted(used - allowed)
+    check(not denied, f"vgpio makes system calls that vgpio@.service's SystemCallFilter= denies: {denied}")
+    print(f"{len(used)} system calls, all allowed by the unit's filter")
+
+
+if __name__ == "__main__":
+    sys.exit(run(TESTS, sys.argv))
