@@ -57,16 +57,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
     d->publish_devices();
   }
   for (auto& dev : d->devices_) d->launch(*dev);
-  for (const auto& s : d->sockets_) {
-    bool used = false;
-    for (const auto& spec : config.devices)
-      used |= !spec.connect && service::find_socket(d->sockets_, spec.name, spec.socket) ==
-                                   std::optional<size_t>(&s - d->sockets_.data());
-    if (!used)
-      LOG_WARN("a socket was handed over as \"%s\" (%s), but no device has that name or socket path; it stays "
-               "unused. Name it after a device (FileDescriptorName=) or bind it to a device's socket path.",
-               s.name.c_str(), s.path.empty() ? "unnamed" : s.path.c_str());
-  }
+  d->warn_unused_sockets(config.devices);
   TRY(d->watch_signals());
   return d;
 }
@@ -100,6 +91,17 @@ Result<std::unique_ptr<Daemon::Device>> Daemon::start_device(DeviceConfig& spec)
       [this, id](bool connected) { main_loop_->post([this, id, connected] { on_frontend(id, connected); }); });
   if (control_) attach_control(*dev);
   return dev;
+}
+
+void Daemon::warn_unused_sockets(const std::vector<DeviceConfig>& devices) const {
+  std::vector<bool> used(sockets_.size());
+  for (const auto& spec : devices)
+    if (auto i = service::find_socket(sockets_, spec.name, spec.socket); i && !spec.connect) used[*i] = true;
+  for (size_t i = 0; i < sockets_.size(); ++i)
+    if (!used[i])
+      LOG_WARN("a socket was handed over as \"%s\" (%s), but no device has that name or socket path; it stays "
+               "unused. Name it after a device (FileDescriptorName=) or bind it to a device's socket path.",
+               sockets_[i].name.c_str(), sockets_[i].path.empty() ? "unnamed" : sockets_[i].path.c_str());
 }
 
 void Daemon::attach_control(Device& dev) {

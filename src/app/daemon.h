@@ -89,6 +89,7 @@ class Daemon {
   // Makes a device, its lines and its socket; launch() starts its thread.
   Result<std::unique_ptr<Device>> start_device(DeviceConfig& spec);
   void attach_control(Device& dev);  // before launch()
+  void warn_unused_sockets(const std::vector<DeviceConfig>& devices) const;
   void launch(Device& dev);
   void stop_device(Device& dev);
   // daemon_reload.cpp
