@@ -18,7 +18,14 @@ load() {
   done
 }
 load & load_pid=$!
-trap 'kill "$load_pid" 2>/dev/null; wait "$load_pid" 2>/dev/null; rm -rf "$scratch"' EXIT
+stop_load() {
+  local status=$?
+  kill "$load_pid" 2> /dev/null
+  wait "$load_pid" 2> /dev/null
+  rm -rf "$scratch"
+  exit "$status"
+}
+trap stop_load EXIT
 
 passed=0 failed=0
 for i in $(seq "$runs"); do
