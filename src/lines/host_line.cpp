@@ -41,7 +41,7 @@ HostLine::~HostLine() {
     }
   }
   if (mode_ == LineMode::Output || policy().hold_when_idle)
-    LOG_INFO("%s (%s): at its safe level %d, released as vgpio stops", where().c_str(), name().c_str(),
+    LOG_INFO("%s (%s): at its safe level %d, released as its device stops", where().c_str(), name().c_str(),
              policy().safe_level);
   try {
     request_->release();
@@ -148,8 +148,9 @@ void HostLine::release() {
       VGPIO_LOG_LIMITED(LogLevel::Info, "%s (%s): back at its safe level %d, held until a guest drives it",
                         where().c_str(), name().c_str(), policy().safe_level);
     else
-      LOG_ERROR("%s (%s): could not go back to its safe level %d: %s; check the chip and its wiring",
-                where().c_str(), name().c_str(), policy().safe_level, r.error().message().c_str());
+      // A guest can repeat NONE at will: rate-limited.
+      VGPIO_LOG_LIMITED(LogLevel::Error, "%s (%s): could not go back to its safe level %d: %s; check the chip and its wiring",
+                        where().c_str(), name().c_str(), policy().safe_level, r.error().message().c_str());
     return;
   }
   if (was == LineMode::Output) {

@@ -228,7 +228,7 @@ def test_busy_lines_sigterm_and_bad_configs():
         daemon = g.must("pidof vgpio").split()[0]
         g.must(f"kill -TERM {daemon}; while kill -0 {daemon} 2>/dev/null; do sleep 0.05; done")
         log = g.must("cat /tmp/daemon.log")
-        check("received Terminated" in log and "relay): at its safe level 1, released as vgpio stops" in log,
+        check("received Terminated" in log and "relay): at its safe level 1, released as its device stops" in log,
               f"SIGTERM:\n{log}")
         check(g.sh("ls /tmp/vm1.sock /tmp/vm2.sock /tmp/vm1.sock.ctl 2>/dev/null")[1].strip() == "", "sockets left")
         check("vgpio-" not in g.must(f"gpioinfo -c {sim.chip('a')}; gpioinfo -c {sim.chip('b')}"), "lines left held")
@@ -402,7 +402,7 @@ def test_held_outputs():
         # SIGQUIT stops through the safe path.
         g.must(f"kill -QUIT {daemon}; while kill -0 {daemon} 2>/dev/null; do sleep 0.05; done")
         log = g.must("cat /tmp/daemon.log")
-        check("received Quit" in log and "relay): at its safe level 1, released as vgpio stops" in log, f"SIGQUIT:\n{log}")
+        check("received Quit" in log and "relay): at its safe level 1, released as its device stops" in log, f"SIGQUIT:\n{log}")
         check(g.sh("ls /tmp/vm1.sock /tmp/vm1.sock.ctl 2>/dev/null")[1].strip() == "", "sockets left after SIGQUIT")
         wait_until(lambda: output(g, "/tmp/notify.log").count("released") == 3, "the lines to be released at exit")
         g.kill(notify)
