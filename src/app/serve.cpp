@@ -74,12 +74,13 @@ Result<config::ConfigSpec> spec_from_line_options(const ServeOptions& options) {
 Result<DaemonConfig> config_from_options(const ServeOptions& options) {
   DaemonConfig config;
   if (!options.config.empty()) {
-    config::ConfigSpec spec = TRY(config::load(options.config));
-    config = TRY(daemon_config(spec));
-    config.reload = [options]() -> Result<DaemonConfig> {
-      config::ConfigSpec again = TRY(config::load(options.config));
-      return daemon_config(again);
+    // The same reading at start-up and at every SIGHUP.
+    auto read_file = [file = options.config]() -> Result<DaemonConfig> {
+      config::ConfigSpec spec = TRY(config::load(file));
+      return daemon_config(spec);
     };
+    config = TRY(read_file());
+    config.reload = read_file;
   } else if (!options.lines.empty()) {
     config::ConfigSpec spec = TRY(spec_from_line_options(options));
     config = TRY(daemon_config(spec));
