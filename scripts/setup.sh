@@ -20,7 +20,8 @@ BACKPORTS_PACKAGES=(libgpiod-dev)  # libgpiod 2 and its C++ bindings; Debian 12 
 GUEST_PACKAGES=(python3 linux-source-6.12 bc flex bison libelf-dev libssl-dev cpio xz-utils busybox-static
                 clang libclang-rt-14-dev  # clang: libFuzzer
                 # the service tests: systemd's own tools, the Debian package, man lint, libvirt's schema
-                systemd strace procps debhelper dpkg-dev lintian mandoc groff-base man-db libvirt-clients)
+                systemd strace procps debhelper dpkg-dev lintian mandoc groff-base man-db libvirt-clients
+                sigrok-cli)  # an independent reader of the VCD files `vgpio ctl record` writes
 GUEST_BACKPORTS_PACKAGES=(qemu-system-x86 gpiod)
 
 with_guest_tools() {

@@ -68,12 +68,15 @@ class Control:
 class Daemon:
     """A `vgpio serve` process with its own sockets."""
 
-    def __init__(self, vgpio, workdir, name="vgpio0", lines=8, names=None, extra=()):
+    def __init__(self, vgpio, workdir, name="vgpio0", lines=8, names=None, extra=(), config=None):
+        """With `config` (a file), its first device must be `name`, on <workdir>/<name>.sock."""
         self.vgpio, self.name = vgpio, name
         self.socket = os.path.join(workdir, name + ".sock")
         self.control_path = self.socket + ".ctl"
         self.log_path = os.path.join(workdir, name + ".log")
         self.args = [vgpio, "serve", "--socket", self.socket, "--name", name, "--sim", str(lines)]
+        if config:
+            self.args = [vgpio, "serve", "--config", config]
         if names:
             self.args += ["--names", ",".join(names)]
         self.args += list(extra)
@@ -104,18 +107,18 @@ class Daemon:
     def control(self):
         return self._control
 
-    def get(self, line):
-        return self._control.call(cmd="get", device=self.name, line=line)
+    def get(self, line, device=None):
+        return self._control.call(cmd="get", device=device or self.name, line=line)
 
-    def set(self, line, value):
-        self._control.call(cmd="set", device=self.name, line=line, value=value)
+    def set(self, line, value, device=None):
+        self._control.call(cmd="set", device=device or self.name, line=line, value=value)
 
-    def wait_line(self, line, what, **fields):
+    def wait_line(self, line, what, device=None, **fields):
         """Waits until the line's status has all `fields` (e.g. irq="edge-both")."""
         def matches():
-            s = self.get(line)
+            s = self.get(line, device)
             return s if all(s.get(k) == v for k, v in fields.items()) else None
-        return wait_until(matches, f"{self.name} line {line} {what} ({fields})")
+        return wait_until(matches, f"{device or self.name} line {line} {what} ({fields})")
 
     def stop(self, sig=signal.SIGTERM):
         if self._control:

@@ -1,8 +1,12 @@
 // The subcommands of the `vgpio` program.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include <CLI/CLI.hpp>
 
 #include "app/daemon.h"
 
@@ -28,9 +32,22 @@ int serve(const ServeOptions& options);
 struct CtlOptions {
   std::string control = "./vgpio.sock.ctl";
   bool json = false;
-  std::vector<std::string> args;  // list | get DEV LINE | set DEV LINE V | watch [DEV]
+  std::function<int()> run;  // set by the subcommand given
+  // What the subcommands take; each uses some.
+  std::string device, line, from, to;
+  int value = 0;
+  std::string width, period, window, delay;  // durations, checked by the daemon
+  uint64_t count = 1, transitions = 6, repeat = 1, seed = 1;
+  int level = 1;
+  std::optional<int> settle;
+  double duty = 0.5;
+  bool invert = false;
+  std::vector<std::string> steps;  // LEVEL:DURATION
+  std::string timeout = "5s", duration, vcd;
+  std::vector<std::string> lines;
 };
-int ctl(const CtlOptions& options);
+// Adds `vgpio ctl`'s subcommands (ctl.cpp); the one given sets options.run.
+void add_ctl_commands(CLI::App& ctl, CtlOptions& options);
 
 struct ProbeOptions {
   std::string socket;

@@ -48,15 +48,18 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
   d->offer_irq_ = config.offer_irq;
   d->sockets_ = std::move(config.sockets);
   d->reload_ = std::move(config.reload);
+  d->config_wires_ = std::move(config.wires);
   for (auto& spec : config.devices) d->devices_.push_back(TRY(d->start_device(spec)));
   // The control socket last: once it answers, every device socket does.
   if (!config.control_socket.empty()) {
     d->control_ = TRY(control::ControlServer::create(*d->main_loop_, config.control_socket, config.access, {})
                           .error_context("control socket"));
+    d->control_->set_wires(&d->wires_);
     for (auto& dev : d->devices_) d->attach_control(*dev);
     d->publish_devices();
   }
   for (auto& dev : d->devices_) d->launch(*dev);
+  if (auto errors = d->plug_config_wires(); !errors.empty()) return errors.front();
   d->warn_unused_sockets(config.devices);
   TRY(d->watch_signals());
   return d;
@@ -73,6 +76,7 @@ Result<std::unique_ptr<Daemon::Device>> Daemon::start_device(DeviceConfig& spec)
   std::string where = "device " + spec.name;
   if (spec.make_lines) spec.lines = TRY(spec.make_lines(*dev->loop).error_context(where));
   dev->device = TRY(GpioDevice::create(spec.name, std::move(spec.lines), GpioDevice::Options{offer_irq_}));
+  dev->sim = TRY(sim::DeviceSim::create(*dev->loop, *dev->device));
   if (spec.connect) {
     dev->server = TRY(vhost::Server::create_client(*dev->loop, *dev->device, spec.name, spec.socket).error_context(where));
   } else if (auto i = service::find_socket(sockets_, spec.name, spec.socket)) {
@@ -112,16 +116,22 @@ void Daemon::attach_control(Device& dev) {
 
 void Daemon::launch(Device& dev) {
   dev.thread = std::thread([loop = dev.loop.get()] { loop->run(); });
+  wires_.add_device({dev.device.get(), dev.loop.get(), dev.sim.get()});
 }
+
+std::vector<Error> Daemon::plug_config_wires() { return wires_.apply_config(config_wires_); }
 
 void Daemon::stop_device(Device& dev) {
   if (dev.thread.joinable()) {
+    // While its loop still runs: unplugging reaches both ends of a wire.
+    wires_.remove_device(*dev.device);
     dev.loop->stop();
     dev.thread.join();
   }
   // With the thread gone, tear down here: the session ends, the device resets
   // (outputs to their safe levels), the socket file goes, the lines are freed.
   dev.device->set_observer({});
+  dev.sim.reset();
   dev.server.reset();
   dev.device.reset();
 }

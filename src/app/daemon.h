@@ -18,6 +18,8 @@
 #include "gpio/gpio_device.h"
 #include "service/listen_fds.h"
 #include "service/notify.h"
+#include "sim/device_sim.h"
+#include "sim/wire_board.h"
 #include "vhost_user/server.h"
 
 namespace vgpio {
@@ -44,6 +46,8 @@ struct DaemonConfig {
   // Listening sockets handed over (socket activation, --fd): a device takes
   // the one with its name, else the one bound to its socket path.
   std::vector<service::InheritedSocket> sockets;
+  // Wires between lines, plugged once every device runs.
+  std::vector<sim::WireSpec> wires;
   // Reads the config again, checked, for SIGHUP; unset when there is no file.
   std::function<Result<DaemonConfig>()> reload;
 };
@@ -70,6 +74,7 @@ class Daemon {
   GpioDevice& device(size_t i) { return *devices_[i]->device; }
   EventLoop& device_loop(size_t i) { return *devices_[i]->loop; }
   const std::string& socket_path(size_t i) const { return devices_[i]->server->path(); }
+  sim::DeviceSim& simulation(size_t i) { return *devices_[i]->sim; }
 
  private:
   struct Device {
@@ -78,6 +83,7 @@ class Daemon {
     std::string fingerprint;
     std::unique_ptr<EventLoop> loop;
     std::unique_ptr<GpioDevice> device;
+    std::unique_ptr<sim::DeviceSim> sim;  // stimuli and wire ends, on the device's loop
     std::unique_ptr<vhost::Server> server;
     std::thread thread;
     bool connected = false;                   // as the main loop last heard
@@ -91,6 +97,8 @@ class Daemon {
   void attach_control(Device& dev);  // before launch()
   void warn_unused_sockets(const std::vector<DeviceConfig>& devices) const;
   void launch(Device& dev);
+  // Plugs the config's wires that are missing (after start-up and reloads).
+  std::vector<Error> plug_config_wires();
   void stop_device(Device& dev);
   // daemon_reload.cpp
   void remove_device(size_t index);
@@ -104,6 +112,8 @@ class Daemon {
 
   std::unique_ptr<EventLoop> main_loop_;
   std::vector<std::unique_ptr<Device>> devices_;
+  sim::WireBoard wires_;  // before control_: the control server uses it
+  std::vector<sim::WireSpec> config_wires_;
   std::unique_ptr<control::ControlServer> control_;
   UniqueFd signal_fd_;
   SocketAccess access_;

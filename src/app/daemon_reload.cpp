@@ -23,7 +23,7 @@ std::string Daemon::status() const {
 void Daemon::publish_devices() {
   if (!control_) return;
   std::vector<control::ControlledDevice> list;
-  for (const auto& d : devices_) list.push_back({d->device.get(), d->loop.get(), d->server->path()});
+  for (const auto& d : devices_) list.push_back({d->device.get(), d->loop.get(), d->server->path(), d->sim.get()});
   control_->set_devices(std::move(list));
 }
 
@@ -47,6 +47,7 @@ void Daemon::replace_device(size_t index, DeviceConfig spec) {
   launch(*fresh.value());
   devices_.insert(devices_.begin() + static_cast<std::ptrdiff_t>(index), fresh.release_value());
   publish_devices();
+  for (const auto& e : plug_config_wires()) LOG_ERROR("device %s: %s", name.c_str(), e.message().c_str());
 }
 
 bool Daemon::has_frontend(Device& dev) {
@@ -117,6 +118,8 @@ void Daemon::reload() {
     devices_.push_back(dev.release_value());
   }
   publish_devices();
+  config_wires_ = std::move(next.value().wires);
+  for (const auto& e : plug_config_wires()) LOG_ERROR("reload: %s; the rest of the config is in use", e.message().c_str());
   LOG_INFO("reload done: %s", status().c_str());
   notifier_.ready(status());
 }

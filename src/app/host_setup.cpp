@@ -102,6 +102,8 @@ Result<DaemonConfig> daemon_config(const config::ConfigSpec& spec) {
     };
     config.devices.push_back(std::move(dc));
   }
+  for (const auto& w : spec.wires)
+    config.wires.push_back(sim::WireSpec{w.from_device, w.from_line, w.to_device, w.to_line, w.delay, w.invert});
   return config;
 }
 

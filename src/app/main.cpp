@@ -47,8 +47,7 @@ int main(int argc, char** argv) {
   CLI::App* ctl_cmd = app.add_subcommand("ctl", "inspect and drive a running daemon");
   ctl_cmd->add_option("--control", ctl.control, "control socket path")->capture_default_str();
   ctl_cmd->add_flag("--json", ctl.json, "print raw JSON");
-  ctl_cmd->add_option("command", ctl.args, "list | get DEVICE LINE | set DEVICE LINE 0|1 | watch [DEVICE]")
-      ->required();
+  app::add_ctl_commands(*ctl_cmd, ctl);
 
   app::ProbeOptions probe;
   CLI::App* probe_cmd = app.add_subcommand("probe", "print config, names and directions of any vhost-user-gpio backend");
@@ -72,7 +71,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s", app.help().c_str());
     return 2;
   }
-  if (*ctl_cmd) return app::ctl(ctl);
+  if (*ctl_cmd) return ctl.run();
   if (*check_cmd) return app::check(check_file);
   return app::probe(probe);
 }

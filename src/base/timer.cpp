@@ -26,4 +26,19 @@ void Timer::arm(std::chrono::milliseconds after) {
   timerfd_settime(fd_.get(), 0, &spec, nullptr);
 }
 
+void Timer::arm_at(std::chrono::steady_clock::time_point when) {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(when.time_since_epoch()).count();
+  itimerspec spec{};
+  // An all-zero it_value would disarm instead.
+  if (ns <= 0) ns = 1;
+  spec.it_value.tv_sec = ns / 1000000000;
+  spec.it_value.tv_nsec = ns % 1000000000;
+  timerfd_settime(fd_.get(), TFD_TIMER_ABSTIME, &spec, nullptr);
+}
+
+void Timer::disarm() {
+  itimerspec spec{};
+  timerfd_settime(fd_.get(), 0, &spec, nullptr);
+}
+
 }  // namespace vgpio

@@ -1,5 +1,5 @@
-// A one-shot timer on an EventLoop (a timerfd), for retries: the loop sleeps
-// until it fires, nothing polls.
+// A one-shot timer on an EventLoop (a timerfd), for retries and timed
+// stimuli: the loop sleeps until it fires, nothing polls.
 #pragma once
 
 #include <chrono>
@@ -18,6 +18,9 @@ class Timer {
   Timer& operator=(const Timer&) = delete;
 
   void arm(std::chrono::milliseconds after);
+  // Fires at `when` (CLOCK_MONOTONIC, which steady_clock reads), at once if it has passed.
+  void arm_at(std::chrono::steady_clock::time_point when);
+  void disarm();
 
  private:
   Timer(EventLoop& loop, UniqueFd fd, std::function<void()> on_fire)

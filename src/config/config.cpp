@@ -3,12 +3,14 @@
 #include <grp.h>
 #include <pwd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "base/duration.h"
 #include "base/strings.h"
 
 namespace vgpio::config {
@@ -134,11 +136,11 @@ Result<LineSpec> parse_line(const Context& ctx, const toml::table& t) {
   }
   if (const toml::node* n = t.get("debounce")) {
     auto text = n->value<std::string>();
-    auto d = text ? parse_duration(*text) : Result<std::chrono::microseconds>(Error(""));
+    auto d = text ? parse_duration(*text) : Result<std::chrono::nanoseconds>(Error(""));
     if (!d) return ctx.error(*n, "\"debounce\" must be a duration such as \"10ms\" or \"500us\"");
     if (!l.policy.may_input) return ctx.error(*n, "debounce applies to inputs, and this line is output-only");
     if (l.simulated && d.value().count() != 0) return ctx.error(*n, "debounce applies to host lines only");
-    l.debounce = d.value();
+    l.debounce = std::chrono::duration_cast<std::chrono::microseconds>(d.value());
   }
   return l;
 }
@@ -188,6 +190,43 @@ Result<void> parse_access(const Context& ctx, const toml::table& t, SocketAccess
   return ok();
 }
 
+// Each end must name a device of this file and one of its lines, by name or number.
+Result<void> parse_endpoint(const Context& ctx, const toml::table& t, const char* key, const ConfigSpec& spec,
+                            std::string& device, std::string& line) {
+  auto text = TRY(get_string(ctx, t, key));
+  if (!text) return ctx.error(t, strfmt("\"%s\" is required: \"DEVICE:LINE\"", key));
+  size_t colon = text->rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text->size())
+    return ctx.error(*t.get(key), strfmt("\"%s\" must be \"DEVICE:LINE\" (a line name or number), not \"%s\"", key,
+                                         text->c_str()));
+  device = text->substr(0, colon);
+  line = text->substr(colon + 1);
+  auto d = std::find_if(spec.devices.begin(), spec.devices.end(), [&](const DeviceSpec& x) { return x.name == device; });
+  if (d == spec.devices.end()) return ctx.error(*t.get(key), "no device named \"" + device + "\" in this file");
+  bool found = std::any_of(d->lines.begin(), d->lines.end(), [&](const LineSpec& l) { return l.name == line; });
+  char* end = nullptr;
+  unsigned long n = std::strtoul(line.c_str(), &end, 10);
+  found |= *end == 0 && n < d->lines.size();
+  if (!found) return ctx.error(*t.get(key), "device \"" + device + "\" has no line \"" + line + "\"");
+  return ok();
+}
+
+Result<WireEntry> parse_wire(const Context& file_ctx, const toml::table& t, const ConfigSpec& spec, size_t index) {
+  Context ctx = file_ctx.inner("wire " + std::to_string(index));
+  TRY(only_keys(ctx, t, {"from", "to", "delay", "invert"}));
+  WireEntry w;
+  w.source_line = Context::line_of(t);
+  TRY(parse_endpoint(ctx, t, "from", spec, w.from_device, w.from_line));
+  TRY(parse_endpoint(ctx, t, "to", spec, w.to_device, w.to_line));
+  if (auto delay = TRY(get_string(ctx, t, "delay"))) {
+    auto d = parse_duration(*delay);
+    if (!d) return ctx.error(*t.get("delay"), "\"delay\" must be a duration such as \"2ms\": " + d.error().message());
+    w.delay = d.value();
+  }
+  w.invert = TRY(get_bool(ctx, t, "invert")).value_or(false);
+  return w;
+}
+
 }  // namespace
 
 Result<LineSpec> parse_line_option(const std::string& text) {
@@ -232,20 +271,6 @@ Result<LineSpec> parse_line_option(const std::string& text) {
   return l;
 }
 
-Result<std::chrono::microseconds> parse_duration(const std::string& text) {
-  char* end = nullptr;
-  double v = std::strtod(text.c_str(), &end);
-  // strtod also reads "nan" and "inf": neither is a duration.
-  if (end == text.c_str() || !std::isfinite(v) || v < 0) return Error("not a duration: \"" + text + "\"");
-  std::string unit(end);
-  double us;
-  if (unit.empty() || unit == "us") us = v;
-  else if (unit == "ms") us = v * 1e3;
-  else if (unit == "s") us = v * 1e6;
-  else return Error("unknown unit \"" + unit + "\" (use us, ms or s)");
-  if (!(us <= 1e9)) return Error("duration too long: \"" + text + "\"");
-  return std::chrono::microseconds(static_cast<int64_t>(us));
-}
 
 Result<ConfigSpec> parse(std::string_view text, const std::string& file_name) {
   Context ctx(file_name, "");
@@ -255,7 +280,7 @@ Result<ConfigSpec> parse(std::string_view text, const std::string& file_name) {
   } catch (const toml::parse_error& e) {
     return ctx.error(static_cast<int>(e.source().begin.line), std::string(e.description()));
   }
-  TRY(only_keys(ctx, root, {"control", "socket_mode", "socket_owner", "socket_group", "device"}));
+  TRY(only_keys(ctx, root, {"control", "socket_mode", "socket_owner", "socket_group", "device", "wire"}));
   ConfigSpec spec;
   spec.file = file_name;
   spec.control = TRY(get_string(ctx, root, "control")).value_or("");
@@ -270,6 +295,15 @@ Result<ConfigSpec> parse(std::string_view text, const std::string& file_name) {
     if (!names.insert(d.name).second) return ctx.error(*t, "device name \"" + d.name + "\" is used twice");
     if (!sockets.insert(d.socket).second) return ctx.error(*t, "socket \"" + d.socket + "\" is used by two devices");
     spec.devices.push_back(std::move(d));
+  }
+  if (const toml::node* wires = root.get("wire")) {
+    const toml::array* list = wires->as_array();
+    if (!list) return ctx.error(*wires, "\"wire\" must be an array of tables ([[wire]])");
+    for (size_t i = 0; i < list->size(); ++i) {
+      const toml::table* t = (*list)[i].as_table();
+      if (!t) return ctx.error((*list)[i], "\"wire\" must be an array of tables ([[wire]])");
+      spec.wires.push_back(TRY(parse_wire(ctx, *t, spec, i)));
+    }
   }
   return spec;
 }

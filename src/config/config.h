@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/duration.h"
 #include "base/result.h"
 #include "base/unix_socket.h"
 #include "lines/host_line.h"
@@ -39,11 +40,20 @@ struct DeviceSpec {
   int source_line = 0;
 };
 
+// [[wire]]: a guest output drives a simulated input ("DEVICE:LINE" each).
+struct WireEntry {
+  std::string from_device, from_line, to_device, to_line;
+  std::chrono::nanoseconds delay{0};
+  bool invert = false;
+  int source_line = 0;
+};
+
 struct ConfigSpec {
   std::string file;
   std::string control;  // control socket; "" for none
   SocketAccess access;
   std::vector<DeviceSpec> devices;
+  std::vector<WireEntry> wires;
 };
 
 // Every error names the file and line: "vgpio.toml:12: device "vm1" line 2: ...".
@@ -56,7 +66,6 @@ Result<ConfigSpec> load(const std::string& path);
 //   NAME=sim                        a simulated line
 Result<LineSpec> parse_line_option(const std::string& text);
 
-// "10ms", "500us", "1s", or a bare number of microseconds.
-Result<std::chrono::microseconds> parse_duration(const std::string& text);
+using vgpio::parse_duration;  // base/duration.h: config files write durations the same way
 
 }  // namespace vgpio::config

@@ -47,8 +47,9 @@ Result<std::optional<nlohmann::json>> ControlClient::next(std::chrono::milliseco
     }
     pollfd p{fd_.get(), POLLIN, 0};
     int n = poll(&p, 1, wait);
-    if (n < 0 && errno != EINTR) return Error::from_errno(errno, "poll");
-    if (n <= 0) continue;
+    if (n < 0 && errno == EINTR) return std::optional<nlohmann::json>();  // the caller looks at why
+    if (n < 0) return Error::from_errno(errno, "poll");
+    if (n == 0) continue;
     char buf[4096];
     ssize_t got = ::read(fd_.get(), buf, sizeof buf);
     if (got < 0) return Error::from_errno(errno, "reading the control socket");

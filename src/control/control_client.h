@@ -20,7 +20,8 @@ class ControlClient {
   Result<nlohmann::json> call(const nlohmann::json& request);
   // Sends a request without waiting; its answer is the next line.
   Result<void> send(const nlohmann::json& request);
-  // Next line (after watch); nullopt on timeout. -1 ms waits forever.
+  // Next line (after watch); nullopt on timeout, or when a signal interrupted
+  // the wait. -1 ms waits forever.
   Result<std::optional<nlohmann::json>> next(std::chrono::milliseconds timeout);
 
  private:

@@ -23,6 +23,10 @@ struct ControlServer::Client {
   bool closing = false;
 };
 
+int64_t epoch_ns(std::chrono::system_clock::time_point time) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
+}
+
 std::string timestamp_now() { return format_timestamp(std::chrono::system_clock::now()); }
 
 std::string format_timestamp(std::chrono::system_clock::time_point now) {
@@ -162,8 +166,14 @@ Result<size_t> ControlServer::find_line(size_t device, const json& request) cons
 }
 
 json ControlServer::line_json(size_t device, size_t line) const {
+  const ControlledDevice& d = devices_[device];
   LineStatus s{};
-  devices_[device].loop->run_sync([&] { s = devices_[device].device->status(line); });
+  std::string driver;
+  std::vector<std::string> wired_to;
+  d.loop->run_sync([&] {
+    s = d.device->status(line);
+    if (d.sim) driver = d.sim->driver_of(line), wired_to = d.sim->wired_to(line);
+  });
   json j = {{"line", line},
             {"name", s.name},
             {"kind", s.kind},
@@ -171,9 +181,18 @@ json ControlServer::line_json(size_t device, size_t line) const {
             {"irq", gpio::irq_type_name(s.irq_type)},
             {"unmasked", s.irq_unmasked},
             {"pending", s.irq_pending},
-            {"holder", s.holder}};
+            {"holder", s.holder},
+            {"driver", driver},
+            {"wired_to", wired_to}};
   j["value"] = s.value < 0 ? json(nullptr) : json(s.value);
   return j;
+}
+
+json ControlServer::device_json(size_t d) const {
+  json lines = json::array();
+  size_t count = devices_[d].device->line_count();
+  for (size_t l = 0; l < count; ++l) lines.push_back(line_json(d, l));
+  return {{"name", devices_[d].device->name()}, {"socket", devices_[d].socket_path}, {"lines", lines}};
 }
 
 json ControlServer::execute(Client& client, const json& request) {
@@ -181,12 +200,7 @@ json ControlServer::execute(Client& client, const json& request) {
   std::string cmd = request.value("cmd", "");
   if (cmd == "list") {
     json devices = json::array();
-    for (size_t d = 0; d < devices_.size(); ++d) {
-      json lines = json::array();
-      size_t count = devices_[d].device->line_count();
-      for (size_t l = 0; l < count; ++l) lines.push_back(line_json(d, l));
-      devices.push_back({{"name", devices_[d].device->name()}, {"socket", devices_[d].socket_path}, {"lines", lines}});
-    }
+    for (size_t d = 0; d < devices_.size(); ++d) devices.push_back(device_json(d));
     return {{"ok", true}, {"devices", devices}};
   }
   if (cmd == "get" || cmd == "set") {
@@ -197,9 +211,11 @@ json ControlServer::execute(Client& client, const json& request) {
     if (cmd == "set") {
       const json& v = request.contains("value") ? request["value"] : json();
       if (!v.is_number_unsigned() || v.get<uint64_t>() > 1) return fail(Error("\"value\" must be 0 or 1"));
+      const ControlledDevice& dev = devices_[d.value()];
+      bool level = v.get<uint64_t>() == 1;
       Result<void> r;
-      devices_[d.value()].loop->run_sync(
-          [&] { r = devices_[d.value()].device->drive(l.value(), v.get<uint64_t>() == 1); });
+      // Through the simulation when there is one: a set ends a stimulus.
+      dev.loop->run_sync([&] { r = dev.sim ? dev.sim->set(l.value(), level) : dev.device->drive(l.value(), level); });
       if (!r) return fail(r.error());
       return {{"ok", true}};
     }
@@ -209,16 +225,29 @@ json ControlServer::execute(Client& client, const json& request) {
     return j;
   }
   if (cmd == "watch") {
+    std::optional<size_t> only;
     if (request.contains("device")) {
       auto d = find_device(request);
       if (!d) return fail(d.error());
+      only = d.value();
       client.watch_device = devices_[d.value()].device->name();
     }
     if (!client.watching) watchers_.fetch_add(1);
     client.watching = true;
-    return {{"ok", true}};
+    json answer = {{"ok", true}};
+    // The state after watching began: a change from here on is in the stream,
+    // so snapshot plus events miss nothing (a change may show up in both).
+    if (request.value("snapshot", false)) {
+      answer["ns"] = epoch_ns(std::chrono::system_clock::now());
+      answer["devices"] = json::array();
+      for (size_t d = 0; d < devices_.size(); ++d)
+        if (!only || *only == d) answer["devices"].push_back(device_json(d));
+    }
+    return answer;
   }
-  return fail(Error("unknown \"cmd\" \"" + cmd + "\"; use list, get, set or watch"));
+  if (auto answer = execute_sim(cmd, request)) return *answer;
+  return fail(Error("unknown \"cmd\" \"" + cmd +
+                    "\"; use list, get, set, watch, pulse, clock, bounce, pattern, stop, wire, unwire or wires"));
 }
 
 void ControlServer::publish(const GpioDevice& dev, const LineChange& change) {
@@ -230,8 +259,8 @@ void ControlServer::publish(const GpioDevice& dev, const LineChange& change) {
   json value = change.field == LineChange::Field::Direction ? json(gpio::direction_name(uint8_t(change.value)))
                : change.field == LineChange::Field::IrqType ? json(gpio::irq_type_name(uint8_t(change.value)))
                                                             : json(change.value);
-  json event = {{"event", "change"}, {"time", time},   {"device", dev.name()}, {"line", change.line},
-                {"name", dev.line_name(change.line)}, {"field", field}, {"value", value}};
+  json event = {{"event", "change"}, {"time", time}, {"ns", epoch_ns(change.time)}, {"device", dev.name()},
+                {"line", change.line}, {"name", dev.line_name(change.line)}, {"field", field}, {"value", value}};
   loop_.post([this, device = dev.name(), event = std::move(event)] {
     for (auto& c : clients_)
       if (c->watching && (!c->watch_device || *c->watch_device == device)) send(*c, event);

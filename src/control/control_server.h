@@ -15,6 +15,8 @@
 #include "base/event_loop.h"
 #include "base/unix_socket.h"
 #include "gpio/gpio_device.h"
+#include "sim/device_sim.h"
+#include "sim/wire_board.h"
 
 namespace vgpio::control {
 
@@ -22,6 +24,7 @@ struct ControlledDevice {
   GpioDevice* device;
   EventLoop* loop;
   std::string socket_path;
+  sim::DeviceSim* sim = nullptr;  // its stimuli and wire ends
 };
 
 class ControlServer {
@@ -42,6 +45,8 @@ class ControlServer {
   void publish(const GpioDevice& device, const LineChange& change);
   // The devices change when the config is reloaded. Main loop only.
   void set_devices(std::vector<ControlledDevice> devices) { devices_ = std::move(devices); }
+  // The wires between devices, for wire, unwire and wires. Main loop only.
+  void set_wires(sim::WireBoard* wires) { wires_ = wires; }
   const std::string& path() const { return path_; }
 
  private:
@@ -56,16 +61,24 @@ class ControlServer {
   Result<size_t> find_device(const nlohmann::json& request) const;
   Result<size_t> find_line(size_t device, const nlohmann::json& request) const;
   nlohmann::json line_json(size_t device, size_t line) const;
+  nlohmann::json device_json(size_t device) const;
+  // sim_commands.cpp: stimuli and wires; nullopt for a command it does not know.
+  std::optional<nlohmann::json> execute_sim(const std::string& cmd, const nlohmann::json& request);
+  nlohmann::json start_stimulus(const std::string& cmd, const nlohmann::json& request);
+  nlohmann::json execute_wire(const std::string& cmd, const nlohmann::json& request);
 
   EventLoop& loop_;
   const std::string path_;
   UniqueFd listener_;
   EventLoop::WatchId listen_watch_ = 0;
   std::vector<ControlledDevice> devices_;
+  sim::WireBoard* wires_ = nullptr;
   std::vector<std::unique_ptr<Client>> clients_;
   std::atomic<int> watchers_{0};  // read by device threads in publish()
 };
 
+// Nanoseconds since the epoch, for watch events and recordings.
+int64_t epoch_ns(std::chrono::system_clock::time_point time);
 // An ISO 8601 UTC timestamp with microseconds, for watch events.
 std::string format_timestamp(std::chrono::system_clock::time_point time);
 std::string timestamp_now();

@@ -105,6 +105,9 @@ Result<void> GpioDevice::drive(size_t i, bool level) {
 
 void GpioDevice::publish(size_t line, LineChange::Field field, int value, std::chrono::system_clock::time_point time) {
   if (observer_) observer_(LineChange{line, field, value, time});
+  if (output_observer_ &&
+      (field == LineChange::Field::Direction || (field == LineChange::Field::Value && state_[line].direction == kDirectionOut)))
+    output_observer_(line, output_level(line));
 }
 
 void GpioDevice::handle_request(DescriptorChain chain) {
@@ -255,9 +258,10 @@ GpioDevice::Reply GpioDevice::set_value(size_t i, uint32_t value) {
                        r.error().message().c_str());
       return {kStatusErr, 0};
     }
-    if (s.value != (value != 0)) publish(i, LineChange::Field::Value, int(value));
   }
+  bool changed = s.value != (value != 0);
   s.value = value != 0;
+  if (changed && s.direction == kDirectionOut) publish(i, LineChange::Field::Value, int(value));
   return {kStatusOk, 0};
 }
 

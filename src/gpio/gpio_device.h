@@ -61,6 +61,16 @@ class GpioDevice final : public VirtioDevice, private LineListener {
   // Drives a simulated input, as a harness does; edges raise interrupts.
   Result<void> drive(size_t line, bool level);
   void set_observer(std::function<void(const LineChange&)> observer) { observer_ = std::move(observer); }
+  const Line& line(size_t i) const { return *lines_.at(i); }
+  // What the guest drives on a line: its output level while it is an output,
+  // else the line's safe level. Wires carry it to other lines.
+  bool output_level(size_t i) const {
+    return state_[i].direction == gpio::kDirectionOut ? state_[i].value : lines_[i]->policy().safe_level;
+  }
+  // Told each time output_level() may have changed (it may also be unchanged).
+  void set_output_observer(std::function<void(size_t line, bool level)> observer) {
+    output_observer_ = std::move(observer);
+  }
 
   bool on_queue_kick(size_t i) override;
   void on_queue_stopping(size_t i) override;
@@ -109,6 +119,7 @@ class GpioDevice final : public VirtioDevice, private LineListener {
   std::vector<GuestLine> state_;
   std::vector<uint8_t> names_block_;
   std::function<void(const LineChange&)> observer_;
+  std::function<void(size_t, bool)> output_observer_;
 };
 
 }  // namespace vgpio

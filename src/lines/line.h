@@ -65,6 +65,7 @@ class Line {
 
   // Drives the line from outside (a test harness). Only simulated lines can.
   virtual Result<void> drive(bool level);
+  virtual bool simulated() const { return false; }
 
  protected:
   void report_edge(Edge edge) {

@@ -23,6 +23,7 @@ class SimLine final : public Line {
   Result<bool> get() override;
   Result<void> set(bool level) override;
   Result<void> drive(bool level) override;
+  bool simulated() const override { return true; }
 
   bool input_level() const { return input_; }
   bool output_level() const { return output_; }

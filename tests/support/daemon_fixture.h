@@ -26,7 +26,7 @@ namespace vgpio::testing {
 class DaemonTest : public ::testing::Test {
  protected:
   // Starts a daemon with one device per entry of `line_counts`.
-  void start(std::vector<unsigned> line_counts = {8}) {
+  void start(std::vector<unsigned> line_counts = {8}, std::vector<sim::WireSpec> wires = {}) {
     char tmpl[] = "/tmp/vgpio-test-XXXXXX";
     dir_ = mkdtemp(tmpl);
     DaemonConfig config;
@@ -38,6 +38,7 @@ class DaemonTest : public ::testing::Test {
       config.devices.push_back(std::move(device));
     }
     config.control_socket = control_path();
+    config.wires = std::move(wires);
     auto d = Daemon::create(std::move(config));
     ASSERT_TRUE(d.ok()) << d.error().message();
     daemon_ = d.release_value();

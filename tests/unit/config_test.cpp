@@ -89,6 +89,10 @@ TEST(Config, Durations) {
   EXPECT_EQ(parse_duration("250us").value(), std::chrono::microseconds(250));
   EXPECT_EQ(parse_duration("1.5s").value(), std::chrono::milliseconds(1500));
   EXPECT_EQ(parse_duration("40").value(), std::chrono::microseconds(40));
+  EXPECT_EQ(parse_duration("2.5us").value(), std::chrono::nanoseconds(2500));
+  EXPECT_EQ(parse_duration("250ns").value(), std::chrono::nanoseconds(250));
+  EXPECT_EQ(format_duration(std::chrono::microseconds(2500)), "2.5ms");
+  EXPECT_EQ(format_duration(std::chrono::seconds(3)), "3s");
   EXPECT_FALSE(parse_duration("ms").ok());
   EXPECT_FALSE(parse_duration("-3ms").ok());
   EXPECT_FALSE(parse_duration("3 weeks").ok());
@@ -123,6 +127,29 @@ TEST(Config, WhenIdle) {
                 .find("input-only"),
             std::string::npos);
   EXPECT_NE(error_of(head + "simulated = true\nwhen_idle = \"hold\"\n").find("host lines only"), std::string::npos);
+}
+
+TEST(Config, Wires) {
+  const std::string devices =
+      "[[device]]\nname = \"plc\"\nsocket = \"a\"\n[[device.line]]\nname = \"relay\"\nsimulated = true\n"
+      "[[device]]\nname = \"plant\"\nsocket = \"b\"\n[[device.line]]\nname = \"pump\"\nsimulated = true\n";
+  auto r = parse(devices + "[[wire]]\nfrom = \"plc:relay\"\nto = \"plant:0\"\ndelay = \"2ms\"\ninvert = true\n",
+                 "t.toml");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  ASSERT_EQ(r.value().wires.size(), 1u);
+  const WireEntry& w = r.value().wires[0];
+  EXPECT_EQ(w.from_device + ":" + w.from_line + " " + w.to_device + ":" + w.to_line, "plc:relay plant:0");
+  EXPECT_EQ(w.delay, std::chrono::milliseconds(2));
+  EXPECT_TRUE(w.invert);
+  EXPECT_EQ(w.source_line, 13);
+  auto err = [&](const std::string& wire) { return error_of(devices + "[[wire]]\n" + wire); };
+  EXPECT_NE(err("from = \"plc:relay\"\n").find("\"to\" is required"), std::string::npos);
+  EXPECT_NE(err("from = \"plc:relay\"\nto = \"plant\"\n").find("DEVICE:LINE"), std::string::npos);
+  EXPECT_NE(err("from = \"plc:relay\"\nto = \"mill:0\"\n").find("no device named \"mill\""), std::string::npos);
+  EXPECT_NE(err("from = \"plc:relay\"\nto = \"plant:1\"\n").find("has no line \"1\""), std::string::npos);
+  EXPECT_NE(err("from = \"plc:relay\"\nto = \"plant:pump\"\ndelay = \"soon\"\n").find("t.toml:16:"),
+            std::string::npos);
+  EXPECT_NE(err("from = \"plc:relay\"\nto = \"plant:pump\"\nspeed = 1\n").find("unknown key"), std::string::npos);
 }
 
 TEST(ConfigCommandLine, LineOptions) {

@@ -1,0 +1,214 @@
+#include "app/ctl_stream.h"
+
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+#include "base/duration.h"
+#include "control/control_client.h"
+#include "control/control_server.h"
+#include "gpio/protocol.h"
+#include "sim/line_recorder.h"
+
+namespace vgpio::app {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+volatile sig_atomic_t g_stop = 0;
+
+// Ctrl-C and SIGTERM end a recording cleanly: the file is finished first.
+void stop_on_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { g_stop = 1; };
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: the wait for the next event returns
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+int fail(const char* cmd, const std::string& message, int code) {
+  std::fprintf(stderr, "vgpio ctl %s: %s\n", cmd, message.c_str());
+  return code;
+}
+
+void print_event(const json& e, bool raw) {
+  if (raw) {
+    std::printf("%s\n", e.dump().c_str());
+  } else {
+    std::printf("%s %s %s(%s) %s=%s\n", e.value("time", "").c_str(), e.value("device", "").c_str(),
+                e["line"].dump().c_str(), e.value("name", "").c_str(), e.value("field", "").c_str(),
+                e["value"].is_string() ? e["value"].get<std::string>().c_str() : e["value"].dump().c_str());
+  }
+  std::fflush(stdout);
+}
+
+// Starts watching (with the state at that moment) on a new connection.
+Result<std::pair<control::ControlClient, json>> watch(const CtlOptions& o, const std::string& device) {
+  auto client = TRY(control::ControlClient::connect(o.control));
+  json request = {{"cmd", "watch"}, {"snapshot", true}};
+  if (!device.empty()) request["device"] = device;
+  json answer = TRY(client.call(request));
+  return std::pair{std::move(client), std::move(answer)};
+}
+
+bool same_line(const json& line, const std::string& key) {
+  return line.value("name", "") == key || line["line"].dump() == key;
+}
+
+uint8_t direction_number(const std::string& name) {
+  for (uint8_t d : {gpio::kDirectionNone, gpio::kDirectionIn, gpio::kDirectionOut})
+    if (name == gpio::direction_name(d)) return d;
+  return gpio::kDirectionNone;
+}
+
+uint8_t irq_number(const std::string& name) {
+  for (uint8_t t : {gpio::kIrqNone, gpio::kIrqEdgeRising, gpio::kIrqEdgeFalling, gpio::kIrqEdgeBoth,
+                    gpio::kIrqLevelHigh, gpio::kIrqLevelLow})
+    if (name == gpio::irq_type_name(t)) return t;
+  return gpio::kIrqNone;
+}
+
+int run_watch(const CtlOptions& o) {
+  auto client = control::ControlClient::connect(o.control);
+  if (!client) return fail("watch", client.error().message(), 1);
+  json request = {{"cmd", "watch"}};
+  if (!o.device.empty()) request["device"] = o.device;
+  if (auto r = client.value().call(request); !r) return fail("watch", r.error().message(), 1);
+  for (;;) {
+    auto e = client.value().next(std::chrono::milliseconds(-1));
+    if (!e) return fail("watch", e.error().message(), 1);
+    if (e.value()) print_event(*e.value(), o.json);
+  }
+}
+
+// Exit 0 once the line has the value, 1 on timeout, 2 on any error.
+int run_wait(const CtlOptions& o) {
+  auto timeout = parse_duration(o.timeout);
+  if (!timeout) return fail("wait", "--timeout: " + timeout.error().message(), 2);
+  auto deadline = Clock::now() + timeout.value();
+  auto watched = watch(o, o.device);
+  if (!watched) return fail("wait", watched.error().message(), 2);
+  auto& [client, snapshot] = watched.value();
+  const json* line = nullptr;
+  for (const auto& l : snapshot["devices"][0]["lines"])
+    if (same_line(l, o.line)) line = &l;
+  if (!line) return fail("wait", "device " + o.device + " has no line \"" + o.line + "\"", 2);
+  size_t index = (*line)["line"].get<size_t>();
+  json last = (*line)["value"];
+  if (last == o.value) return 0;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) break;
+    auto e = client.next(left);
+    if (!e) return fail("wait", e.error().message(), 2);
+    if (!e.value()) continue;
+    const json& ev = *e.value();
+    if (ev.value("field", "") != "value" || ev["line"] != index) continue;
+    last = ev["value"];
+    if (last == o.value) return 0;
+  }
+  return fail("wait", "timed out after " + o.timeout + ": " + o.device + " " + o.line + " is " +
+                          (last.is_null() ? "unreadable" : last.dump()) + ", not " + std::to_string(o.value),
+              1);
+}
+
+int run_record(const CtlOptions& o) {
+  std::optional<Clock::duration> duration;
+  if (!o.duration.empty()) {
+    auto d = parse_duration(o.duration);
+    if (!d) return fail("record", "--duration: " + d.error().message(), 2);
+    duration = d.value();
+  }
+  if (!o.lines.empty() && o.device.empty()) return fail("record", "lines need a DEVICE before them", 2);
+  std::ofstream out(o.vcd);
+  if (!out) return fail("record", "cannot write " + o.vcd + ": " + std::strerror(errno), 2);
+  stop_on_signals();
+  auto watched = watch(o, o.device);
+  if (!watched) return fail("record", watched.error().message(), 2);
+  auto& [client, snapshot] = watched.value();
+  auto started = Clock::now();
+
+  sim::LineRecorder recorder(out);
+  std::map<std::pair<std::string, size_t>, size_t> keys;  // (device, line) -> recorder key
+  for (const auto& d : snapshot["devices"]) {
+    std::string device = d.value("name", "");
+    for (const auto& l : d["lines"]) {
+      bool wanted = o.lines.empty();
+      for (const auto& key : o.lines) wanted |= same_line(l, key);
+      if (!wanted) continue;
+      sim::LineRecorder::State s;
+      s.level = l["value"].is_null() ? -1 : l["value"].get<int>();
+      s.direction = direction_number(l.value("direction", ""));
+      s.irq_type = irq_number(l.value("irq", ""));
+      std::string name = l.value("name", "");
+      if (name.empty()) name = "line" + l["line"].dump();
+      keys[{device, l["line"].get<size_t>()}] = recorder.add_line(device, name, s);
+    }
+  }
+  if (keys.empty()) return fail("record", "none of the lines named is on device " + o.device, 2);
+  uint64_t start_ns = snapshot["ns"].get<uint64_t>();
+  recorder.begin(start_ns, "vgpio ctl record; five signals per line: the level (z: no direction set), .out "
+                           "(1 out, 0 in, z none) and the interrupt type as .irq_rising .irq_falling .irq_level");
+  std::fprintf(stderr, "vgpio ctl record: recording %zu lines into %s%s\n", keys.size(), o.vcd.c_str(),
+               duration ? "" : " until Ctrl-C");
+  size_t changes = 0;
+  int status = 0;
+  while (!g_stop) {
+    auto wait = std::chrono::milliseconds(-1);
+    if (duration) {
+      wait = std::chrono::duration_cast<std::chrono::milliseconds>(started + *duration - Clock::now());
+      if (wait.count() <= 0) break;
+    }
+    auto e = client.next(wait);
+    if (!e) {
+      status = fail("record", e.error().message() + "; the file ends here", 1);
+      break;
+    }
+    if (!e.value()) continue;  // a timeout or a signal: the loop decides
+    const json& ev = *e.value();
+    auto it = keys.find({ev.value("device", ""), ev["line"].get<size_t>()});
+    if (it == keys.end()) continue;
+    uint64_t ns = ev["ns"].get<uint64_t>();
+    std::string field = ev.value("field", "");
+    if (field == "value") recorder.level(it->second, ev["value"] == 1, ns);
+    else if (field == "direction") recorder.direction(it->second, direction_number(ev["value"]), ns);
+    else if (field == "irq") recorder.irq_type(it->second, irq_number(ev["value"]), ns);
+    ++changes;
+  }
+  auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - started);
+  recorder.finish(start_ns + uint64_t(elapsed.count()));
+  std::fprintf(stderr, "vgpio ctl record: %zu changes on %zu lines over %s written to %s\n", changes, keys.size(),
+               format_duration(elapsed).c_str(), o.vcd.c_str());
+  return status;
+}
+
+}  // namespace
+
+void add_stream_commands(CLI::App& ctl, CtlOptions& o) {
+  CLI::App* w = ctl.add_subcommand("watch", "print every change as it happens (of one device, or all)");
+  w->add_option("device", o.device, "only this device");
+  w->callback([&o] { o.run = [&o] { return run_watch(o); }; });
+
+  CLI::App* wait = ctl.add_subcommand(
+      "wait", "wait until a line has a value: exit 0 when it has, 1 on timeout, 2 on an error");
+  wait->add_option("device", o.device, "device name")->required();
+  wait->add_option("line", o.line, "line name or number")->required();
+  wait->add_option("value", o.value, "0 or 1")->required()->check(CLI::Range(0, 1));
+  wait->add_option("--timeout", o.timeout, "give up after this long")->capture_default_str();
+  wait->callback([&o] { o.run = [&o] { return run_wait(o); }; });
+
+  CLI::App* record = ctl.add_subcommand(
+      "record", "record lines into a VCD file (sigrok, PulseView, GTKWave) for --duration, or until Ctrl-C");
+  record->add_option("device", o.device, "only this device (default: all)");
+  record->add_option("lines", o.lines, "only these lines of it (names or numbers)");
+  record->add_option("--vcd", o.vcd, "the file to write")->required();
+  record->add_option("--duration", o.duration, "stop after this long, e.g. 10s");
+  record->callback([&o] { o.run = [&o] { return run_record(o); }; });
+}
+
+}  // namespace vgpio::app

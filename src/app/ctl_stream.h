@@ -1,0 +1,20 @@
+// The `vgpio ctl` subcommands that read the event stream: watch, wait and
+// record; and what they share with the others (ctl.cpp).
+#pragma once
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "app/commands.h"
+
+namespace vgpio::app {
+
+// A LINE argument that is all digits is a line number; anything else a name.
+nlohmann::json line_arg(const std::string& s);
+// Sends one request; prints the answer with `print`, or as JSON with --json.
+int call_and_print(const CtlOptions& o, const nlohmann::json& request,
+                   const std::function<void(const nlohmann::json&)>& print);
+void add_stream_commands(CLI::App& ctl, CtlOptions& o);
+
+}  // namespace vgpio::app

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Virtual HIL from the shell: config wires (and a reload that drops one),
+# `ctl wait` exit codes, stimuli, and a `ctl record` VCD that sigrok-cli reads
+# back with the same edges the daemon reported. Scripted drivers (vgpio-frontend)
+# stand in for the guests.
+set -euo pipefail
+vgpio=$(realpath "$1")
+frontend=$(realpath "$2")
+dir=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$dir"; }
+trap cleanup EXIT
+cd "$dir"
+fail() { echo "FAIL: $*"; echo "--- daemon stderr:"; cat serve.err 2>/dev/null; exit 1; }
+wait_for() { for _ in $(seq 1200); do eval "$1" && return 0; sleep 0.05; done; fail "waited 60 s for: $1"; }
+ctl() { "$vgpio" ctl --control "$dir/ctl.sock" "$@"; }
+
+"$vgpio" ctl --help > help.txt
+for cmd in list get set pulse clock bounce pattern stop wire unwire wires watch wait record; do
+  grep -qE "^  $cmd " help.txt || fail "vgpio ctl --help does not list $cmd"
+done
+
+write_config() {  # $1: the [[wire]] tables
+  cat > vgpio.toml <<TOML
+control = "$dir/ctl.sock"
+[[device]]
+name = "plc"
+socket = "$dir/plc.sock"
+[[device.line]]
+name = "relay"
+simulated = true
+[[device.line]]
+name = "lamp"
+simulated = true
+[[device]]
+name = "plant"
+socket = "$dir/plant.sock"
+[[device.line]]
+name = "pump"
+simulated = true
+[[device.line]]
+name = "btn"
+simulated = true
+$1
+TOML
+}
+write_config $'[[wire]]\nfrom = "plc:relay"\nto = "plant:pump"\n[[wire]]\nfrom = "plc:lamp"\nto = "plant:btn"\ninvert = true'
+"$vgpio" check vgpio.toml > /dev/null || fail "vgpio check rejected the wires"
+"$vgpio" serve --config vgpio.toml > /dev/null 2> serve.err & pids+=($!); daemon=$!
+wait_for "[ -S ctl.sock ]"
+
+# A guest output drives the wired input; ctl wait sees it without polling.
+[ "$(ctl get plant btn)" = 1 ] || fail "the inverted wire does not hold plant:btn at 1"
+set +e; ctl wait plant pump 1 --timeout 200ms 2> wait.err; rc=$?; set -e
+[ "$rc" = 1 ] || fail "ctl wait on a line that stays 0: exit $rc, not 1"
+grep -q "timed out after 200ms: plant pump is 0, not 1" wait.err || fail "timeout message: $(cat wait.err)"
+ctl wait plant pump 1 --timeout 60s & waiter=$!
+"$frontend" plc.sock dir 0 out set 0 1 await "$dir/plc.done" > plc.out & pids+=($!)
+wait "$waiter" || fail "ctl wait did not see plant:pump go to 1 (exit $?)"
+set +e; ctl wait plant nope 1 2> wait.err; rc=$?; set -e
+[ "$rc" = 2 ] && grep -q 'no line "nope"' wait.err || fail "ctl wait on a missing line: exit $rc, $(cat wait.err)"
+ctl set plant pump 0 2> set.err && fail "ctl set on a wired line succeeded"
+grep -q "unwire it" set.err || fail "ctl set on a wired line: $(cat set.err)"
+ctl wires | grep -q "plc:relay -> plant:pump  delay 0ns  (from the config)" || fail "ctl wires: $(ctl wires)"
+
+# A reload takes away the wire the file no longer has, and keeps the other.
+write_config $'[[wire]]\nfrom = "plc:relay"\nto = "plant:pump"'
+kill -HUP "$daemon"
+wait_for '! ctl wires | grep -q "plc:lamp"'
+ctl wires | grep -q "plc:relay -> plant:pump" || fail "the reload dropped a wire it should keep"
+ctl set plant btn 0 || fail "plant:btn is still wired after the reload"
+
+# Record a pattern with the guest holding the line as an input, then read the
+# file back with sigrok-cli.
+"$frontend" plant.sock dir 1 in await "$dir/plant.done" > plant.out & pids+=($!)
+wait_for 'ctl get plant btn --json | grep -q "\"direction\": \"in\""'
+"$vgpio" ctl --control ctl.sock watch plant --json > watch.jsonl & pids+=($!)
+# Started directly, not through a function: a background subshell would
+# ignore the Ctrl-C (SIGINT) that ends the recording.
+"$vgpio" ctl --control ctl.sock record plant btn --vcd rec.vcd 2> record.err & recorder=$!
+wait_for 'grep -q "recording 1 lines" record.err'
+ctl pattern plant btn 1:10ms 0:10ms 1:10ms 0:10ms 1:10ms 0:10ms 1:10ms > /dev/null
+wait_for '[ "$(ctl get plant btn --json | grep -c "\"driver\": \"\"")" = 1 ]'
+kill -INT "$recorder"; wait "$recorder" || fail "ctl record exit status $?"
+grep -q "written to rec.vcd" record.err || fail "ctl record did not finish the file: $(cat record.err)"
+sigrok-cli -I vcd:downsample=1000 -i rec.vcd -O vcd > sigrok.vcd 2> sigrok.err || fail "sigrok-cli cannot read the file: $(cat sigrok.err)"
+python3 - rec.vcd sigrok.vcd watch.jsonl <<'PY' || fail "the recording does not match what was driven"
+import json, sys
+def changes(path, signal, scale):
+    ids, out, t = {}, [], 0
+    for line in open(path):
+        words = line.split()
+        if words[:1] == ["$var"]: ids[words[3]] = words[4]
+        for w in words if not line.startswith("$") else []:
+            if w.startswith("#"): t = int(w[1:]) * scale
+            elif ids.get(w[1:]) == signal and w[0] in "01": out.append((t, int(w[0])))
+    return out
+ours = changes(sys.argv[1], "plant.btn", 1)
+theirs = changes(sys.argv[2], "plant.btn", 1000)  # sigrok's output is in microseconds
+events = [json.loads(l) for l in open(sys.argv[3])]
+edges = [e["ns"] for e in events if e["name"] == "btn" and e["field"] == "value"][-7:]
+print("ours", ours, "\nsigrok", theirs)
+assert [v for _, v in ours] == [0, 1, 0, 1, 0, 1, 0, 1], "levels: the line at 0, then the pattern's 7 edges"
+assert [v for _, v in theirs] == [v for _, v in ours], "sigrok reads other levels"
+for (a, _), (b, _) in zip(ours[1:], theirs[1:]):
+    assert abs(a - b) < 1000, f"sigrok reads {b} ns for an edge written at {a} ns"
+# The file's times are the daemon's own edge times (its watch stream), to the ns.
+assert [t - ours[1][0] for t, _ in ours[1:]] == [e - edges[0] for e in edges], "times differ from the daemon's"
+PY
+touch plc.done plant.done
+kill -TERM "$daemon"; wait "$daemon" || fail "daemon exit status $?"
+echo "PASS"
