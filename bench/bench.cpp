@@ -17,6 +17,7 @@
 
 #include "control/control_client.h"
 #include "driver/gpio_driver.h"
+#include "hil.h"
 #include "measure.h"
 
 using namespace vgpio;
@@ -215,6 +216,18 @@ void print_run(const char* title, const json& r) {
     print_latency("  ctl set -> eventq", r["interrupts"]["via_ctl_latency"]);
     std::printf("  %-26s %10.0f interrupts/s\n", "sustained interrupt rate", r["interrupts"]["sustained_per_s"].get<double>());
   }
+  if (r.contains("stimulus_1khz_clock_edge_error")) {
+    const json& s = r["stimulus_1khz_clock_edge_error"];
+    const json& t = r["timer_floor_lateness"];
+    std::printf("  %-26s p50 %7.1f us            p99 %7.1f us  p99.9 %7.1f us\n", "floor: bare timerfd lateness",
+                t["p50_us"].get<double>(), t["p99_us"].get<double>(), t["p999_us"].get<double>());
+    std::printf("  %-26s p50 %7.1f us (%4.2fx)  p99 %7.1f us (%4.2fx)  p99.9 %7.1f us  (%d edges)\n",
+                "1 kHz clock: edge - schedule", s["p50_us"].get<double>(),
+                s["p50_us"].get<double>() / t["p50_us"].get<double>(), s["p99_us"].get<double>(),
+                s["p99_us"].get<double>() / t["p99_us"].get<double>(), s["p999_us"].get<double>(),
+                s["edges"].get<int>());
+    print_latency("wire: SET_VALUE -> eventq", r["wire"]["set_value_to_eventq"]);
+  }
 }
 
 }  // namespace
@@ -264,10 +277,19 @@ int main(int argc, char** argv) {
       if (!p) return fail(p.error());
       (void)pin_self(0);
       auto r = measure_socket(dir + "/b.sock", dir + "/b.sock.ctl", f.p50_us);
+      auto stimulus = measure_stimulus_timing(dir + "/b.sock", dir + "/b.sock.ctl", o.quick ? 400 : 4000);
+      auto timer_floor = measure_timer_floor(o.quick ? 400 : 4000, daemon_cpu);
+      auto wire = measure_wire_latency(o.vgpio, dir, daemon_cpu, g_samples / 4, f.p50_us);
       (void)pin_self(-1);
       if (!r) return fail(r.error());
+      if (!stimulus) return fail(stimulus.error());
+      if (!timer_floor) return fail(timer_floor.error());
+      if (!wire) return fail(wire.error());
       report[name] = r.value();
       report[name]["floor"] = pct(f, 0);
+      report[name]["stimulus_1khz_clock_edge_error"] = stimulus.value();
+      report[name]["timer_floor_lateness"] = timer_floor.value();
+      report[name]["wire"] = wire.value();
     }
     auto m = measure_memory_and_scale(o, dir);
     if (!m) return fail(m.error());
