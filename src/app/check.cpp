@@ -2,6 +2,7 @@
 
 #include "app/commands.h"
 #include "app/host_setup.h"
+#include "base/duration.h"
 
 namespace vgpio::app {
 namespace {
@@ -48,6 +49,10 @@ int check(const std::string& file) {
     std::fprintf(stderr, "vgpio check: %s: %d host line(s) are not free\n", file.c_str(), busy);
     return 1;
   }
+  for (const auto& w : spec.value().wires)
+    std::printf("wire %s:%s -> %s:%s%s%s\n", w.from_device.c_str(), w.from_line.c_str(), w.to_device.c_str(),
+                w.to_line.c_str(), w.delay.count() ? (", delay " + format_duration(w.delay)).c_str() : "",
+                w.invert ? ", inverted" : "");
   std::printf("%s: ok\n", file.c_str());
   return 0;
 }

@@ -117,6 +117,9 @@ def config_seeds():
     write("config", "minimal.toml", b'[[device]]\nsocket = "a"\n[[device.line]]\nsimulated = true\n')
     write("config", "line_option", b"door=gpiochip0:5:in")
     write("config", "duration", b"2.5ms")
+    write("config", "wires.toml", b'[[device]]\nname = "a"\nsocket = "a"\n[[device.line]]\nname = "o"\nsimulated = true\n'
+          b'[[device]]\nname = "b"\nsocket = "b"\n[[device.line]]\nsimulated = true\n'
+          b'[[wire]]\nfrom = "a:o"\nto = "b:0"\ndelay = "2ms"\ninvert = true\n')
 
 
 if __name__ == "__main__":
