@@ -45,6 +45,9 @@ struct CtlOptions {
   std::vector<std::string> steps;  // LEVEL:DURATION
   std::string timeout = "5s", duration, vcd;
   std::vector<std::string> lines;
+  // create: NAME SOCKET, its lines, and whether it outlives the command
+  std::string socket, lines_file;
+  bool persist = false;
 };
 // Adds `vgpio ctl`'s subcommands (ctl.cpp); the one given sets options.run.
 void add_ctl_commands(CLI::App& ctl, CtlOptions& options);

@@ -176,6 +176,7 @@ void add_ctl_commands(CLI::App& ctl, CtlOptions& o) {
   }
   sub("wires", "list the wires");
   add_stream_commands(ctl, o);
+  add_create_commands(ctl, o);
 }
 
 }  // namespace vgpio::app

@@ -1,5 +1,6 @@
-// The `vgpio ctl` subcommands that read the event stream: watch, wait and
-// record; and what they share with the others (ctl.cpp).
+// The `vgpio ctl` subcommands that read the event stream (watch, wait,
+// record), those that make devices (create, destroy), and what they share
+// with the others (ctl.cpp).
 #pragma once
 
 #include <functional>
@@ -16,5 +17,7 @@ nlohmann::json line_arg(const std::string& s);
 int call_and_print(const CtlOptions& o, const nlohmann::json& request,
                    const std::function<void(const nlohmann::json&)>& print);
 void add_stream_commands(CLI::App& ctl, CtlOptions& o);
+// create and destroy (ctl_create.cpp).
+void add_create_commands(CLI::App& ctl, CtlOptions& o);
 
 }  // namespace vgpio::app

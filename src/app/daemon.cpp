@@ -49,12 +49,14 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
   d->sockets_ = std::move(config.sockets);
   d->reload_ = std::move(config.reload);
   d->config_wires_ = std::move(config.wires);
+  d->make_device_ = std::move(config.make_device);
   for (auto& spec : config.devices) d->devices_.push_back(TRY(d->start_device(spec)));
   // The control socket last: once it answers, every device socket does.
   if (!config.control_socket.empty()) {
     d->control_ = TRY(control::ControlServer::create(*d->main_loop_, config.control_socket, config.access, {})
                           .error_context("control socket"));
     d->control_->set_wires(&d->wires_);
+    d->control_->set_device_maker(d.get());
     for (auto& dev : d->devices_) d->attach_control(*dev);
     d->publish_devices();
   }

@@ -36,6 +36,8 @@ struct DeviceConfig {
   std::function<Result<Lines>(EventLoop&)> make_lines;
   // Equal fingerprints mean the same device: a reload leaves it alone.
   std::string fingerprint;
+  // The [[pool]] lines it holds (devices made at run time): one device each.
+  std::vector<std::string> pool_lines;
 };
 
 struct DaemonConfig {
@@ -48,11 +50,14 @@ struct DaemonConfig {
   std::vector<service::InheritedSocket> sockets;
   // Wires between lines, plugged once every device runs.
   std::vector<sim::WireSpec> wires;
+  // Makes a device from a control client's "create" request (its lines in
+  // the config's form; host lines from the config's [[pool]] only).
+  std::function<Result<DeviceConfig>(const nlohmann::json& request)> make_device;
   // Reads the config again, checked, for SIGHUP; unset when there is no file.
   std::function<Result<DaemonConfig>()> reload;
 };
 
-class Daemon {
+class Daemon : private control::DeviceMaker {
  public:
   // Builds everything, or nothing: no socket is left behind on failure.
   static Result<std::unique_ptr<Daemon>> create(DaemonConfig config);
@@ -88,6 +93,9 @@ class Daemon {
     std::thread thread;
     bool connected = false;                   // as the main loop last heard
     std::optional<DeviceConfig> replacement;  // a changed config, for when the frontend leaves
+    bool created = false;      // made at run time by a control client, not by the config
+    uint64_t owner = 0;        // the control connection it lives as long as; 0: until destroyed
+    std::vector<std::string> pool_lines;
   };
   Daemon() = default;
   Result<void> watch_signals();
@@ -99,6 +107,10 @@ class Daemon {
   void launch(Device& dev);
   // Plugs the config's wires that are missing (after start-up and reloads).
   std::vector<Error> plug_config_wires();
+  // daemon_created.cpp: control::DeviceMaker
+  Result<nlohmann::json> create_device(const nlohmann::json& request, uint64_t owner) override;
+  Result<void> destroy_device(const std::string& name) override;
+  void owner_gone(uint64_t owner) override;
   void stop_device(Device& dev);
   // daemon_reload.cpp
   void remove_device(size_t index);
@@ -120,6 +132,7 @@ class Daemon {
   bool offer_irq_ = true;
   std::vector<service::InheritedSocket> sockets_;
   std::function<Result<DaemonConfig>()> reload_;
+  std::function<Result<DeviceConfig>(const nlohmann::json&)> make_device_;
   service::Notifier notifier_ = service::Notifier::from_environment();
   uint64_t next_id_ = 1;
 };

@@ -23,7 +23,8 @@ std::string Daemon::status() const {
 void Daemon::publish_devices() {
   if (!control_) return;
   std::vector<control::ControlledDevice> list;
-  for (const auto& d : devices_) list.push_back({d->device.get(), d->loop.get(), d->server->path(), d->sim.get()});
+  for (const auto& d : devices_)
+    list.push_back({d->device.get(), d->loop.get(), d->server->path(), d->sim.get(), d->created});
   control_->set_devices(std::move(list));
 }
 
@@ -81,12 +82,23 @@ void Daemon::reload() {
     return;
   }
   std::vector<DeviceConfig>& specs = next.value().devices;
+  make_device_ = std::move(next.value().make_device);
+  // Devices made at run time are their makers', not the file's: a file device
+  // of the same name waits until that one is gone.
+  std::erase_if(specs, [&](const DeviceConfig& spec) {
+    bool taken = std::any_of(devices_.begin(), devices_.end(),
+                             [&](const auto& d) { return d->created && d->name == spec.name; });
+    if (taken)
+      LOG_ERROR("reload: device %s: a device of that name was made at run time and still runs; not started",
+                spec.name.c_str());
+    return taken;
+  });
   auto spec_named = [&](const std::string& name) {
     return std::find_if(specs.begin(), specs.end(), [&](const DeviceConfig& s) { return s.name == name; });
   };
   // Removed devices first: their host lines may be given to another now.
   for (size_t i = devices_.size(); i-- > 0;) {
-    if (spec_named(devices_[i]->name) != specs.end()) continue;
+    if (devices_[i]->created || spec_named(devices_[i]->name) != specs.end()) continue;
     LOG_INFO("device %s: no longer in the config; stopping it (outputs to their safe levels, socket removed)",
              devices_[i]->name.c_str());
     remove_device(i);

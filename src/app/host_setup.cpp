@@ -104,6 +104,7 @@ Result<DaemonConfig> daemon_config(const config::ConfigSpec& spec) {
   }
   for (const auto& w : spec.wires)
     config.wires.push_back(sim::WireSpec{w.from_device, w.from_line, w.to_device, w.to_line, w.delay, w.invert});
+  config.make_device = [spec](const nlohmann::json& request) { return created_device_config(request, spec); };
   return config;
 }
 

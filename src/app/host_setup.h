@@ -23,7 +23,13 @@ using ResolvedDevice = std::vector<ResolvedLine>;
 // or a host line given twice (in one device or across devices).
 Result<std::vector<ResolvedDevice>> resolve(const config::ConfigSpec& spec);
 
+// Also sets make_device: devices made at run time take host lines from the
+// spec's [[pool]] only.
 Result<DaemonConfig> daemon_config(const config::ConfigSpec& spec);
+
+// A control client's "create" request ({"name", "socket", "lines": [...]})
+// as a device of `config` (created_devices.cpp).
+Result<DeviceConfig> created_device_config(const nlohmann::json& request, const config::ConfigSpec& config);
 
 // Where the control socket goes when nobody says: beside the device socket,
 // or under systemd in the service's RuntimeDirectory= (the one place a

@@ -86,9 +86,13 @@ Result<DaemonConfig> config_from_options(const ServeOptions& options) {
     config = TRY(daemon_config(spec));
   } else {
     auto lines = TRY(simulated_lines(options.sim, split_names(options.names_csv)));
-    config.devices.push_back(DeviceConfig{options.name, options.socket, std::move(lines), options.connect, {}, ""});
+    config.devices.push_back(DeviceConfig{options.name, options.socket, std::move(lines), options.connect, {}, "", {}});
     config.control_socket = default_control_socket(options.socket);
     config.access.mode = static_cast<mode_t>(options.mode);
+    // Without a file there is no [[pool]]: devices made at run time are simulated.
+    config::ConfigSpec none;
+    none.access = config.access;
+    config.make_device = [none](const nlohmann::json& request) { return created_device_config(request, none); };
   }
   if (!options.control.empty()) config.control_socket = options.control;
   config.offer_irq = !options.no_irq;
@@ -123,7 +127,7 @@ int serve(const ServeOptions& options) {
   }
   Daemon::block_signals();
   DaemonConfig shown;
-  for (const auto& d : config.devices) shown.devices.push_back(DeviceConfig{d.name, d.socket, {}, d.connect, {}, ""});
+  for (const auto& d : config.devices) shown.devices.push_back(DeviceConfig{d.name, d.socket, {}, d.connect, {}, "", {}});
   shown.control_socket = config.control_socket;
   auto daemon = Daemon::create(std::move(config));
   if (!daemon) {

@@ -8,77 +8,16 @@
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "base/duration.h"
 #include "base/strings.h"
+#include "config/toml_reader.h"
 
 namespace vgpio::config {
-namespace {
 
-// Errors carry "file:line: where: what".
-class Context {
- public:
-  Context(std::string file, std::string where) : file_(std::move(file)), where_(std::move(where)) {}
-  Error error(const toml::node& at, const std::string& what) const { return error(line_of(at), what); }
-  Error error(int line, const std::string& what) const {
-    return Error(strfmt("%s:%d: %s%s", file_.c_str(), line, where_.empty() ? "" : (where_ + ": ").c_str(),
-                        what.c_str()));
-  }
-  Context inner(const std::string& where) const {
-    return Context(file_, where_.empty() ? where : where_ + " " + where);
-  }
-  static int line_of(const toml::node& n) { return static_cast<int>(n.source().begin.line); }
+using namespace detail;
 
- private:
-  std::string file_;
-  std::string where_;
-};
-
-Result<void> only_keys(const Context& ctx, const toml::table& t, std::initializer_list<std::string_view> known) {
-  for (const auto& [key, value] : t) {
-    bool ok = false;
-    for (auto k : known) ok |= key.str() == k;
-    if (!ok) {
-      std::string list;
-      for (auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-      return ctx.error(value, strfmt("unknown key \"%s\" (known: %s)", std::string(key.str()).c_str(), list.c_str()));
-    }
-  }
-  return ok();
-}
-
-template <typename T>
-Result<std::optional<T>> get(const Context& ctx, const toml::table& t, std::string_view key, const char* type_name) {
-  const toml::node* n = t.get(key);
-  if (!n) return std::optional<T>();
-  if (auto v = n->value<T>()) return std::optional<T>(*v);
-  return ctx.error(*n, strfmt("\"%s\" must be %s", std::string(key).c_str(), type_name));
-}
-
-Result<std::optional<std::string>> get_string(const Context& ctx, const toml::table& t, std::string_view key) {
-  const toml::node* n = t.get(key);
-  if (n && !n->is_string()) return ctx.error(*n, strfmt("\"%s\" must be a string", std::string(key).c_str()));
-  return get<std::string>(ctx, t, key, "a string");
-}
-
-Result<std::optional<bool>> get_bool(const Context& ctx, const toml::table& t, std::string_view key) {
-  const toml::node* n = t.get(key);
-  if (n && !n->is_boolean()) return ctx.error(*n, strfmt("\"%s\" must be true or false", std::string(key).c_str()));
-  return get<bool>(ctx, t, key, "true or false");
-}
-
-// A level: 0, 1, "low", "high", false, true.
-Result<std::optional<bool>> get_level(const Context& ctx, const toml::table& t, std::string_view key) {
-  const toml::node* n = t.get(key);
-  if (!n) return std::optional<bool>();
-  if (auto i = n->value_exact<int64_t>(); i && (*i == 0 || *i == 1)) return std::optional<bool>(*i == 1);
-  if (auto b = n->value_exact<bool>()) return std::optional<bool>(*b);
-  if (auto s = n->value_exact<std::string>(); s && (*s == "low" || *s == "high"))
-    return std::optional<bool>(*s == "high");
-  return ctx.error(*n, strfmt("\"%s\" must be 0, 1, \"low\" or \"high\"", std::string(key).c_str()));
-}
-
+namespace detail {
 Result<LineSpec> parse_line(const Context& ctx, const toml::table& t) {
   TRY(only_keys(ctx, t, {"name", "simulated", "chip", "offset", "host_name", "direction", "safe_level", "initial",
                          "when_idle", "active_low", "bias", "debounce"}));
@@ -144,6 +83,9 @@ Result<LineSpec> parse_line(const Context& ctx, const toml::table& t) {
   }
   return l;
 }
+}  // namespace detail
+
+namespace {
 
 Result<DeviceSpec> parse_device(const Context& file_ctx, const toml::table& t, size_t index) {
   DeviceSpec d;
@@ -227,6 +169,29 @@ Result<WireEntry> parse_wire(const Context& file_ctx, const toml::table& t, cons
   return w;
 }
 
+// [[pool]]: host lines that devices made at run time may take, one device at
+// a time. Each needs a name to be asked for by.
+Result<std::vector<LineSpec>> parse_pool(const Context& file_ctx, const toml::table& root) {
+  std::vector<LineSpec> pool;
+  const toml::node* node = root.get("pool");
+  if (!node) return pool;
+  const toml::array* list = node->as_array();
+  if (!list) return file_ctx.error(*node, "\"pool\" must be an array of tables ([[pool]])");
+  std::set<std::string> names;
+  for (size_t i = 0; i < list->size(); ++i) {
+    const toml::table* t = (*list)[i].as_table();
+    Context ctx = file_ctx.inner("pool " + std::to_string(i));
+    if (!t) return ctx.error((*list)[i], "must be a table ([[pool]])");
+    LineSpec l = TRY(parse_line(ctx, *t));
+    if (l.name.empty()) return ctx.error(*t, "a pool line needs a \"name\": created devices ask for it by name");
+    if (l.simulated) return ctx.error(*t, "a pool holds host lines; simulated lines need no pool");
+    if (!names.insert(l.name).second) return ctx.error(*t, "pool line \"" + l.name + "\" is named twice");
+    l.pool = l.name;
+    pool.push_back(std::move(l));
+  }
+  return pool;
+}
+
 }  // namespace
 
 Result<LineSpec> parse_line_option(const std::string& text) {
@@ -280,7 +245,7 @@ Result<ConfigSpec> parse(std::string_view text, const std::string& file_name) {
   } catch (const toml::parse_error& e) {
     return ctx.error(static_cast<int>(e.source().begin.line), std::string(e.description()));
   }
-  TRY(only_keys(ctx, root, {"control", "socket_mode", "socket_owner", "socket_group", "device", "wire"}));
+  TRY(only_keys(ctx, root, {"control", "socket_mode", "socket_owner", "socket_group", "device", "wire", "pool"}));
   ConfigSpec spec;
   spec.file = file_name;
   spec.control = TRY(get_string(ctx, root, "control")).value_or("");
@@ -296,6 +261,7 @@ Result<ConfigSpec> parse(std::string_view text, const std::string& file_name) {
     if (!sockets.insert(d.socket).second) return ctx.error(*t, "socket \"" + d.socket + "\" is used by two devices");
     spec.devices.push_back(std::move(d));
   }
+  spec.pool = TRY(parse_pool(ctx, root));
   if (const toml::node* wires = root.get("wire")) {
     const toml::array* list = wires->as_array();
     if (!list) return ctx.error(*wires, "\"wire\" must be an array of tables ([[wire]])");

@@ -30,6 +30,7 @@ struct LineSpec {
   Bias bias = Bias::AsIs;
   std::chrono::microseconds debounce{0};
   int source_line = 0;        // where it is in the file, for error messages
+  std::string pool;           // the [[pool]] entry it comes from, if any
 };
 
 struct DeviceSpec {
@@ -54,6 +55,7 @@ struct ConfigSpec {
   SocketAccess access;
   std::vector<DeviceSpec> devices;
   std::vector<WireEntry> wires;
+  std::vector<LineSpec> pool;  // [[pool]]: host lines for devices made at run time
 };
 
 // Every error names the file and line: "vgpio.toml:12: device "vm1" line 2: ...".

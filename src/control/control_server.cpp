@@ -14,6 +14,7 @@ namespace vgpio::control {
 using nlohmann::json;
 
 struct ControlServer::Client {
+  uint64_t id = 0;  // owns the devices it creates
   UniqueFd fd;
   EventLoop::WatchId watch = 0;
   std::string in;
@@ -71,6 +72,7 @@ void ControlServer::on_accept() {
   if (!watch) return;
   c->fd = std::move(fd);
   c->watch = watch.value();
+  c->id = next_client_id_++;
   clients_.push_back(std::move(client));
 }
 
@@ -81,7 +83,10 @@ void ControlServer::close(Client& client, const char* why) {
   // Deferred: we may be inside this client's callback.
   client.closing = true;
   if (client.watching) watchers_.fetch_sub(1);
-  loop_.post([this] { std::erase_if(clients_, [](const auto& c) { return c->closing; }); });
+  loop_.post([this, id = client.id] {
+    std::erase_if(clients_, [](const auto& c) { return c->closing; });
+    if (maker_) maker_->owner_gone(id);  // its devices go with it
+  });
 }
 
 void ControlServer::on_readable(Client& client) {
@@ -192,7 +197,10 @@ json ControlServer::device_json(size_t d) const {
   json lines = json::array();
   size_t count = devices_[d].device->line_count();
   for (size_t l = 0; l < count; ++l) lines.push_back(line_json(d, l));
-  return {{"name", devices_[d].device->name()}, {"socket", devices_[d].socket_path}, {"lines", lines}};
+  return {{"name", devices_[d].device->name()},
+          {"socket", devices_[d].socket_path},
+          {"created", devices_[d].created},
+          {"lines", lines}};
 }
 
 json ControlServer::execute(Client& client, const json& request) {
@@ -245,9 +253,22 @@ json ControlServer::execute(Client& client, const json& request) {
     }
     return answer;
   }
+  if (cmd == "create" || cmd == "destroy") {
+    if (!maker_) return fail(Error("this daemon makes no devices at run time"));
+    if (cmd == "create") {
+      auto made = maker_->create_device(request, client.id);
+      if (!made) return fail(made.error());
+      json answer = made.release_value();
+      answer["ok"] = true;
+      return answer;
+    }
+    if (!request.contains("device") || !request["device"].is_string()) return fail(Error("\"device\" is required"));
+    auto r = maker_->destroy_device(request["device"].get<std::string>());
+    return r ? json{{"ok", true}} : fail(r.error());
+  }
   if (auto answer = execute_sim(cmd, request)) return *answer;
   return fail(Error("unknown \"cmd\" \"" + cmd +
-                    "\"; use list, get, set, watch, pulse, clock, bounce, pattern, stop, wire, unwire or wires"));
+                    "\"; use list, get, set, watch, pulse, clock, bounce, pattern, stop, wire, unwire, wires, create or destroy"));
 }
 
 void ControlServer::publish(const GpioDevice& dev, const LineChange& change) {

@@ -25,6 +25,19 @@ struct ControlledDevice {
   EventLoop* loop;
   std::string socket_path;
   sim::DeviceSim* sim = nullptr;  // its stimuli and wire ends
+  bool created = false;           // made at run time by a control client
+};
+
+// Makes and removes devices at run time (the daemon does). A device lives as
+// long as the control connection that made it, unless made to persist.
+class DeviceMaker {
+ public:
+  virtual ~DeviceMaker() = default;
+  // `owner` names the connection; the answer describes the device.
+  virtual Result<nlohmann::json> create_device(const nlohmann::json& request, uint64_t owner) = 0;
+  virtual Result<void> destroy_device(const std::string& name) = 0;
+  // The connection `owner` closed: its devices go.
+  virtual void owner_gone(uint64_t owner) = 0;
 };
 
 class ControlServer {
@@ -47,6 +60,7 @@ class ControlServer {
   void set_devices(std::vector<ControlledDevice> devices) { devices_ = std::move(devices); }
   // The wires between devices, for wire, unwire and wires. Main loop only.
   void set_wires(sim::WireBoard* wires) { wires_ = wires; }
+  void set_device_maker(DeviceMaker* maker) { maker_ = maker; }
   const std::string& path() const { return path_; }
 
  private:
@@ -73,6 +87,8 @@ class ControlServer {
   EventLoop::WatchId listen_watch_ = 0;
   std::vector<ControlledDevice> devices_;
   sim::WireBoard* wires_ = nullptr;
+  DeviceMaker* maker_ = nullptr;
+  uint64_t next_client_id_ = 1;
   std::vector<std::unique_ptr<Client>> clients_;
   std::atomic<int> watchers_{0};  // read by device threads in publish()
 };

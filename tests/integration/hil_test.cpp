@@ -251,5 +251,63 @@ TEST_F(HilConfigWires, ArePluggedAtStart) {
   EXPECT_EQ(r.value()["wires"][0]["from"], "dev0:sim1");
 }
 
+// Devices made at run time: they live as long as the connection that made
+// them (or until destroyed, with persist), and reach no host line unpooled.
+TEST_F(Hil, ACreatedDeviceGoesWithItsMaker) {
+  std::string sock = dir_ + "/made.sock";
+  {
+    auto maker = control();
+    auto r = maker.call({{"cmd", "create"}, {"name", "made"}, {"socket", sock},
+                         {"lines", {{{"name", "led"}, {"simulated", true}}, {{"name", "btn"}, {"simulated", true},
+                                                                               {"safe_level", 1}}}}});
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    EXPECT_EQ(r.value()["lines"], 2);
+    auto d = driver::GpioDriver::connect(sock);
+    ASSERT_TRUE(d.ok()) << d.error().message();
+    EXPECT_EQ(d.value()->line_names().value(), (std::vector<std::string>{"led", "btn"}));
+    EXPECT_OK(d.value()->request(kSetDirection, 0, kDirectionOut));
+    EXPECT_EQ(ok({{"cmd", "get"}, {"device", "made"}, {"line", "led"}})["holder"], "guest");
+    // A wire into a created device works as into any other.
+    ok({{"cmd", "wire"}, {"from", "dev0:sim0"}, {"to", "made:btn"}});
+    json list = ok({{"cmd", "list"}});
+    ASSERT_EQ(list["devices"].size(), 3u);
+    EXPECT_EQ(list["devices"][2]["created"], true);
+  }  // the maker's connection closes
+  for (int i = 0; i < 1000 && std::filesystem::exists(sock); ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_FALSE(std::filesystem::exists(sock));
+  EXPECT_EQ(ok({{"cmd", "list"}})["devices"].size(), 2u);
+  EXPECT_EQ(ok({{"cmd", "wires"}})["wires"].size(), 0u);
+}
+
+TEST_F(Hil, APersistentDeviceStaysUntilDestroyed) {
+  std::string sock = dir_ + "/kept.sock";
+  ok({{"cmd", "create"}, {"name", "kept"}, {"socket", sock}, {"persist", true},
+      {"lines", {{{"name", "a"}, {"simulated", true}}}}});
+  EXPECT_TRUE(std::filesystem::exists(sock));  // its maker (ok()'s connection) is gone
+  EXPECT_NE(refused({{"cmd", "destroy"}, {"device", "dev0"}}).find("config file's"), std::string::npos);
+  ok({{"cmd", "destroy"}, {"device", "kept"}});
+  EXPECT_FALSE(std::filesystem::exists(sock));
+  EXPECT_NE(refused({{"cmd", "destroy"}, {"device", "kept"}}).find("no device"), std::string::npos);
+}
+
+TEST_F(Hil, CreateRefusesHostLinesAndBadRequests) {
+  std::string sock = dir_ + "/x.sock";
+  auto create = [&](json lines, std::string name = "x") {
+    return refused({{"cmd", "create"}, {"name", name}, {"socket", sock}, {"lines", lines}});
+  };
+  EXPECT_NE(create({{{"name", "h"}, {"chip", "gpiochip0"}, {"offset", 1}}}).find("only from the config's [[pool]]"),
+            std::string::npos);
+  EXPECT_NE(create({{{"pool", "relay0"}}}).find("has no line \"relay0\""), std::string::npos);
+  EXPECT_NE(create({{{"name", "a"}, {"simulated", true}}}, "dev0").find("already runs"), std::string::npos);
+  EXPECT_NE(create(json::array()).find("at least one line"), std::string::npos);
+  EXPECT_NE(create({{{"name", "a"}, {"simulated", true}, {"colour", "red"}}}).find("unknown key"), std::string::npos);
+  EXPECT_NE(create({{{"name", "a"}, {"simulated", true}}, {{"name", "a"}, {"simulated", true}}}).find("used twice"),
+            std::string::npos);
+  EXPECT_NE(refused({{"cmd", "create"}, {"name", "x"}, {"lines", {{{"simulated", true}}}}}).find("\"socket\""),
+            std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(sock));
+  EXPECT_EQ(ok({{"cmd", "list"}})["devices"].size(), 2u);
+}
+
 }  // namespace
 }  // namespace vgpio

@@ -11,6 +11,7 @@
 
 #include "app/commands.h"
 #include "app/daemon.h"
+#include "app/host_setup.h"
 #include "control/control_client.h"
 #include "driver/gpio_driver.h"
 
@@ -39,6 +40,8 @@ class DaemonTest : public ::testing::Test {
     }
     config.control_socket = control_path();
     config.wires = std::move(wires);
+    // As `vgpio serve` without a file: devices made at run time, simulated lines only.
+    config.make_device = [](const nlohmann::json& r) { return app::created_device_config(r, config::ConfigSpec{}); };
     auto d = Daemon::create(std::move(config));
     ASSERT_TRUE(d.ok()) << d.error().message();
     daemon_ = d.release_value();

@@ -1,0 +1,110 @@
+// `vgpio ctl create` and `destroy`: a device made at run time. Without
+// --persist the device lives as long as this command: it waits until Ctrl-C
+// (or SIGTERM), and the daemon removes the device when the connection closes.
+#include <signal.h>
+
+#include <cstdio>
+#include <toml++/toml.h>
+
+#include "app/ctl_stream.h"
+#include "control/control_client.h"
+
+namespace vgpio::app {
+
+using nlohmann::json;
+
+namespace {
+
+// A --lines file: [[line]] tables, as in a config file's [[device.line]].
+Result<json> lines_from_file(const std::string& path) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Error(path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
+  }
+  const toml::array* lines = root["line"].as_array();
+  if (!lines) return Error(path + ": no [[line]] tables");
+  json out = json::array();
+  for (const auto& node : *lines) {
+    const toml::table* t = node.as_table();
+    if (!t) return Error(path + ": \"line\" must be [[line]] tables");
+    json line = json::object();
+    for (const auto& [key, value] : *t) {
+      std::string k(key.str());
+      if (auto s = value.value_exact<std::string>()) line[k] = *s;
+      else if (auto b = value.value_exact<bool>()) line[k] = *b;
+      else if (auto i = value.value_exact<int64_t>()) line[k] = *i;
+      else return Error(path + ": line key \"" + k + "\" must be a string, a boolean or a whole number");
+    }
+    out.push_back(line);
+  }
+  return out;
+}
+
+// --line NAME (simulated) or NAME=pool:POOLNAME (a host line of the config's [[pool]]).
+Result<json> line_from_option(const std::string& text) {
+  size_t eq = text.find('=');
+  if (eq == std::string::npos) return json{{"name", text}, {"simulated", true}};
+  std::string source = text.substr(eq + 1);
+  if (source.rfind("pool:", 0) != 0 || source.size() == 5)
+    return Error("--line \"" + text + "\": use NAME (a simulated line) or NAME=pool:POOLNAME");
+  return json{{"name", text.substr(0, eq)}, {"pool", source.substr(5)}};
+}
+
+volatile sig_atomic_t g_done = 0;
+
+int run_create(const CtlOptions& o) {
+  json lines = json::array();
+  if (!o.lines_file.empty()) {
+    auto from_file = lines_from_file(o.lines_file);
+    if (!from_file) return std::fprintf(stderr, "vgpio ctl create: %s\n", from_file.error().message().c_str()), 2;
+    lines = from_file.release_value();
+  }
+  for (const auto& text : o.lines) {
+    auto line = line_from_option(text);
+    if (!line) return std::fprintf(stderr, "vgpio ctl create: %s\n", line.error().message().c_str()), 2;
+    lines.push_back(line.release_value());
+  }
+  json request = {{"cmd", "create"}, {"name", o.device}, {"socket", o.socket}, {"lines", lines}, {"persist", o.persist}};
+  auto client = control::ControlClient::connect(o.control);
+  if (!client) return std::fprintf(stderr, "vgpio ctl: %s\n", client.error().message().c_str()), 1;
+  auto answer = client.value().call(request);
+  if (!answer) return std::fprintf(stderr, "vgpio ctl create: %s\n", answer.error().message().c_str()), 1;
+  std::printf("device %s: %zu lines on %s\n", o.device.c_str(), answer.value().value("lines", size_t{0}),
+              answer.value().value("socket", "").c_str());
+  if (o.persist) return 0;
+  std::printf("it goes when this command ends (Ctrl-C)\n");
+  std::fflush(stdout);
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { g_done = 1; };
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  while (!g_done) {
+    auto e = client.value().next(std::chrono::milliseconds(-1));
+    if (!e) return std::fprintf(stderr, "vgpio ctl create: %s\n", e.error().message().c_str()), 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_create_commands(CLI::App& ctl, CtlOptions& o) {
+  CLI::App* create = ctl.add_subcommand(
+      "create", "make a device at run time; it goes when this command ends, unless --persist");
+  create->add_option("name", o.device, "device name")->required();
+  create->add_option("socket", o.socket, "its vhost-user socket path")->required();
+  create->add_option("--line", o.lines, "NAME (a simulated line) or NAME=pool:POOLNAME (a host line of the "
+                                        "config's [[pool]]); repeat, in order");
+  create->add_option("--lines", o.lines_file, "a TOML file of [[line]] tables, as in the config (before --line ones)");
+  create->add_flag("--persist", o.persist, "keep the device after this command ends, until destroy");
+  create->callback([&o] { o.run = [&o] { return run_create(o); }; });
+
+  CLI::App* destroy = ctl.add_subcommand("destroy", "remove a device made with create");
+  destroy->add_option("name", o.device, "device name")->required();
+  destroy->callback([&o] {
+    o.run = [&o] { return call_and_print(o, {{"cmd", "destroy"}, {"device", o.device}}, [](const json&) {}); };
+  });
+}
+
+}  // namespace vgpio::app
