@@ -1,0 +1,120 @@
+"""The Python client against a real vgpio: devices made per test, stimuli,
+wires, waiting, timing assertions and VCD recording. Times are the daemon's
+own edge timestamps, so nothing here depends on how fast the machine is."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from vgpio import Client, VgpioError
+
+
+def test_a_fresh_device_per_test(vgpio, vgpio_device):
+    dev = vgpio_device(["led", "btn"])
+    btn = dev.line("btn")
+    assert [l.name for l in dev.lines()] == ["led", "btn"]
+    assert btn.value == 0 and btn.direction == "none" and btn.driver == ""
+    btn.set(1)
+    assert btn.value == 1
+    assert btn.wait_for(1, timeout=1)
+    assert not dev.line("led").wait_for(1, timeout=0.2)
+
+
+def test_a_device_goes_with_its_maker(vgpio_daemon, vgpio):
+    sock = str(vgpio_daemon.folder / "gone.sock")
+    with Client(vgpio_daemon.control) as maker:
+        maker.create_device("gone", sock, ["a"])
+        assert "gone" in [d.name for d in vgpio.devices()]
+        assert os.path.exists(sock)
+    for _ in range(1000):  # the daemon hears of the close on its own loop
+        if "gone" not in [d.name for d in vgpio.devices()]:
+            break
+    assert "gone" not in [d.name for d in vgpio.devices()]
+    assert not os.path.exists(sock)
+
+
+def test_stimuli(vgpio_device):
+    line = vgpio_device(["clk"]).line("clk")
+    values = []
+    with line.watch(timeout=10) as changes:
+        line.pulse("2ms", count=3, period="5ms")
+        for change in changes:
+            values.append(change.value)
+            if len(values) == 6:
+                break
+    assert values == [1, 0, 1, 0, 1, 0]
+    line.clock(0.02)
+    assert line.driver == "clock 20ms, duty 0.5"
+    period = line.expect_blinking(0.02, tolerance=0.05, duration=0.5)
+    assert abs(period - 0.02) < 0.001
+    assert line.stop()
+    line.bounce(transitions=4, window="4ms", settle=1)
+    assert line.expect_within(1, 5) >= 0
+    line.pattern([(0, "1ms"), (1, "1ms")], repeat=2)
+
+
+def test_expect_blinking_fails_on_a_steady_line(vgpio_device):
+    line = vgpio_device(["steady"]).line("steady")
+    with pytest.raises(AssertionError, match="not blinking"):
+        line.expect_blinking(0.1, duration=0.3)
+    line.clock("10ms")
+    with pytest.raises(AssertionError, match="not 100.0 ms"):
+        line.expect_blinking(0.1, tolerance=0.1, duration=0.3)
+    with pytest.raises(AssertionError, match="did not become 1"):
+        vgpio_device(["never"]).line("never").expect_within(1, 0.2)
+
+
+def test_wires(vgpio, vgpio_device):
+    a = vgpio_device(["out"])
+    b = vgpio_device(["in"])
+    vgpio.wire(f"{a.name}:out", f"{b.name}:in", invert=True)
+    assert b.line("in").value == 1  # the idle source's safe level 0, inverted
+    assert b.line("in").driver == f"wire from {a.name}:out"
+    with pytest.raises(VgpioError, match="unwire it"):
+        b.line("in").set(0)
+    with pytest.raises(VgpioError, match="loop"):
+        vgpio.wire(f"{b.name}:in", f"{a.name}:out")
+    vgpio.unwire(f"{a.name}:out", f"{b.name}:in")
+    assert vgpio.wires() == []
+
+
+def test_record_vcd(vgpio, vgpio_device, tmp_path):
+    dev = vgpio_device(["sig"])
+    path = str(tmp_path / "run.vcd")
+    with vgpio.record_vcd(path, device=dev.name) as rec:
+        dev.line("sig").pattern([(1, "2ms"), (0, "2ms")], repeat=3)
+        dev.line("sig").expect_within(1, 5)
+        for _ in dev.line("sig").watch(timeout=0.5):
+            pass  # until the line has been quiet for half a second
+    text = open(path).read()
+    assert f"$var wire 1 ! {dev.name}.sig $end" in text
+    assert rec.changes >= 6
+    assert text.rstrip().splitlines()[-1].startswith("#")
+
+
+def test_bad_requests_are_clear(vgpio, vgpio_device):
+    with pytest.raises(VgpioError, match="no device named"):
+        vgpio.device("nope")
+    with pytest.raises(VgpioError, match="only from the config's"):
+        vgpio_device([{"name": "h", "chip": "gpiochip0", "offset": 0}])
+    line = vgpio_device(["x"]).line("x")
+    with pytest.raises(VgpioError, match="shortest step"):
+        line.pulse("1us")
+
+
+def test_pip_installs_it(tmp_path):
+    # From a copy: a build leaves vgpio.egg-info behind, which would make
+    # pytest load the plugin twice in the tree.
+    source = tmp_path / "source"
+    shutil.copytree(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), source,
+                    ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-build-isolation", "--no-deps",
+                    "--target", str(tmp_path / "site"), str(source)], check=True, cwd=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", "import vgpio, vgpio.pytest_plugin; print(vgpio.__file__)"],
+                         env=dict(os.environ, PYTHONPATH=str(tmp_path / "site")), cwd=str(tmp_path),
+                         capture_output=True, text=True, check=True).stdout
+    assert out.startswith(str(tmp_path / "site"))
+    assert list((tmp_path / "site").glob("vgpio-0.1.0.dist-info/entry_points.txt"))

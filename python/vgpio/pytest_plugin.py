@@ -1,0 +1,100 @@
+"""pytest fixtures for vgpio. Installed with the package (entry point
+``pytest11``); from a source tree: ``pytest -p vgpio.pytest_plugin``.
+
+- ``vgpio_daemon``: a ``vgpio serve`` for the session, from the config that the
+  ``vgpio_config`` fixture returns (override it in a conftest.py for pools or
+  wires), in a temporary folder; stopped at the end.
+- ``vgpio``: a ``Client`` per test.
+- ``vgpio_device``: makes fresh devices for one test; they go when it ends.
+
+The vgpio program is ``--vgpio-bin``, else $VGPIO_BIN, else ``vgpio`` on PATH.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Union
+
+import pytest
+
+from .client import Client, Device
+from .connection import VgpioError
+
+
+def pytest_addoption(parser: Any) -> None:
+    parser.addoption("--vgpio-bin", default=os.environ.get("VGPIO_BIN", "vgpio"),
+                     help="the vgpio program the fixtures start")
+
+
+@dataclass
+class Daemon:
+    """A running ``vgpio serve`` of the session."""
+
+    control: str  #: its control socket
+    folder: Path  #: where its sockets and log are
+    process: subprocess.Popen
+
+    def log(self) -> str:
+        return (self.folder / "vgpio.log").read_text()
+
+
+@pytest.fixture(scope="session")
+def vgpio_config() -> str:
+    """The daemon's config (TOML), without the "control" key: one simulated
+    device. Override it for [[pool]] lines or [[wire]]s."""
+    return '[[device]]\nname = "base"\nsocket = "{folder}/base.sock"\n[[device.line]]\nname = "spare"\nsimulated = true\n'
+
+
+@pytest.fixture(scope="session")
+def vgpio_daemon(tmp_path_factory: Any, request: Any, vgpio_config: str) -> Iterator[Daemon]:
+    """Starts ``vgpio serve`` for the session; "{folder}" in the config is its folder."""
+    folder = tmp_path_factory.mktemp("vgpio")
+    control = str(folder / "control.sock")
+    config = folder / "vgpio.toml"
+    config.write_text(f'control = "{control}"\n' + vgpio_config.replace("{folder}", str(folder)))
+    with open(folder / "vgpio.log", "w") as log:
+        process = subprocess.Popen([request.config.getoption("--vgpio-bin"), "serve", "--config", str(config)],
+                                   stdout=log, stderr=subprocess.STDOUT)
+    daemon = Daemon(control, folder, process)
+    deadline = time.monotonic() + 60
+    while True:  # waiting for the socket, not judging how long it takes
+        if process.poll() is not None:
+            raise RuntimeError(f"vgpio serve exited: {daemon.log()}")
+        try:
+            Client(control).close()
+            break
+        except VgpioError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    yield daemon
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=60)
+
+
+@pytest.fixture
+def vgpio(vgpio_daemon: Daemon) -> Iterator[Client]:
+    """A client of the session's daemon, closed when the test ends."""
+    with Client(vgpio_daemon.control) as client:
+        yield client
+
+
+@pytest.fixture
+def vgpio_device(vgpio_daemon: Daemon) -> Iterator[Callable[..., Device]]:
+    """``make(lines, name=None)`` makes a fresh device (see Client.create_device);
+    every device made goes when the test ends, its outputs to their safe levels."""
+    client = Client(vgpio_daemon.control)
+    count = [0]
+
+    def make(lines: Sequence[Union[str, Dict[str, Any]]], name: Optional[str] = None) -> Device:
+        count[0] += 1
+        name = name or f"test{os.getpid()}_{count[0]}"
+        return client.create_device(name, str(vgpio_daemon.folder / f"{name}.sock"), lines)
+
+    yield make
+    client.close()  # the daemon removes what this connection made

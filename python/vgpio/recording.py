@@ -1,0 +1,118 @@
+"""Recording lines into a VCD file from the watch stream, in the same form as
+``vgpio ctl record`` (five one-bit signals per line; see docs/hil.md)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Dict, List, Optional, Sequence, TextIO, Tuple
+
+from .connection import Connection
+
+_IRQ_BITS = {"none": "000", "edge-rising": "100", "edge-falling": "010", "edge-both": "110",
+             "level-high": "101", "level-low": "011"}
+
+
+def _identifier(index: int) -> str:
+    out = ""
+    while True:
+        out += chr(33 + index % 94)
+        index //= 94
+        if index == 0:
+            return out
+
+
+class Recording:
+    """Records in a background thread until ``stop()`` (or the end of a ``with`` block)."""
+
+    def __init__(self, client: Any, path: str, device: Optional[str] = None,
+                 lines: Optional[Sequence[str]] = None) -> None:
+        self.path = path
+        self.changes = 0
+        self._conn: Connection = client.connect()
+        request: Dict[str, Any] = {"cmd": "watch", "snapshot": True}
+        if device:
+            request["device"] = device
+        snapshot = self._conn.call(request)
+        self._start_ns: int = snapshot["ns"]
+        self._time = 0
+        self._values: Dict[str, str] = {}
+        self._lines: Dict[Tuple[str, int], Dict[str, Any]] = {}
+        for d in snapshot["devices"]:
+            for l in d["lines"]:
+                if lines and l["name"] not in lines and str(l["line"]) not in lines:
+                    continue
+                name = f'{d["name"]}.{l["name"] or "line" + str(l["line"])}'
+                first = len(self._values)
+                state = {"level": l["value"], "direction": l["direction"], "irq": l["irq"],
+                         "ids": [_identifier(first + i) for i in range(5)], "name": name}
+                for i in range(5):
+                    self._values[state["ids"][i]] = ""
+                self._lines[(d["name"], l["line"])] = state
+        self._file: TextIO = open(path, "w")
+        self._header()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def __enter__(self) -> "Recording":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _signals(self, s: Dict[str, Any]) -> List[str]:
+        level = "z" if s["direction"] == "none" else ("x" if s["level"] is None else str(s["level"]))
+        out = {"out": "1", "in": "0"}.get(s["direction"], "z")
+        return [level, out, *_IRQ_BITS.get(s["irq"], "000")]
+
+    def _header(self) -> None:
+        f = self._file
+        f.write("$comment\n  vgpio Python client; five signals per line: the level (z: no direction set), .out "
+                "(1 out, 0 in, z none) and the interrupt type as .irq_rising .irq_falling .irq_level\n$end\n")
+        f.write("$timescale 1 ns $end\n$scope module vgpio $end\n")
+        suffixes = ["", ".out", ".irq_rising", ".irq_falling", ".irq_level"]
+        for s in self._lines.values():
+            for ident, suffix in zip(s["ids"], suffixes):
+                f.write(f"$var wire 1 {ident} {s['name']}{suffix} $end\n")
+        f.write("$upscope $end\n$enddefinitions $end\n#0\n$dumpvars\n")
+        for s in self._lines.values():
+            for ident, v in zip(s["ids"], self._signals(s)):
+                self._values[ident] = v
+                f.write(f"{v}{ident}\n")
+        f.write("$end\n")
+
+    def _write(self, ns: int, s: Dict[str, Any]) -> None:
+        at = max(ns - self._start_ns, self._time)
+        for ident, v in zip(s["ids"], self._signals(s)):
+            if self._values[ident] == v:
+                continue
+            if at > self._time:
+                self._time = at
+                self._file.write(f"#{at}\n")
+            self._values[ident] = v
+            self._file.write(f"{v}{ident}\n")
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            event = self._conn.next(0.1)  # a short wait, so that stop() is heard
+            if not event or event.get("event") != "change":
+                continue
+            s = self._lines.get((event["device"], event["line"]))
+            if s is None:
+                continue
+            key = {"value": "level", "direction": "direction", "irq": "irq"}[event["field"]]
+            s[key] = event["value"]
+            self._write(event["ns"], s)
+            self.changes += 1
+
+    def stop(self) -> None:
+        """Ends the recording and closes the file."""
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        self._thread.join()
+        end = max(time.time_ns() - self._start_ns, self._time + 1)
+        self._file.write(f"#{end}\n")
+        self._file.close()
+        self._conn.close()
