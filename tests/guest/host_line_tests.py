@@ -437,6 +437,75 @@ socket = "/tmp/vm1.sock"
 """
 
 
+POOL = """
+[[device]]
+name = "vm1"
+socket = "/tmp/vm1.sock"
+
+  [[device.line]]
+  name = "knob"
+  simulated = true
+
+[[pool]]
+name = "relay0"
+chip = "simB"
+offset = 1
+direction = "output"
+safe_level = 1
+
+[[pool]]
+name = "door"
+host_name = "DOOR"
+direction = "input"
+"""
+
+
+@test
+def test_pool_lines():
+    """Devices made at run time (vgpio ctl create) take host lines from the
+    config's [[pool]] only, one device at a time. When the maker goes, the
+    held output goes to its safe level, the line is freed and the socket
+    removed; then another device may have it."""
+    g = Guest([])
+    try:
+        sim = SimChips(g)
+        write_config(g, "/tmp/p.toml", POOL)
+        start_daemon(g, "/tmp/p.toml")
+        ctl = "vgpio ctl --control /tmp/vm1.sock.ctl"
+        check(not line_used(g, sim.chip("b"), 1), "a pool line was taken before any device asked for it")
+        maker = g.spawn(f"{ctl} create t1 /tmp/t1.sock --line relay=pool:relay0 --line door=pool:door > /tmp/t1.out")
+        wait_until(lambda: "goes when this command ends" in output(g, "/tmp/t1.out"), "device t1 to be made")
+        check(line_used(g, sim.chip("b"), 1) and sim.read("b", 1) == "1", "the pooled relay is not held at its safe level")
+
+        rc, out = g.sh(f"{ctl} create t2 /tmp/t2.sock --line r=pool:relay0 --persist 2>&1")
+        check(rc != 0 and 'pool line "relay0" is in device t1' in out, f"a pool line in two devices ({rc}): {out}")
+        rc, out = g.sh(f"{ctl} create t3 /tmp/t3.sock --line x=pool:valve --persist 2>&1")
+        check(rc != 0 and 'has no line "valve"' in out, f"a line that is not pooled ({rc}): {out}")
+        write_config(g, "/tmp/lines.toml", f'[[line]]\nname = "x"\nchip = "{sim.chip("a")}"\noffset = 3\n')
+        rc, out = g.sh(f"{ctl} create t4 /tmp/t4.sock --lines /tmp/lines.toml --persist 2>&1")
+        check(rc != 0 and "only from the config's [[pool]]" in out, f"a host line outside the pool ({rc}): {out}")
+        check(not line_used(g, sim.chip("a"), 3) and g.sh("ls /tmp/t2.sock /tmp/t3.sock /tmp/t4.sock")[0] != 0,
+              "a refused request left something behind")
+
+        # A guest drives the pooled relay through t1, and reads the pooled door.
+        r = frontend(g, "/tmp/t1.sock", "names", "dir", "0", "out", "set", "0", "0", "read", sim.value("b", 1),
+                     "dir", "1", "in", "get", "1")
+        check(r["names"] == ["relay,door"] and r[f"read {sim.value('b', 1)}"] == ["0"] and r["get 1"] == ["0"],
+              f"the guest on t1: {r}")
+
+        g.kill(maker)
+        wait_until(lambda: g.sh("test -e /tmp/t1.sock")[0] != 0, "t1's socket to be removed")
+        wait_until(lambda: not line_used(g, sim.chip("b"), 1), "the pooled relay to be freed")
+        out = g.must(f"{ctl} list")
+        check("t1" not in out, f"t1 is still listed:\n{out}")
+        rc, out = g.sh(f"{ctl} create t2 /tmp/t2.sock --line r=pool:relay0 --persist 2>&1")
+        check(rc == 0 and line_used(g, sim.chip("b"), 1), f"the freed pool line cannot be had again ({rc}): {out}")
+        g.must(f"{ctl} destroy t2")
+        check(not line_used(g, sim.chip("b"), 1), "destroy left the pool line held")
+    finally:
+        g.close()
+
+
 def holder(g, line):
     return json.loads(g.must(f"vgpio ctl --control /tmp/vm1.sock.ctl get vm1 {line} --json"))["holder"]
 
