@@ -53,7 +53,7 @@ def test_two_devices_wired(vgpio, vgpio_device, guest):
     """An output of one device is seen by gpiomon on another, through a wire.
     (Interrupts on the first device only: see docs/hil.md, "Known limits".)"""
     plant = vgpio_device(["sensor"], name="plant")
-    plc = vgpio_device(["valve"], name="plc")
+    vgpio_device(["valve"], name="plc")
     vgpio.wire("plc:valve", "plant:sensor", delay="5ms")
     folder = os.path.dirname(vgpio.control_path)
     g = guest([os.path.join(folder, "plant.sock"), os.path.join(folder, "plc.sock")])

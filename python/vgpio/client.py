@@ -5,9 +5,12 @@ from __future__ import annotations
 import statistics
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from .connection import Connection, VgpioError
+
+if TYPE_CHECKING:
+    from .recording import Recording
 
 #: A duration: seconds, or a string with a unit ("10ms", "250us", "1.5s").
 Duration = Union[float, int, str]
