@@ -37,12 +37,6 @@ int g_samples = 20000;
 
 double since_ns(Clock::time_point t0) { return duration<double, std::nano>(Clock::now() - t0).count(); }
 
-json pct(Percentiles p, double floor_p50_us) {
-  json j = {{"p50_us", p.p50_us}, {"p99_us", p.p99_us}, {"p999_us", p.p999_us}};
-  if (floor_p50_us > 0) j["p50_x_floor"] = p.p50_us / floor_p50_us, j["p99_x_floor"] = p.p99_us / floor_p50_us;
-  return j;
-}
-
 Result<json> measure_requests(driver::GpioDriver& d, double floor_us) {
   TRY(d.request(kSetDirection, 1, kDirectionOut));
   json out;
@@ -54,7 +48,7 @@ Result<json> measure_requests(driver::GpioDriver& d, double floor_us) {
       s.push_back(since_ns(t0));
       if (r.status != kStatusOk) return Error("request failed");
     }
-    out[name] = pct(percentiles(s), floor_us);
+    out[name] = percentiles_json(percentiles(s), floor_us);
   }
   return out;
 }
@@ -121,8 +115,8 @@ Result<json> measure_interrupts(driver::GpioDriver& d, const std::string& ctl_pa
       }
     }
   }
-  json out = {{"latency", pct(percentiles(edge_to_eventq), floor_us)},
-              {"via_ctl_latency", pct(percentiles(ctl_to_eventq), floor_us)}};
+  json out = {{"latency", percentiles_json(percentiles(edge_to_eventq), floor_us)},
+              {"via_ctl_latency", percentiles_json(percentiles(ctl_to_eventq), floor_us)}};
   long done = 0;
   auto t0 = Clock::now();
   while (since_ns(t0) < 1e9) {
@@ -263,7 +257,7 @@ int main(int argc, char** argv) {
     auto r = measure_socket(o.socket, o.ctl, f.p50_us);
     if (!r) return fail(r.error());
     report["unpinned"] = r.value();
-    report["unpinned"]["floor"] = pct(f, 0);
+    report["unpinned"]["floor"] = percentiles_json(f, 0);
   } else {
     char tmpl[] = "/tmp/vgpio-bench-XXXXXX";
     std::string dir = mkdtemp(tmpl);
@@ -286,7 +280,7 @@ int main(int argc, char** argv) {
       if (!timer_floor) return fail(timer_floor.error());
       if (!wire) return fail(wire.error());
       report[name] = r.value();
-      report[name]["floor"] = pct(f, 0);
+      report[name]["floor"] = percentiles_json(f, 0);
       report[name]["stimulus_1khz_clock_edge_error"] = stimulus.value();
       report[name]["timer_floor_lateness"] = timer_floor.value();
       report[name]["wire"] = wire.value();

@@ -25,9 +25,8 @@ int64_t now_ns(clockid_t clock) {
 }
 
 json stats(std::vector<double>& samples_ns, double floor_p50_us = 0) {
-  Percentiles p = percentiles(samples_ns);
-  json j = {{"p50_us", p.p50_us}, {"p99_us", p.p99_us}, {"p999_us", p.p999_us}, {"samples", samples_ns.size()}};
-  if (floor_p50_us > 0) j["p50_x_floor"] = p.p50_us / floor_p50_us, j["p99_x_floor"] = p.p99_us / floor_p50_us;
+  json j = percentiles_json(percentiles(samples_ns), floor_p50_us);
+  j["samples"] = samples_ns.size();
   return j;
 }
 }  // namespace

@@ -21,6 +21,12 @@ Percentiles percentiles(std::vector<double>& s) {
   return {at(0.50), at(0.99), at(0.999)};
 }
 
+nlohmann::json percentiles_json(Percentiles p, double floor_p50_us) {
+  nlohmann::json j = {{"p50_us", p.p50_us}, {"p99_us", p.p99_us}, {"p999_us", p.p999_us}};
+  if (floor_p50_us > 0) j["p50_x_floor"] = p.p50_us / floor_p50_us, j["p99_x_floor"] = p.p99_us / floor_p50_us;
+  return j;
+}
+
 Result<void> pin_self(int cpu) {
   if (cpu < 0) return ok();
   cpu_set_t set;

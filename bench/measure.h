@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "base/process_stats.h"
 #include "base/result.h"
 
@@ -21,6 +23,9 @@ struct Percentiles {
 };
 // Sorts `samples_ns` and reads the percentiles off it.
 Percentiles percentiles(std::vector<double>& samples_ns);
+// {"p50_us", "p99_us", "p999_us"}, and their ratios to the floor's p50 when
+// it is given (> 0).
+nlohmann::json percentiles_json(Percentiles p, double floor_p50_us = 0);
 
 // Pins the calling process (all its threads) to `cpu`; -1 leaves it free.
 Result<void> pin_self(int cpu);

@@ -1,8 +1,6 @@
 // `vgpio ctl create` and `destroy`: a device made at run time. Without
 // --persist the device lives as long as this command: it waits until Ctrl-C
 // (or SIGTERM), and the daemon removes the device when the connection closes.
-#include <signal.h>
-
 #include <cstdio>
 #include <toml++/toml.h>
 
@@ -52,37 +50,32 @@ Result<json> line_from_option(const std::string& text) {
   return json{{"name", text.substr(0, eq)}, {"pool", source.substr(5)}};
 }
 
-volatile sig_atomic_t g_done = 0;
-
 int run_create(const CtlOptions& o) {
   json lines = json::array();
   if (!o.lines_file.empty()) {
     auto from_file = lines_from_file(o.lines_file);
-    if (!from_file) return std::fprintf(stderr, "vgpio ctl create: %s\n", from_file.error().message().c_str()), 2;
+    if (!from_file) return fail("create", from_file.error().message(), 2);
     lines = from_file.release_value();
   }
   for (const auto& text : o.lines) {
     auto line = line_from_option(text);
-    if (!line) return std::fprintf(stderr, "vgpio ctl create: %s\n", line.error().message().c_str()), 2;
+    if (!line) return fail("create", line.error().message(), 2);
     lines.push_back(line.release_value());
   }
   json request = {{"cmd", "create"}, {"name", o.device}, {"socket", o.socket}, {"lines", lines}, {"persist", o.persist}};
   auto client = control::ControlClient::connect(o.control);
-  if (!client) return std::fprintf(stderr, "vgpio ctl: %s\n", client.error().message().c_str()), 1;
+  if (!client) return fail("create", client.error().message(), 1);
   auto answer = client.value().call(request);
-  if (!answer) return std::fprintf(stderr, "vgpio ctl create: %s\n", answer.error().message().c_str()), 1;
+  if (!answer) return fail("create", answer.error().message(), 1);
   std::printf("device %s: %zu lines on %s\n", o.device.c_str(), answer.value().value("lines", size_t{0}),
               answer.value().value("socket", "").c_str());
   if (o.persist) return 0;
   std::printf("it goes when this command ends (Ctrl-C)\n");
   std::fflush(stdout);
-  struct sigaction sa {};
-  sa.sa_handler = [](int) { g_done = 1; };
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  while (!g_done) {
+  stop_on_signals();
+  while (!stop_requested()) {
     auto e = client.value().next(std::chrono::milliseconds(-1));
-    if (!e) return std::fprintf(stderr, "vgpio ctl create: %s\n", e.error().message().c_str()), 1;
+    if (!e) return fail("create", e.error().message(), 1);
   }
   return 0;
 }

@@ -18,10 +18,9 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
 volatile sig_atomic_t g_stop = 0;
+}  // namespace
 
-// Ctrl-C and SIGTERM end a recording cleanly: the file is finished first.
 void stop_on_signals() {
   struct sigaction sa {};
   sa.sa_handler = [](int) { g_stop = 1; };
@@ -31,10 +30,14 @@ void stop_on_signals() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
+bool stop_requested() { return g_stop != 0; }
+
 int fail(const char* cmd, const std::string& message, int code) {
   std::fprintf(stderr, "vgpio ctl %s: %s\n", cmd, message.c_str());
   return code;
 }
+
+namespace {
 
 void print_event(const json& e, bool raw) {
   if (raw) {
@@ -158,7 +161,7 @@ int run_record(const CtlOptions& o) {
                duration ? "" : " until Ctrl-C");
   size_t changes = 0;
   int status = 0;
-  while (!g_stop) {
+  while (!stop_requested()) {
     auto wait = std::chrono::milliseconds(-1);
     if (duration) {
       wait = std::chrono::duration_cast<std::chrono::milliseconds>(started + *duration - Clock::now());

@@ -17,6 +17,13 @@ nlohmann::json line_arg(const std::string& s);
 int call_and_print(const CtlOptions& o, const nlohmann::json& request,
                    const std::function<void(const nlohmann::json&)>& print);
 void add_stream_commands(CLI::App& ctl, CtlOptions& o);
+// Prints "vgpio ctl CMD: MESSAGE" and returns `code`, the exit status.
+int fail(const char* cmd, const std::string& message, int code);
+// From here on, Ctrl-C and SIGTERM only set stop_requested(), so a command
+// can finish its work (a recording's file, say) before it exits; a wait in
+// ControlClient::next returns at once.
+void stop_on_signals();
+bool stop_requested();
 // create and destroy (ctl_create.cpp).
 void add_create_commands(CLI::App& ctl, CtlOptions& o);
 

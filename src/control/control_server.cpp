@@ -204,7 +204,6 @@ json ControlServer::device_json(size_t d) const {
 }
 
 json ControlServer::execute(Client& client, const json& request) {
-  auto fail = [](const Error& e) { return json{{"ok", false}, {"error", e.message()}}; };
   std::string cmd = request.value("cmd", "");
   if (cmd == "list") {
     json devices = json::array();
@@ -213,18 +212,18 @@ json ControlServer::execute(Client& client, const json& request) {
   }
   if (cmd == "get" || cmd == "set") {
     auto d = find_device(request);
-    if (!d) return fail(d.error());
+    if (!d) return refusal(d.error());
     auto l = find_line(d.value(), request);
-    if (!l) return fail(l.error());
+    if (!l) return refusal(l.error());
     if (cmd == "set") {
       const json& v = request.contains("value") ? request["value"] : json();
-      if (!v.is_number_unsigned() || v.get<uint64_t>() > 1) return fail(Error("\"value\" must be 0 or 1"));
+      if (!v.is_number_unsigned() || v.get<uint64_t>() > 1) return refusal(Error("\"value\" must be 0 or 1"));
       const ControlledDevice& dev = devices_[d.value()];
       bool level = v.get<uint64_t>() == 1;
       Result<void> r;
       // Through the simulation when there is one: a set ends a stimulus.
       dev.loop->run_sync([&] { r = dev.sim ? dev.sim->set(l.value(), level) : dev.device->drive(l.value(), level); });
-      if (!r) return fail(r.error());
+      if (!r) return refusal(r.error());
       return {{"ok", true}};
     }
     json j = line_json(d.value(), l.value());
@@ -236,7 +235,7 @@ json ControlServer::execute(Client& client, const json& request) {
     std::optional<size_t> only;
     if (request.contains("device")) {
       auto d = find_device(request);
-      if (!d) return fail(d.error());
+      if (!d) return refusal(d.error());
       only = d.value();
       client.watch_device = devices_[d.value()].device->name();
     }
@@ -254,20 +253,20 @@ json ControlServer::execute(Client& client, const json& request) {
     return answer;
   }
   if (cmd == "create" || cmd == "destroy") {
-    if (!maker_) return fail(Error("this daemon makes no devices at run time"));
+    if (!maker_) return refusal(Error("this daemon makes no devices at run time"));
     if (cmd == "create") {
       auto made = maker_->create_device(request, client.id);
-      if (!made) return fail(made.error());
+      if (!made) return refusal(made.error());
       json answer = made.release_value();
       answer["ok"] = true;
       return answer;
     }
-    if (!request.contains("device") || !request["device"].is_string()) return fail(Error("\"device\" is required"));
+    if (!request.contains("device") || !request["device"].is_string()) return refusal(Error("\"device\" is required"));
     auto r = maker_->destroy_device(request["device"].get<std::string>());
-    return r ? json{{"ok", true}} : fail(r.error());
+    return r ? json{{"ok", true}} : refusal(r.error());
   }
   if (auto answer = execute_sim(cmd, request)) return *answer;
-  return fail(Error("unknown \"cmd\" \"" + cmd +
+  return refusal(Error("unknown \"cmd\" \"" + cmd +
                     "\"; use list, get, set, watch, pulse, clock, bounce, pattern, stop, wire, unwire, wires, create or destroy"));
 }
 

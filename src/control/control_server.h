@@ -76,6 +76,8 @@ class ControlServer {
   Result<size_t> find_line(size_t device, const nlohmann::json& request) const;
   nlohmann::json line_json(size_t device, size_t line) const;
   nlohmann::json device_json(size_t device) const;
+  // {"ok": false, "error": ...}: the answer to a request that failed.
+  static nlohmann::json refusal(const Error& e) { return {{"ok", false}, {"error", e.message()}}; }
   // sim_commands.cpp: stimuli and wires; nullopt for a command it does not know.
   std::optional<nlohmann::json> execute_sim(const std::string& cmd, const nlohmann::json& request);
   nlohmann::json start_stimulus(const std::string& cmd, const nlohmann::json& request);

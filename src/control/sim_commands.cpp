@@ -79,8 +79,6 @@ Result<Stimulus> stimulus_arg(const std::string& cmd, const json& r, bool from) 
   return Stimulus::pattern(TRY(steps_arg(r)), TRY(count_arg(r, "repeat", 1)));
 }
 
-json fail(const Error& e) { return {{"ok", false}, {"error", e.message()}}; }
-
 }  // namespace
 
 std::optional<json> ControlServer::execute_sim(const std::string& cmd, const json& request) {
@@ -92,11 +90,11 @@ std::optional<json> ControlServer::execute_sim(const std::string& cmd, const jso
 
 json ControlServer::start_stimulus(const std::string& cmd, const json& request) {
   auto d = find_device(request);
-  if (!d) return fail(d.error());
+  if (!d) return refusal(d.error());
   auto l = find_line(d.value(), request);
-  if (!l) return fail(l.error());
+  if (!l) return refusal(l.error());
   const ControlledDevice& dev = devices_[d.value()];
-  if (!dev.sim) return fail(Error("this daemon runs no simulation"));
+  if (!dev.sim) return refusal(Error("this daemon runs no simulation"));
   size_t line = l.value();
   json answer = {{"ok", true}};
   Result<void> r;
@@ -120,12 +118,12 @@ json ControlServer::start_stimulus(const std::string& cmd, const json& request) 
     // CLOCK_MONOTONIC: every edge is due at start_ns plus the steps before it.
     answer["start_ns"] = std::chrono::duration_cast<Nanos>(start.value().time_since_epoch()).count();
   });
-  if (!r) return fail(r.error());
+  if (!r) return refusal(r.error());
   return answer;
 }
 
 json ControlServer::execute_wire(const std::string& cmd, const json& request) {
-  if (!wires_) return fail(Error("this daemon runs no wires"));
+  if (!wires_) return refusal(Error("this daemon runs no wires"));
   if (cmd == "wires") {
     json list = json::array();
     for (const auto& w : wires_->list())
@@ -137,11 +135,11 @@ json ControlServer::execute_wire(const std::string& cmd, const json& request) {
     return {{"ok", true}, {"wires", list}};
   }
   if (!request.contains("from") || !request["from"].is_string() || !request.contains("to") || !request["to"].is_string())
-    return fail(Error("\"from\" and \"to\" are required: \"DEVICE:LINE\", the line a name or a number"));
+    return refusal(Error("\"from\" and \"to\" are required: \"DEVICE:LINE\", the line a name or a number"));
   std::string from = request["from"], to = request["to"];
   if (cmd == "unwire") {
     auto r = wires_->disconnect(from, to);
-    return r ? json{{"ok", true}} : fail(r.error());
+    return r ? json{{"ok", true}} : refusal(r.error());
   }
   sim::WireSpec spec;
   auto parsed = [&]() -> Result<void> {
@@ -151,7 +149,7 @@ json ControlServer::execute_wire(const std::string& cmd, const json& request) {
     spec.invert = TRY(level_arg(request, "invert", false));
     return wires_->connect(spec);
   }();
-  return parsed ? json{{"ok", true}, {"wire", spec.describe()}} : fail(parsed.error());
+  return parsed ? json{{"ok", true}, {"wire", spec.describe()}} : refusal(parsed.error());
 }
 
 }  // namespace vgpio::control
