@@ -58,12 +58,13 @@ Result<uint16_t> DriverQueue::add(std::span<const Buffer> buffers, bool indirect
   size_t needed = indirect ? 1 : buffers.size();
   if (free_.size() < needed) return Error("no free descriptors");
   if (indirect && buffers.size() > kMaxIndirect) return Error("indirect chain too long");
-  std::vector<uint16_t> ids(needed);
-  for (auto& id : ids) {
-    id = free_.back();
+  uint16_t head = free_.back();
+  std::vector<uint16_t>& ids = chains_[head];  // kept between uses: no allocation once warm
+  ids.clear();
+  for (size_t i = 0; i < needed; ++i) {
+    ids.push_back(free_.back());
     free_.pop_back();
   }
-  uint16_t head = ids[0];
   if (indirect) {
     if (!indirect_tables_[head]) indirect_tables_[head] = TRY(mem_.alloc(kMaxIndirect * sizeof(Desc), kDescAlign));
     uint64_t table = indirect_tables_[head];
@@ -84,7 +85,6 @@ Result<uint16_t> DriverQueue::add(std::span<const Buffer> buffers, bool indirect
       write_desc(ids[i], d);
     }
   }
-  chains_[head] = std::move(ids);
   publish(head);
   return head;
 }
@@ -105,6 +105,15 @@ std::optional<Used> DriverQueue::pop_used() {
     chains_[id].clear();
   }
   return u;
+}
+
+bool DriverQueue::kick_needed() {
+  // The avail index must be visible before we read the device's wishes.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  uint16_t old = kicked_avail_;
+  kicked_avail_ = avail_idx_;
+  if (event_idx_) return need_event(load16(mem_.at(used_ + used_avail_event(size_))), avail_idx_, old);
+  return !(load16(mem_.at(used_ + kUsedFlags)) & kUsedNoNotify);
 }
 
 bool DriverQueue::rearm_interrupts() {

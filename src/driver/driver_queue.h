@@ -43,6 +43,10 @@ class DriverQueue {
   // With EVENT_IDX: ask for an interrupt at the next used buffer. Returns true
   // when one arrived meanwhile (§2.7.10).
   bool rearm_interrupts();
+  // Whether the device wants a kick for what was added since the last call
+  // (§2.7.10: VIRTQ_USED_F_NO_NOTIFY, or avail_event with EVENT_IDX), as
+  // Linux's virtqueue_kick_prepare() decides.
+  bool kick_needed();
   size_t free_descriptors() const { return free_.size(); }
   // The head the next add() will use (so its buffers can be filled first).
   uint16_t next_head() const { return free_.back(); }
@@ -64,6 +68,7 @@ class DriverQueue {
   bool event_idx_ = false;
   uint16_t avail_idx_ = 0;
   uint16_t last_used_ = 0;
+  uint16_t kicked_avail_ = 0;  // avail index at the last kick_needed()
   std::vector<uint16_t> free_;
   std::vector<std::vector<uint16_t>> chains_;  // descriptors of each in-flight head
   std::vector<uint64_t> indirect_tables_;      // per head, allocated on first use

@@ -193,7 +193,7 @@ Result<GpioDriver::Ticket> GpioDriver::submit(uint16_t type, uint16_t gpio, uint
   TRY(requestq_->add(chain, options_.indirect));
   Ticket ticket = next_ticket_++;
   ticket_of_head_[head] = ticket;
-  signal(kick_[0].get());
+  if (requestq_->kick_needed()) signal(kick_[0].get());
   return ticket;
 }
 
@@ -217,7 +217,7 @@ void GpioDriver::collect_requests() {
       const gpio::Request* req = reinterpret_cast<const gpio::Request*>(memory_->at(slot));
       if (req->type == gpio::kGetLineNames) resp = memory_->at(names_buffer_);
       if (u->id >= ticket_of_head_.size() || ticket_of_head_[u->id] == 0) continue;  // not ours: ignore
-      done_[ticket_of_head_[u->id]] = GpioResponse{resp[0], resp[1], u->len};
+      done_.push_back({ticket_of_head_[u->id], GpioResponse{resp[0], resp[1], u->len}});
       ticket_of_head_[u->id] = 0;
     }
   } while (requestq_->rearm_interrupts());
@@ -227,9 +227,11 @@ Result<GpioResponse> GpioDriver::wait(Ticket ticket) {
   auto deadline = std::chrono::steady_clock::now() + options_.timeout;
   for (;;) {
     collect_requests();
-    if (auto it = done_.find(ticket); it != done_.end()) {
-      GpioResponse r = it->second;
-      done_.erase(it);
+    for (size_t i = 0; i < done_.size(); ++i) {
+      if (done_[i].first != ticket) continue;
+      GpioResponse r = done_[i].second;
+      done_[i] = done_.back();
+      done_.pop_back();
       return r;
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
@@ -256,7 +258,7 @@ Result<void> GpioDriver::unmask(uint16_t gpio) {
   event_gpio_[head] = gpio;
   Buffer chain[2] = {{slot, 2, false}, {slot + 8, 1, true}};
   TRY(eventq_->add(chain));
-  signal(kick_[1].get());
+  if (eventq_->kick_needed()) signal(kick_[1].get());
   return ok();
 }
 

@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -107,7 +106,7 @@ class GpioDriver {
   uint64_t names_buffer_ = 0;
   Ticket next_ticket_ = 1;
   std::vector<Ticket> ticket_of_head_;  // for requests in flight
-  std::map<Ticket, GpioResponse> done_;
+  std::vector<std::pair<Ticket, GpioResponse>> done_;  // answered, not yet collected: a few
   std::vector<IrqEvent> events_;
   std::vector<uint16_t> event_gpio_;  // gpio per eventq head
 };

@@ -153,9 +153,9 @@ void GpioDevice::answer_line_names(DescriptorChain& chain, const Request& req) {
                      name_.c_str(), req.gpio, req.value, static_cast<unsigned long long>(chain.writable_length()),
                      static_cast<unsigned long long>(want));
   } else {
-    std::vector<uint8_t> response(1, kStatusOk);
-    response.insert(response.end(), names_block_.begin(), names_block_.end());
-    chain.complete(chain.write(0, response.data(), want) ? static_cast<uint32_t>(want) : 0);
+    uint8_t status = kStatusOk;
+    bool written = chain.write(0, &status, 1) && chain.write(1, names_block_.data(), names_block_.size());
+    chain.complete(written ? static_cast<uint32_t>(want) : 0);
     return;
   }
   uint8_t err[2] = {kStatusErr, 0};

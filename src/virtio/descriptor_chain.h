@@ -7,18 +7,13 @@
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include "base/result.h"
+#include "virtio/guest_buffer_list.h"
 
 namespace vgpio {
 
 class SplitQueue;
-
-struct GuestBuffer {
-  uint64_t addr;  // guest physical
-  uint32_t len;
-};
 
 class DescriptorChain {
  public:
@@ -51,13 +46,13 @@ class DescriptorChain {
  private:
   friend class SplitQueue;
   DescriptorChain(SplitQueue* queue, uint16_t head) : queue_(queue), head_(head) {}
-  Result<void> copy(const std::vector<GuestBuffer>& buffers, size_t offset, uint8_t* data, size_t len,
+  Result<void> copy(const GuestBufferList& buffers, size_t offset, uint8_t* data, size_t len,
                     bool to_guest) const;
 
   SplitQueue* queue_;
   uint16_t head_;
-  std::vector<GuestBuffer> readable_;
-  std::vector<GuestBuffer> writable_;
+  GuestBufferList readable_;
+  GuestBufferList writable_;
   uint64_t readable_len_ = 0;
   uint64_t writable_len_ = 0;
   std::string problem_;

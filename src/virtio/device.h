@@ -49,11 +49,14 @@ class VirtioDevice {
   virtual uint64_t device_features() const = 0;
   virtual std::vector<uint8_t> config_space() const = 0;
 
-  // Drains queue `i` through `handle`, re-arming kicks and notifying the
-  // driver once per batch. The loop shape every device needs. At most one
-  // ring's worth of chains per call: a guest that keeps the ring full (or
-  // whose buffers overwrite its own avail index) cannot hold the event loop.
-  // Returns true when it stopped at that bound.
+  // Drains queue `i` through `handle`, notifying the driver once per batch
+  // and re-arming kicks after it. The loop shape every device needs. The
+  // order matters: the driver answers our notification with new buffers,
+  // and while kicks are not re-armed it adds them without a kick, so we
+  // find them here instead of going back to sleep (one wake-up, not two).
+  // At most one ring's worth of chains per call: a guest that keeps the
+  // ring full (or whose buffers overwrite its own avail index) cannot hold
+  // the event loop. Returns true when it stopped at that bound.
   template <typename Handler>
   bool drain_queue(size_t i, Handler&& handle) {
     SplitQueue& q = queue(i);
@@ -65,8 +68,8 @@ class VirtioDevice {
         handle(std::move(*chain));
         --budget;
       }
+      q.notify_if_needed();
     } while (budget > 0 && q.rearm_kicks());
-    q.notify_if_needed();
     return budget == 0;
   }
 
