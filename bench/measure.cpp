@@ -27,6 +27,18 @@ nlohmann::json percentiles_json(Percentiles p, double floor_p50_us) {
   return j;
 }
 
+nlohmann::json cdf_json(const std::vector<double>& sorted_ns) {
+  nlohmann::json q = nlohmann::json::array(), us = nlohmann::json::array();
+  if (sorted_ns.empty()) return {{"quantile", q}, {"us", us}};
+  auto add = [&](double quantile) {
+    q.push_back(quantile);
+    us.push_back(sorted_ns[std::min(sorted_ns.size() - 1, static_cast<size_t>(quantile * sorted_ns.size()))] / 1000);
+  };
+  for (int i = 0; i < 100; ++i) add(i / 100.0);
+  for (double tail : {0.995, 0.999, 0.9999}) add(tail);
+  return {{"quantile", q}, {"us", us}};
+}
+
 Result<void> pin_self(int cpu) {
   if (cpu < 0) return ok();
   cpu_set_t set;
@@ -66,31 +78,48 @@ std::vector<double> eventfd_ping_pong(int rounds, int self_cpu, int child_cpu) {
 
 Result<DaemonProcess> DaemonProcess::start(const std::string& vgpio, const std::vector<std::string>& args, int cpu,
                                            const std::string& wait_for_socket) {
+  std::vector<std::string> argv{vgpio};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return spawn(argv, cpu, {wait_for_socket});
+}
+
+Result<DaemonProcess> DaemonProcess::start_command(const std::string& command, int cpu,
+                                                   const std::vector<std::string>& sockets) {
+  return spawn({"/bin/sh", "-c", "exec " + command}, cpu, sockets);
+}
+
+Result<DaemonProcess> DaemonProcess::spawn(const std::vector<std::string>& args, int cpu,
+                                           const std::vector<std::string>& sockets) {
+  for (const auto& s : sockets) ::unlink(s.c_str());  // one a killed backend left would look ready
   pid_t pid = fork();
   if (pid < 0) return Error::from_errno(errno, "fork");
   if (pid == 0) {
     (void)pin_self(cpu);
     std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(vgpio.c_str()));
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     int devnull = ::open("/dev/null", O_WRONLY);
     dup2(devnull, 1);
     dup2(devnull, 2);
-    execv(vgpio.c_str(), argv.data());
+    execv(argv[0], argv.data());
     _exit(127);
   }
   DaemonProcess d(pid);
   for (int i = 0; i < 3000; ++i) {  // waiting, not judging: up to 60 s
-    struct stat st {};
-    if (stat(wait_for_socket.c_str(), &st) == 0) return d;
+    for (const auto& s : sockets) {
+      struct stat st {};
+      if (stat(s.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
+        d.socket_ = s;
+        return d;
+      }
+    }
     if (waitpid(pid, nullptr, WNOHANG) == pid) {
       d.pid_ = -1;
-      return Error("the daemon exited at start: " + vgpio);
+      return Error("the backend exited at start: " + args.back());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return Error("the daemon did not create " + wait_for_socket);
+  return Error("the backend did not create " + sockets.front() + " (" + args.back() + ")");
 }
 
 DaemonProcess::~DaemonProcess() {

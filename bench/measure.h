@@ -27,6 +27,10 @@ Percentiles percentiles(std::vector<double>& samples_ns);
 // it is given (> 0).
 nlohmann::json percentiles_json(Percentiles p, double floor_p50_us = 0);
 
+// Quantiles of sorted samples (ns) in µs, {"quantile": [...], "us": [...]}:
+// enough points to draw a CDF on a log axis.
+nlohmann::json cdf_json(const std::vector<double>& sorted_ns);
+
 // Pins the calling process (all its threads) to `cpu`; -1 leaves it free.
 Result<void> pin_self(int cpu);
 
@@ -35,19 +39,31 @@ Result<void> pin_self(int cpu);
 // and a call can cost. `child_cpu`/`self_cpu` choose the placement.
 std::vector<double> eventfd_ping_pong(int rounds, int self_cpu, int child_cpu);
 
-// A `vgpio serve` child process pinned to `cpu` (-1: free).
+// A backend daemon as a child process pinned to `cpu` (-1: free), stopped
+// with SIGTERM when this goes. Its output goes to /dev/null.
 class DaemonProcess {
  public:
+  // `vgpio args...`, ready once `wait_for_socket` exists.
   static Result<DaemonProcess> start(const std::string& vgpio, const std::vector<std::string>& args, int cpu,
                                      const std::string& wait_for_socket);
-  DaemonProcess(DaemonProcess&& other) noexcept : pid_(other.pid_) { other.pid_ = -1; }
+  // Any backend, as a shell command line (run with exec, so the pid is the
+  // backend's own), ready once one of `sockets` exists; socket() says which.
+  static Result<DaemonProcess> start_command(const std::string& command, int cpu,
+                                             const std::vector<std::string>& sockets);
+  DaemonProcess(DaemonProcess&& other) noexcept : pid_(other.pid_), socket_(std::move(other.socket_)) {
+    other.pid_ = -1;
+  }
   DaemonProcess(const DaemonProcess&) = delete;
   ~DaemonProcess();
   pid_t pid() const { return pid_; }
+  const std::string& socket() const { return socket_; }
 
  private:
   explicit DaemonProcess(pid_t pid) : pid_(pid) {}
+  static Result<DaemonProcess> spawn(const std::vector<std::string>& argv, int cpu,
+                                     const std::vector<std::string>& sockets);
   pid_t pid_;
+  std::string socket_;
 };
 
 }  // namespace vgpio::bench

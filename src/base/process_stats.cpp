@@ -1,5 +1,7 @@
 #include "base/process_stats.h"
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -20,8 +22,9 @@ long smaps_kib(pid_t pid, const std::string& field) {
   return field_kib("/proc/" + std::to_string(pid) + "/smaps_rollup", field);
 }
 
-double cpu_seconds(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+namespace {
+double cpu_seconds_of(const std::string& stat_path) {
+  std::ifstream stat(stat_path);
   std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
   // After the command name (which may hold spaces): utime is field 14, stime 15.
   std::istringstream rest(text.substr(text.rfind(')') + 2));
@@ -35,6 +38,29 @@ double cpu_seconds(pid_t pid) {
     }
   }
   return double(utime + stime) / sysconf(_SC_CLK_TCK);
+}
+}  // namespace
+
+double cpu_seconds(pid_t pid) { return cpu_seconds_of("/proc/" + std::to_string(pid) + "/stat"); }
+
+double cpu_seconds(pid_t pid, pid_t tid) {
+  return cpu_seconds_of("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/stat");
+}
+
+std::vector<pid_t> threads(pid_t pid) {
+  std::vector<pid_t> out{pid};
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec))
+    if (pid_t tid = std::stoi(task.path().filename().string()); tid != pid) out.push_back(tid);
+  return out;
+}
+
+long voluntary_switches(pid_t pid) {
+  long total = 0;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec))
+    total += std::max(0L, field_kib(task.path().string() + "/status", "voluntary_ctxt_switches"));
+  return total;
 }
 
 }  // namespace vgpio
