@@ -32,7 +32,7 @@ namespace {
 struct Options {
   std::string vgpio, peer, socket, ctl;
   int runs = 0;  // 0: 3 with a peer, else 1
-  bool json = false, quick = false, compare_only = false;
+  bool json = false, quick = false, compare_only = false, batch = false;
 };
 
 struct Placement {
@@ -58,8 +58,8 @@ std::string peer_command(const std::string& command, const std::string& socket) 
 
 // One run of vgpio under a placement: the backend figures and its interrupts.
 Result<json> run_vgpio(const Options& o, const std::string& dir, const Placement& pl, BackendOptions bo) {
-  auto p = TRY(DaemonProcess::start(o.vgpio, {"serve", "--sim", "64", "--socket", dir + "/b.sock"}, pl.daemon_cpu,
-                                    dir + "/b.sock.ctl"));
+  auto p = TRY(DaemonProcess::start(o.vgpio, {"serve", "--sim", "64", "--socket", dir + "/b.sock"},
+                                    {pl.daemon_cpu, o.batch}, dir + "/b.sock.ctl"));
   bo.pid = p.pid();
   json r = TRY(measure_backend(dir + "/b.sock", bo));
   r["interrupts"] = TRY(measure_interrupts(dir + "/b.sock", dir + "/b.sock.ctl", p.pid(), bo.samples / 4, bo.floor_p50_us));
@@ -69,7 +69,8 @@ Result<json> run_vgpio(const Options& o, const std::string& dir, const Placement
 // One run of the peer: it appends an index to its socket name (…sock0).
 Result<json> run_peer(const Options& o, const std::string& dir, const Placement& pl, BackendOptions bo) {
   std::string socket = dir + "/peer.sock";
-  auto p = TRY(DaemonProcess::start_command(peer_command(o.peer, socket), pl.daemon_cpu, {socket + "0", socket}));
+  auto p = TRY(DaemonProcess::start_command(peer_command(o.peer, socket), {pl.daemon_cpu, o.batch},
+                                            {socket + "0", socket}));
   bo.pid = p.pid();
   return measure_backend(p.socket(), bo);
 }
@@ -126,6 +127,7 @@ Result<json> measure_all(Options o) {
   std::string dir = mkdtemp(tmpl);
   o.vgpio = std::filesystem::absolute(o.vgpio);
   if (!o.peer.empty()) report["peer_command"] = o.peer;
+  report["backend_policy"] = o.batch ? "SCHED_BATCH" : "SCHED_OTHER";
   for (const auto& pl : kPlacements) {
     auto r = measure_placement(o, dir, pl, samples);
     if (!r) {
@@ -155,6 +157,7 @@ int main(int argc, char** argv) {
   app.add_flag("--json", o.json, "print the whole report as JSON");
   app.add_flag("--quick", o.quick, "fewer samples and shorter runs");
   app.add_flag("--compare-only", o.compare_only, "skip the virtual-HIL, memory and scale figures");
+  app.add_flag("--batch", o.batch, "run the backends under SCHED_BATCH (systemd's CPUSchedulingPolicy=batch)");
   vgpio->excludes(socket);
   CLI11_PARSE(app, argc, argv);
   if (o.vgpio.empty() && o.socket.empty()) {

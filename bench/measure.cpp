@@ -76,25 +76,27 @@ std::vector<double> eventfd_ping_pong(int rounds, int self_cpu, int child_cpu) {
   return samples;
 }
 
-Result<DaemonProcess> DaemonProcess::start(const std::string& vgpio, const std::vector<std::string>& args, int cpu,
-                                           const std::string& wait_for_socket) {
+Result<DaemonProcess> DaemonProcess::start(const std::string& vgpio, const std::vector<std::string>& args,
+                                           Launch launch, const std::string& wait_for_socket) {
   std::vector<std::string> argv{vgpio};
   argv.insert(argv.end(), args.begin(), args.end());
-  return spawn(argv, cpu, {wait_for_socket});
+  return spawn(argv, launch, {wait_for_socket});
 }
 
-Result<DaemonProcess> DaemonProcess::start_command(const std::string& command, int cpu,
+Result<DaemonProcess> DaemonProcess::start_command(const std::string& command, Launch launch,
                                                    const std::vector<std::string>& sockets) {
-  return spawn({"/bin/sh", "-c", "exec " + command}, cpu, sockets);
+  return spawn({"/bin/sh", "-c", "exec " + command}, launch, sockets);
 }
 
-Result<DaemonProcess> DaemonProcess::spawn(const std::vector<std::string>& args, int cpu,
+Result<DaemonProcess> DaemonProcess::spawn(const std::vector<std::string>& args, Launch launch,
                                            const std::vector<std::string>& sockets) {
   for (const auto& s : sockets) ::unlink(s.c_str());  // one a killed backend left would look ready
   pid_t pid = fork();
   if (pid < 0) return Error::from_errno(errno, "fork");
   if (pid == 0) {
-    (void)pin_self(cpu);
+    (void)pin_self(launch.cpu);
+    sched_param none{};
+    if (launch.batch) sched_setscheduler(0, SCHED_BATCH, &none);
     std::vector<char*> argv;
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);

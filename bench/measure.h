@@ -39,16 +39,24 @@ Result<void> pin_self(int cpu);
 // and a call can cost. `child_cpu`/`self_cpu` choose the placement.
 std::vector<double> eventfd_ping_pong(int rounds, int self_cpu, int child_cpu);
 
-// A backend daemon as a child process pinned to `cpu` (-1: free), stopped
-// with SIGTERM when this goes. Its output goes to /dev/null.
+// Where and how a backend runs: pinned to `cpu` (-1: free), and under
+// SCHED_BATCH when `batch` (what systemd's CPUSchedulingPolicy=batch does).
+struct Launch {
+  Launch(int cpu = -1, bool batch = false) : cpu(cpu), batch(batch) {}
+  int cpu;
+  bool batch;
+};
+
+// A backend daemon as a child process, stopped with SIGTERM when this goes.
+// Its output goes to /dev/null.
 class DaemonProcess {
  public:
   // `vgpio args...`, ready once `wait_for_socket` exists.
-  static Result<DaemonProcess> start(const std::string& vgpio, const std::vector<std::string>& args, int cpu,
+  static Result<DaemonProcess> start(const std::string& vgpio, const std::vector<std::string>& args, Launch launch,
                                      const std::string& wait_for_socket);
   // Any backend, as a shell command line (run with exec, so the pid is the
   // backend's own), ready once one of `sockets` exists; socket() says which.
-  static Result<DaemonProcess> start_command(const std::string& command, int cpu,
+  static Result<DaemonProcess> start_command(const std::string& command, Launch launch,
                                              const std::vector<std::string>& sockets);
   DaemonProcess(DaemonProcess&& other) noexcept : pid_(other.pid_), socket_(std::move(other.socket_)) {
     other.pid_ = -1;
@@ -60,7 +68,7 @@ class DaemonProcess {
 
  private:
   explicit DaemonProcess(pid_t pid) : pid_(pid) {}
-  static Result<DaemonProcess> spawn(const std::vector<std::string>& argv, int cpu,
+  static Result<DaemonProcess> spawn(const std::vector<std::string>& argv, Launch launch,
                                      const std::vector<std::string>& sockets);
   pid_t pid_;
   std::string socket_;

@@ -94,6 +94,8 @@ void print_memory(const json& m) {
 
 void print_report(const json& report) {
   if (report.contains("requests_used")) std::printf("requests used: %s\n", report["requests_used"].get<std::string>().c_str());
+  if (report.contains("backend_policy"))
+    std::printf("backends run under %s\n", report["backend_policy"].get<std::string>().c_str());
   for (const char* placement : {"unpinned", "one_cpu", "cpu_each"}) {
     if (!report.contains(placement)) continue;
     const json& r = report[placement];

@@ -22,7 +22,8 @@ GUEST_PACKAGES=(python3 linux-source-6.12 bc flex bison libelf-dev libssl-dev cp
                 # the service tests: systemd's own tools, the Debian package, man lint, libvirt's schema
                 systemd strace procps debhelper dpkg-dev lintian mandoc groff-base man-db libvirt-clients
                 sigrok-cli  # an independent reader of the VCD files `vgpio ctl record` writes
-                python3-pytest python3-pip python3-setuptools)  # the Python client, its plugin, `pip install ./python`
+                python3-pytest python3-pip python3-setuptools  # the Python client, its plugin, `pip install ./python`
+                python3-matplotlib)  # bench/charts.py: docs/perf's charts from the bench's JSON
 GUEST_BACKPORTS_PACKAGES=(qemu-system-x86 gpiod)
 
 with_guest_tools() {

@@ -1,8 +1,9 @@
 // The device-readable or the device-writable buffers of one descriptor
-// chain, in order. A virtio-gpio chain has one of each (request, response),
-// so the first two live inline and serving a request allocates nothing
-// (tests/unit/no_allocation_test.cpp). Longer lists, which only an unusual or
-// hostile driver builds, spill to the heap.
+// chain, in order. A virtio-gpio chain has one of each (request, response;
+// irq request, irq response), so the first lives inline and serving a request
+// allocates nothing (tests/unit/no_allocation_test.cpp). Longer lists, which
+// only an unusual driver builds, spill to the heap. One, not more: every line
+// holds a chain for its eventq buffer, so each inline entry costs every line.
 #pragma once
 
 #include <array>
@@ -19,7 +20,7 @@ struct GuestBuffer {
 
 class GuestBufferList {
  public:
-  static constexpr size_t kInline = 2;
+  static constexpr size_t kInline = 1;
 
   void push_back(GuestBuffer b) {
     if (size_ < kInline) {
