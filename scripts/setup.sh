@@ -23,12 +23,29 @@ GUEST_PACKAGES=(python3 linux-source-6.12 bc flex bison libelf-dev libssl-dev cp
                 systemd strace procps debhelper dpkg-dev lintian mandoc groff-base man-db libvirt-clients
                 sigrok-cli  # an independent reader of the VCD files `vgpio ctl record` writes
                 python3-pytest python3-pip python3-setuptools  # the Python client, its plugin, `pip install ./python`
-                python3-matplotlib)  # bench/charts.py: docs/perf's charts from the bench's JSON
-GUEST_BACKPORTS_PACKAGES=(qemu-system-x86 gpiod)
+                python3-matplotlib  # bench/charts.py: docs/perf's charts from the bench's JSON
+                gcc-aarch64-linux-gnu)  # the arm64 guest kernel
+GUEST_BACKPORTS_PACKAGES=(qemu-system-x86 qemu-system-arm gpiod)
+FOREIGN_ARCHITECTURES=()  # dpkg architectures whose packages the tests unpack (testvm/fetch-arm64-userland.sh)
 
 with_guest_tools() {
   PACKAGES+=("${GUEST_PACKAGES[@]}")
   BACKPORTS_PACKAGES+=("${GUEST_BACKPORTS_PACKAGES[@]}")
+  FOREIGN_ARCHITECTURES+=(arm64)
+}
+
+# Adds the architectures the tests need; true when one was added (the package
+# lists must then be updated).
+ensure_architectures() {
+  local added=1
+  for arch in "${FOREIGN_ARCHITECTURES[@]}"; do
+    if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+      echo "setup: adding the $arch dpkg architecture (the $arch test guest's userland)"
+      as_root dpkg --add-architecture "$arch"
+      added=0
+    fi
+  done
+  return $added
 }
 
 # The mirror this system already uses for bookworm (its own mirror or proxy),
@@ -66,9 +83,11 @@ missing() {
 }
 
 install_dependencies() {
-  ensure_backports || true
+  local changed=false
+  ensure_backports && changed=true
+  ensure_architectures && changed=true
   local need=($(missing "${PACKAGES[@]}")) need_bp=($(missing "${BACKPORTS_PACKAGES[@]}"))
-  if [ "${#need[@]}" -eq 0 ] && [ "${#need_bp[@]}" -eq 0 ]; then return; fi
+  if [ "${#need[@]}" -eq 0 ] && [ "${#need_bp[@]}" -eq 0 ] && [ "$changed" = false ]; then return; fi
   echo "setup: installing ${need[*]} ${need_bp[*]}"
   as_root apt-get update -q
   export DEBIAN_FRONTEND=noninteractive

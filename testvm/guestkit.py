@@ -130,28 +130,76 @@ class Daemon:
         return self.proc.returncode
 
 
+class Platform:
+    """How QEMU runs a test guest: machine, transport, console and kernel.
+
+    q35: x86_64 with virtio-gpio over PCI. microvm: x86_64 over virtio-mmio,
+    the devices passed on the kernel command line by QEMU itself. arm64: the
+    Arm `virt` machine over virtio-mmio, found through the device tree.
+    """
+
+    def __init__(self, name, qemu, machine, console, device, append, kernel_env, initrd_env, max_lines,
+                 reverse_devices=False):
+        self.name, self.qemu, self.machine, self.console = name, qemu, machine, console
+        # Arm virt puts the first -device at the highest virtio-mmio address
+        # and Linux probes from the lowest: given in reverse, the guest sees
+        # the first socket as gpiochip0 on every platform.
+        self.reverse_devices = reverse_devices
+        self.device, self.append, self.kernel_env, self.initrd_env = device, append, kernel_env, initrd_env
+        self.max_lines = max_lines  # the most lines Linux 6.12's gpio-virtio probes (test_driver_line_limit)
+
+
+PLATFORMS = {
+    # no_timer_check: a TCG guest on a loaded host can fail the boot-time
+    # IO-APIC timer test ("MP-BIOS bug: 8254 timer not connected"), and then
+    # lose interrupts.
+    "q35": Platform("q35", "qemu-system-x86_64", ["-machine", "q35,accel=tcg"], "ttyS0", "vhost-user-gpio-pci",
+                    "no_timer_check", "VGPIO_KERNEL", "VGPIO_INITRD", 21845),
+    # acpi=off: QEMU then lists the virtio-mmio devices on the kernel command
+    # line (virtio_mmio.device=...), which the test kernel reads; it has no
+    # ACPI. reboot=t: the guest's reboot goes through the triple-fault path
+    # that microvm has: a VM reset, or the end of QEMU with -no-reboot.
+    "microvm": Platform("microvm", "qemu-system-x86_64", ["-machine", "microvm,accel=tcg,memory-backend=mem,acpi=off"],
+                        "ttyS0", "vhost-user-gpio-device", "reboot=t", "VGPIO_KERNEL", "VGPIO_INITRD", 21845),
+    "arm64": Platform("arm64", "qemu-system-aarch64", ["-machine", "virt,accel=tcg,memory-backend=mem", "-cpu", "max"],
+                      "ttyAMA0", "vhost-user-gpio-device", "", "VGPIO_KERNEL_ARM64", "VGPIO_INITRD_ARM64", 21844,
+                      reverse_devices=True),
+}
+
+
+def platform():
+    """The platform the tests run on: $VGPIO_PLATFORM, q35 by default."""
+    name = os.environ.get("VGPIO_PLATFORM", "q35")
+    if name not in PLATFORMS:
+        raise Failure(f"VGPIO_PLATFORM={name}: not one of {', '.join(PLATFORMS)}")
+    return PLATFORMS[name]
+
+
 class Guest:
-    """A QEMU guest with one vhost-user-gpio-pci device per socket."""
+    """A QEMU guest with one vhost-user-gpio device per socket, on platform()."""
 
     _ids = itertools.count(1)
 
     def __init__(self, sockets, qemu=None, kernel=None, initrd=None, memory_mb=256, chardev_opts="",
-                 extra_args=()):
-        self.qemu = qemu or os.environ.get("VGPIO_QEMU", "qemu-system-x86_64")
-        self.kernel = kernel or os.environ["VGPIO_KERNEL"]
-        self.initrd = initrd or os.environ["VGPIO_INITRD"]
-        args = [self.qemu, "-machine", "q35,accel=tcg", "-m", f"{memory_mb}M", "-smp", "1",
+                 extra_args=(), reboot_resets=False):
+        """With `reboot_resets`, a reboot in the guest resets the VM (and the
+        guest boots again) instead of ending QEMU."""
+        p = platform()
+        self.qemu = qemu or os.environ.get("VGPIO_QEMU", p.qemu)
+        self.kernel = kernel or os.environ[p.kernel_env]
+        self.initrd = initrd or os.environ[p.initrd_env]
+        args = [self.qemu, *p.machine, "-m", f"{memory_mb}M", "-smp", "1",
                 "-object", f"memory-backend-memfd,id=mem,size={memory_mb}M,share=on",
-                "-numa", "node,memdev=mem",
                 "-kernel", self.kernel, "-initrd", self.initrd,
-                # no_timer_check: a TCG guest on a loaded host can fail the
-                # boot-time IO-APIC timer test ("MP-BIOS bug: 8254 timer not
-                # connected"), and then lose interrupts.
-                "-append", "console=ttyS0 quiet panic=-1 no_timer_check",
-                "-display", "none", "-nodefaults", "-no-reboot", "-serial", "stdio", "-monitor", "none"]
-        for i, path in enumerate(sockets):
+                "-append", f"console={p.console} quiet panic=-1 {p.append}".strip(),
+                "-display", "none", "-nodefaults", "-serial", "stdio", "-monitor", "none"]
+        if not reboot_resets:
+            args.append("-no-reboot")
+        if p.name == "q35":
+            args += ["-numa", "node,memdev=mem"]  # as QEMU's vhost-user-gpio docs show it
+        for i, path in reversed(list(enumerate(sockets))) if p.reverse_devices else enumerate(sockets):
             args += ["-chardev", f"socket,id=gpio{i},path={path}{chardev_opts}",
-                     "-device", f"vhost-user-gpio-pci,chardev=gpio{i}"]
+                     "-device", f"{p.device},chardev=gpio{i}"]
         args += list(extra_args)
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, bufsize=0)

@@ -3,6 +3,7 @@
 #include "app/commands.h"
 #include "app/host_setup.h"
 #include "base/duration.h"
+#include "gpio/guest_limits.h"
 
 namespace vgpio::app {
 namespace {
@@ -30,6 +31,8 @@ int check(const std::string& file) {
   for (size_t d = 0; d < spec.value().devices.size(); ++d) {
     const auto& dev = spec.value().devices[d];
     std::printf("device %s  (%s%s)\n", dev.name.c_str(), dev.socket.c_str(), dev.connect ? ", connects" : "");
+    if (auto w = gpio::linux_line_limit_warning(dev.name, resolved.value()[d].size()))
+      std::printf("  warning: %s\n", w->c_str());
     for (size_t i = 0; i < resolved.value()[d].size(); ++i) {
       const ResolvedLine& r = resolved.value()[d][i];
       const auto& p = r.spec->policy;

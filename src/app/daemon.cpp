@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "gpio/guest_limits.h"
 
 namespace vgpio {
 
@@ -77,6 +78,7 @@ Result<std::unique_ptr<Daemon::Device>> Daemon::start_device(DeviceConfig& spec)
   dev->loop = TRY(EventLoop::create());
   std::string where = "device " + spec.name;
   if (spec.make_lines) spec.lines = TRY(spec.make_lines(*dev->loop).error_context(where));
+  if (auto w = gpio::linux_line_limit_warning(spec.name, spec.lines.size())) LOG_WARN("%s", w->c_str());
   dev->device = TRY(GpioDevice::create(spec.name, std::move(spec.lines), GpioDevice::Options{offer_irq_}));
   dev->sim = TRY(sim::DeviceSim::create(*dev->loop, *dev->device));
   if (spec.connect) {

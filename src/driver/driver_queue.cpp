@@ -107,6 +107,16 @@ std::optional<Used> DriverQueue::pop_used() {
   return u;
 }
 
+void DriverQueue::reset() {
+  std::memset(mem_.at(desc_), 0, desc_table_size(size_));
+  std::memset(mem_.at(avail_), 0, avail_ring_size(size_));
+  std::memset(mem_.at(used_), 0, used_ring_size(size_));
+  avail_idx_ = last_used_ = kicked_avail_ = 0;
+  free_.clear();
+  for (int i = size_ - 1; i >= 0; --i) free_.push_back(static_cast<uint16_t>(i));
+  for (auto& c : chains_) c.clear();
+}
+
 bool DriverQueue::kick_needed() {
   // The avail index must be visible before we read the device's wishes.
   std::atomic_thread_fence(std::memory_order_seq_cst);

@@ -47,6 +47,9 @@ class DriverQueue {
   // (§2.7.10: VIRTQ_USED_F_NO_NOTIFY, or avail_event with EVENT_IDX), as
   // Linux's virtqueue_kick_prepare() decides.
   bool kick_needed();
+  // Back to a just-created queue, its rings zeroed: what a rebooted guest's
+  // driver sets up. Buffers in flight are forgotten.
+  void reset();
   size_t free_descriptors() const { return free_.size(); }
   // The head the next add() will use (so its buffers can be filled first).
   uint16_t next_head() const { return free_.back(); }

@@ -142,16 +142,29 @@ Result<void> GpioDriver::enable_queues() {
   return ok();
 }
 
+Result<uint16_t> GpioDriver::stop_ring(uint32_t q) {
+  VringState s{q, 0};
+  auto reply = TRY(frontend_->call(kGetVringBase, std::span(reinterpret_cast<const uint8_t*>(&s), sizeof s)));
+  if (reply.size() != sizeof s) return Error("GET_VRING_BASE reply has the wrong size");
+  std::memcpy(&s, reply.data(), sizeof s);
+  if (s.index != q) return Error("GET_VRING_BASE answered for another ring");
+  return static_cast<uint16_t>(s.num);
+}
+
+Result<void> GpioDriver::restart_as_new_driver() {
+  for (uint32_t q = 0; q < 2; ++q) TRY(stop_ring(q));
+  requestq_->reset();
+  eventq_->reset();
+  std::fill(ticket_of_head_.begin(), ticket_of_head_.end(), 0);
+  done_.clear();
+  events_.clear();
+  for (uint16_t q = 0; q < 2; ++q) TRY(setup_queue(q, 0));
+  return enable_queues();
+}
+
 Result<void> GpioDriver::stop_and_restart_rings() {
   uint16_t bases[2];
-  for (uint32_t q = 0; q < 2; ++q) {
-    VringState s{q, 0};
-    auto reply = TRY(frontend_->call(kGetVringBase, std::span(reinterpret_cast<const uint8_t*>(&s), sizeof s)));
-    if (reply.size() != sizeof s) return Error("GET_VRING_BASE reply has the wrong size");
-    std::memcpy(&s, reply.data(), sizeof s);
-    if (s.index != q) return Error("GET_VRING_BASE answered for another ring");
-    bases[q] = static_cast<uint16_t>(s.num);
-  }
+  for (uint32_t q = 0; q < 2; ++q) bases[q] = TRY(stop_ring(q));
   if (protocol_ & kProtoStatus) TRY(frontend_->send_u64(kSetStatus, 0));
   for (uint16_t q = 0; q < 2; ++q) TRY(setup_queue(q, bases[q]));
   TRY(enable_queues());

@@ -77,6 +77,9 @@ class GpioDriver {
   // Stops both rings (GET_VRING_BASE) and starts them again where they were,
   // as QEMU does around a VM pause.
   Result<void> stop_and_restart_rings();
+  // Stops both rings and starts over on zeroed ones, as a rebooted guest's
+  // driver does after a VM reset (QEMU sends nothing else).
+  Result<void> restart_as_new_driver();
 
   // Unmasks: queues the eventq buffer for `gpio`.
   Result<void> unmask(uint16_t gpio);
@@ -87,6 +90,7 @@ class GpioDriver {
   GpioDriver() = default;
   Result<void> handshake(const std::string& path);
   Result<void> setup_queue(uint16_t index, uint16_t base);
+  Result<uint16_t> stop_ring(uint32_t index);  // GET_VRING_BASE
   Result<void> enable_queues();
   Result<void> wait_call(int call_fd, std::chrono::milliseconds timeout, bool* fired);
   void collect_requests();

@@ -330,8 +330,27 @@ void Backend::start_vring(size_t i) {
       LOG_ERROR("device %s: cannot start vring %zu: %s", name_.c_str(), i, r.error().message().c_str());
       return;
     }
+    if (vr.served_before && q.fresh() && no_other_ring_started(i)) {
+      // The driver started over on new rings. A VM reset looks like this:
+      // QEMU stops the rings (GET_VRING_BASE) and the rebooted guest sets
+      // up fresh ones, with no RESET_DEVICE or SET_STATUS(0) in between. A
+      // VM pause instead restarts the rings where they stopped. (A paused
+      // ring whose indexes wrapped to exactly 0 looks fresh too: then the
+      // lines go to their safe state early, never late.)
+      LOG_INFO("device %s: the driver started over on fresh rings (VM reset); what the old driver held goes "
+               "back to its safe state",
+               name_.c_str());
+      device_.reset();
+    }
+    vr.served_before = true;
   }
   if (vr.enabled) serve(i);
+}
+
+bool Backend::no_other_ring_started(size_t i) {
+  for (size_t j = 0; j < vrings_.size(); ++j)
+    if (j != i && device_.queue(j).started()) return false;
+  return true;
 }
 
 void Backend::serve(size_t i) {

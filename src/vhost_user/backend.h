@@ -38,6 +38,7 @@ class Backend {
     EventLoop::WatchId kick_watch = 0;
     bool enabled = false;
     bool addresses_set = false;
+    bool served_before = false;  // started at least once on this connection
   };
   using Reply = std::optional<std::vector<uint8_t>>;
 
@@ -58,6 +59,7 @@ class Backend {
 
   void remap_queues();
   void start_vring(size_t i);
+  bool no_other_ring_started(size_t i);
   void stop_vring(size_t i);
   void on_kick(size_t i);
   // Lets the device work on queue i, and comes back later if it stopped with

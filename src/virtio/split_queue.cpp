@@ -164,6 +164,10 @@ void SplitQueue::push_used(uint16_t head, uint32_t len) {
   store16(used_ + kUsedIdx, ++used_idx_);
 }
 
+bool SplitQueue::fresh() const {
+  return started() && last_avail_ == 0 && used_idx_ == 0 && load16(avail_ + kAvailIdx) == 0;
+}
+
 bool SplitQueue::rearm_kicks() {
   if (!started() || !event_idx_ || broken_) return false;
   store16(used_ + used_avail_event(size_), last_avail_);

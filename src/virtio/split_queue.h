@@ -62,6 +62,10 @@ class SplitQueue {
   // True when the driver broke the ring itself; the queue stops being served.
   bool broken() const { return broken_; }
   uint16_t next_avail() const { return last_avail_; }
+  // A started ring on which nothing ever happened: next avail index 0 and
+  // both ring indexes 0 in guest memory, as a driver that just set it up
+  // leaves it.
+  bool fresh() const;
 
  private:
   friend class DescriptorChain;

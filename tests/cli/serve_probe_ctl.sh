@@ -94,4 +94,18 @@ kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null || true
 grep -q "received Interrupt" serve.err || fail "no log line for SIGINT"
 grep -q "frontend left (the daemon is stopping); lines back to their safe state" serve.err || fail "lines not released at SIGINT"
 [ ! -e cfg.sock ] && [ ! -e cfg.sock.ctl ] || fail "sockets left after SIGINT"
+
+# Beyond what Linux's gpio-virtio probes (21,845 lines on x86_64, 21,844 on
+# arm64): a warning, not a refusal.
+for n in 21844 21845 21846; do
+  "$vgpio" serve --sim "$n" --socket big.sock > big.out 2> big.err & pid=$!
+  wait_for_socket big.sock
+  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+  warned=$(grep -c "lines, and .*Linux 6.12's gpio-virtio driver probes at most 21845 lines on x86_64 and 21844 on arm64" big.err || true)
+  [ "$warned" = "$([ "$n" -gt 21844 ] && echo 1 || echo 0)" ] || fail "serve --sim $n: $warned warning(s): $(cat big.err)"
+done
+{ echo '[[device]]'; echo 'name = "big"'; echo "socket = \"$dir/big.sock\""
+  for i in $(seq 21846); do printf '[[device.line]]\nname = "l%d"\nsimulated = true\n' "$i"; done; } > big.toml
+out=$("$vgpio" check big.toml) || fail "check refused a device over the Linux limit: $out"
+grep -q "warning: device big has 21846 lines, and no Linux guest will see it" <<< "$out" || fail "check did not warn: $(head -3 <<< "$out")"
 echo "PASS"

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Real-guest tests: QEMU's vhost-user-gpio-pci, the Linux gpio-virtio driver
-and the libgpiod v2 tools, against vgpio. Each test boots its own guest.
+"""Real-guest tests: QEMU's vhost-user-gpio device, the Linux gpio-virtio driver
+and the libgpiod v2 tools, against vgpio. Each test boots its own guest, on
+the platform $VGPIO_PLATFORM names (q35, microvm or arm64; testvm/guestkit.py).
 
-usage: guest_tests.py TEST   (environment: VGPIO_BIN, VGPIO_KERNEL, VGPIO_INITRD, VGPIO_QEMU)
+usage: guest_tests.py TEST   (environment: VGPIO_BIN, VGPIO_PLATFORM, VGPIO_KERNEL, VGPIO_INITRD,
+                              VGPIO_KERNEL_ARM64, VGPIO_INITRD_ARM64, VGPIO_QEMU)
 """
 import os
 import re
@@ -12,7 +14,7 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "testvm"))
-from guestkit import Daemon, Failure, Guest, Workdir, wait_until  # noqa: E402
+from guestkit import Daemon, Failure, Guest, Workdir, platform, wait_until  # noqa: E402
 
 VGPIO = os.environ.get("VGPIO_BIN", "vgpio")
 TESTS = {}
@@ -190,6 +192,55 @@ def test_1024_lines():
             d.set("sim1022", 1)
             check(g.must("gpioget -c gpiochip0 --numeric sim1022").strip() == "1", "line 1022 input")
             g.kill(pid)
+        finally:
+            g.close()
+            d.stop()
+
+
+@test
+def test_driver_line_limit():
+    """Linux 6.12's gpio-virtio allocates the state of all lines in one
+    kmalloc of at most 4 MiB (192 bytes a line, plus a header that the
+    architecture's DMA alignment sizes), so it probes up to a platform's
+    max_lines and fails above with -ENOMEM. Pinned here so that a driver
+    change shows up, and so that `vgpio check`'s warning stays true."""
+    limit = platform().max_lines
+    with Workdir() as w:
+        a = Daemon(VGPIO, w, name="a", lines=limit)
+        b = Daemon(VGPIO, w, name="b", lines=limit + 1)
+        g = Guest([a.socket, b.socket])
+        try:
+            chips = g.must("gpiodetect")
+            check(re.search(rf"gpiochip0 \[\S+\] \({limit} lines\)", chips), f"{limit} lines not probed: {chips}")
+            check("gpiochip1" not in chips, f"{limit + 1} lines probed, beyond the known limit: {chips}")
+            failed = [l for l in g.must("dmesg").splitlines() if "probe with driver gpio_virtio failed with error -12" in l]
+            check(len(failed) == 1, f"expected one -ENOMEM probe failure (the {limit + 1}-line device): {failed}")
+        finally:
+            g.close()
+            a.stop()
+            b.stop()
+
+
+@test
+def test_reset_and_guest_death():
+    """A VM reset releases what the guest held and the chip works again after
+    the reboot; a guest that dies (QEMU killed) leaves its outputs at their
+    safe level (issue 7's promise, seen from a real VMM)."""
+    with Workdir() as w:
+        d = Daemon(VGPIO, w, lines=4)
+        g = Guest([d.socket], reboot_resets=True)
+        try:
+            g.spawn("gpioset -c gpiochip0 sim0=1")
+            d.wait_line("sim0", "driven high by the guest", value=1, direction="out")
+            g.send("reboot -f")
+            d.wait_line("sim0", "released by the VM reset", direction="none", value=0)
+            g.expect(r"VGPIO-GUEST-READY")
+            check("(4 lines)" in g.must("gpiodetect"), "the chip is not back after the reset")
+            g.spawn("gpioset -c gpiochip0 sim1=1")
+            d.wait_line("sim1", "driven high after the reset", value=1, direction="out")
+            g.proc.kill()  # the guest dies with an output high
+            d.wait_line("sim1", "back at its safe level after the guest died", direction="none", value=0)
+            check(d.alive(), f"the daemon did not survive the guest: {d.log()}")
         finally:
             g.close()
             d.stop()

@@ -222,6 +222,26 @@ TEST_F(Session, RingsStopAndRestartAsAroundAVmPause) {
   EXPECT_EQ(e.value()->status, kIrqStatusValid);
 }
 
+TEST_F(Session, ADriverStartingOverOnFreshRingsIsAVmReset) {
+  auto d = connect();
+  ASSERT_TRUE(d);
+  EXPECT_OK(d->request(kSetValue, 1, 1));
+  EXPECT_OK(d->request(kSetDirection, 1, kDirectionOut));
+  EXPECT_EQ(status(1).value, 1);
+  // What QEMU sends around a VM reset: the rings stop, and the rebooted
+  // guest's driver sets up new ones from index 0. The old driver's output
+  // goes back to its safe level (0), and the new driver is served.
+  ASSERT_TRUE(d->restart_as_new_driver().ok());
+  for (int i = 0; i < 1000 && status(1).direction != kDirectionNone; ++i) usleep(5000);
+  EXPECT_EQ(status(1).direction, kDirectionNone);
+  EXPECT_EQ(status(1).value, 0);
+  EXPECT_OK(d->request(kSetDirection, 2, kDirectionOut));
+  EXPECT_EQ(d->request(kGetDirection, 2).value().value, kDirectionOut);
+  // A pause right after, on those rings, keeps what the new driver set.
+  ASSERT_TRUE(d->stop_and_restart_rings().ok());
+  EXPECT_EQ(d->request(kGetDirection, 2).value().value, kDirectionOut);
+}
+
 TEST_F(Session, ResetDeviceAndStatus) {
   auto d = connect();
   ASSERT_TRUE(d);
