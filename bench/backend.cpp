@@ -14,8 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-double since_ns(Clock::time_point t0) { return std::chrono::duration<double, std::nano>(Clock::now() - t0).count(); }
-
 Result<void> make_outputs(driver::GpioDriver& d, uint16_t lines) {
   for (uint16_t i = 0; i < lines; ++i) {
     for (auto [type, value] : {std::pair{kSetValue, 0u}, std::pair{kSetDirection, uint32_t(kDirectionOut)}}) {

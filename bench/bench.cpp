@@ -56,10 +56,15 @@ std::string peer_command(const std::string& command, const std::string& socket) 
   return c;
 }
 
+// vgpio with 64 simulated lines on dir/b.sock, under the placement.
+Result<DaemonProcess> start_vgpio(const Options& o, const std::string& dir, const Placement& pl) {
+  return DaemonProcess::start(o.vgpio, {"serve", "--sim", "64", "--socket", dir + "/b.sock"},
+                              {pl.daemon_cpu, o.batch}, dir + "/b.sock.ctl");
+}
+
 // One run of vgpio under a placement: the backend figures and its interrupts.
 Result<json> run_vgpio(const Options& o, const std::string& dir, const Placement& pl, BackendOptions bo) {
-  auto p = TRY(DaemonProcess::start(o.vgpio, {"serve", "--sim", "64", "--socket", dir + "/b.sock"},
-                                    {pl.daemon_cpu, o.batch}, dir + "/b.sock.ctl"));
+  auto p = TRY(start_vgpio(o, dir, pl));
   bo.pid = p.pid();
   json r = TRY(measure_backend(dir + "/b.sock", bo));
   r["interrupts"] = TRY(measure_interrupts(dir + "/b.sock", dir + "/b.sock.ctl", p.pid(), bo.samples / 4, bo.floor_p50_us));
@@ -95,8 +100,7 @@ Result<json> measure_placement(const Options& o, const std::string& dir, const P
     out["ratios"] = ratios(out["vgpio"], out["peer"]);
   }
   if (!o.compare_only) {
-    auto p = TRY(DaemonProcess::start(o.vgpio, {"serve", "--sim", "64", "--socket", dir + "/b.sock"}, pl.daemon_cpu,
-                                      dir + "/b.sock.ctl"));
+    auto p = TRY(start_vgpio(o, dir, pl));
     out["hil"]["stimulus_1khz_clock_edge_error"] =
         TRY(measure_stimulus_timing(dir + "/b.sock", dir + "/b.sock.ctl", o.quick ? 400 : 4000));
     out["hil"]["timer_floor_lateness"] = TRY(measure_timer_floor(o.quick ? 400 : 4000, pl.daemon_cpu));

@@ -144,7 +144,7 @@ Result<json> measure_wire_latency(const std::string& vgpio, const std::string& d
     auto t0 = Clock::now();
     auto ticket = TRY(a->submit(kSetValue, 0, (i + 1) & 1));
     auto e = TRY(b->wait_event(std::chrono::seconds(5)));
-    double ns = std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
+    double ns = since_ns(t0);
     if (!e || e->status != kIrqStatusValid) return Error("the wire's edge never reached device b's guest");
     TRY(a->wait(ticket));
     latency_ns.push_back(ns);

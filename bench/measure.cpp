@@ -67,7 +67,7 @@ std::vector<double> eventfd_ping_pong(int rounds, int self_cpu, int child_cpu) {
   for (int i = 0; i < rounds; ++i) {
     auto t0 = Clock::now();
     if (write(ping, &one, 8) != 8 || read(pong, &v, 8) != 8) break;
-    samples.push_back(std::chrono::duration<double, std::nano>(Clock::now() - t0).count());
+    samples.push_back(since_ns(t0));
   }
   waitpid(child, nullptr, 0);
   close(ping);

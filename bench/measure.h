@@ -18,6 +18,11 @@ namespace vgpio::bench {
 
 using Clock = std::chrono::steady_clock;
 
+// Nanoseconds from `t0` to now.
+inline double since_ns(Clock::time_point t0) {
+  return std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
+}
+
 struct Percentiles {
   double p50_us, p99_us, p999_us;
 };

@@ -16,14 +16,12 @@ mkdir -p "$stage"/{bin,sbin,usr/bin,lib,lib64,proc,sys,dev,tmp,etc,root}
 
 if [ -n "$arm64" ]; then
   cp -a "$arm64/." "$stage/"
-  # The arm64 busybox cannot run here to list its applets; the host's
-  # busybox-static is the same Debian package for another architecture.
-  applets=$(/bin/busybox --list)
 else
   cp /bin/busybox "$stage/bin/busybox"
-  applets=$(/bin/busybox --list)
 fi
-for applet in $applets; do
+# The host's busybox lists the applets: the arm64 one cannot run here, and it
+# is the same Debian package built for another architecture.
+for applet in $(/bin/busybox --list); do
   [ -e "$stage/bin/$applet" ] || ln -s busybox "$stage/bin/$applet"
 done
 

@@ -57,9 +57,9 @@ std::vector<pid_t> threads(pid_t pid) {
 
 long voluntary_switches(pid_t pid) {
   long total = 0;
-  std::error_code ec;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec))
-    total += std::max(0L, field_kib(task.path().string() + "/status", "voluntary_ctxt_switches"));
+  for (pid_t tid : threads(pid))
+    total += std::max(0L, field_kib("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/status",
+                                    "voluntary_ctxt_switches"));
   return total;
 }
 

@@ -347,7 +347,7 @@ void Backend::start_vring(size_t i) {
   if (vr.enabled) serve(i);
 }
 
-bool Backend::no_other_ring_started(size_t i) {
+bool Backend::no_other_ring_started(size_t i) const {
   for (size_t j = 0; j < vrings_.size(); ++j)
     if (j != i && device_.queue(j).started()) return false;
   return true;

@@ -59,7 +59,7 @@ class Backend {
 
   void remap_queues();
   void start_vring(size_t i);
-  bool no_other_ring_started(size_t i);
+  bool no_other_ring_started(size_t i) const;
   void stop_vring(size_t i);
   void on_kick(size_t i);
   // Lets the device work on queue i, and comes back later if it stopped with
