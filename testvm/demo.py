@@ -6,7 +6,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from guestkit import Daemon, Guest, Workdir  # noqa: E402
+from guestkit import GPIOMON_READY, Daemon, Guest, Workdir  # noqa: E402
 
 
 def say(text):
@@ -26,7 +26,8 @@ def main():
                 say(f"guest: {cmd}")
                 print(g.must(cmd), end="", flush=True)
             say("guest: gpiomon -c gpiochip0 -e both button   (host toggles the button 6 times)")
-            g.send("gpiomon -c gpiochip0 -e both -n 6 -F '  guest saw %E edge on %l at %S' button; echo '@@END'")
+            g.send("gpiomon --banner -c gpiochip0 -e both -n 6 -F '  guest saw %E edge on %l at %S' button; echo '@@END'")
+            g.expect(GPIOMON_READY)
             d.wait_line("button", "armed by gpiomon", irq="edge-both", unmasked=True)
             for i in range(6):
                 level = (i + 1) % 2

@@ -12,6 +12,7 @@ import select
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -20,6 +21,14 @@ WAIT = float(os.environ.get("VGPIO_GUEST_WAIT", "120"))  # seconds
 
 class Failure(Exception):
     pass
+
+
+# gpiomon --banner prints this once its line request is complete. Wait for it
+# (not only for the device to report the interrupt armed) before the first
+# edge: Linux 6.12's gpiolib-cdev enables the interrupt before it records the
+# edges wanted (linereq_create sets line->edflags after edge_detector_setup),
+# and its edge_irq_thread drops an edge that comes in between.
+GPIOMON_READY = r"Monitoring lines? .*?\.\.\.\n"
 
 
 def wait_until(predicate, what, timeout=WAIT, interval=0.02):
@@ -77,6 +86,8 @@ class Daemon:
         self.args = [vgpio, "serve", "--socket", self.socket, "--name", name, "--sim", str(lines)]
         if config:
             self.args = [vgpio, "serve", "--config", config]
+        if os.environ.get("VGPIO_GUEST_LOG_LEVEL"):  # e.g. debug, to follow every interrupt
+            self.args[1:1] = ["--log-level", os.environ["VGPIO_GUEST_LOG_LEVEL"]]
         if names:
             self.args += ["--names", ",".join(names)]
         self.args += list(extra)
@@ -135,7 +146,8 @@ class Platform:
 
     q35: x86_64 with virtio-gpio over PCI. microvm: x86_64 over virtio-mmio,
     the devices passed on the kernel command line by QEMU itself. arm64: the
-    Arm `virt` machine over virtio-mmio, found through the device tree.
+    Arm `virt` machine over virtio-mmio, found through the device tree;
+    arm64_modern: the same over virtio-mmio version 2.
     """
 
     def __init__(self, name, qemu, machine, console, device, append, kernel_env, initrd_env, max_lines,
@@ -164,6 +176,13 @@ PLATFORMS = {
     "arm64": Platform("arm64", "qemu-system-aarch64", ["-machine", "virt,accel=tcg,memory-backend=mem", "-cpu", "max"],
                       "ttyAMA0", "vhost-user-gpio-device", "", "VGPIO_KERNEL_ARM64", "VGPIO_INITRD_ARM64", 21844,
                       reverse_devices=True),
+    # QEMU's virtio-mmio is the legacy (version 1) transport unless told
+    # otherwise; Linux drives either.
+    "arm64_modern": Platform("arm64_modern", "qemu-system-aarch64",
+                             ["-machine", "virt,accel=tcg,memory-backend=mem", "-cpu", "max",
+                              "-global", "virtio-mmio.force-legacy=false"],
+                             "ttyAMA0", "vhost-user-gpio-device", "", "VGPIO_KERNEL_ARM64", "VGPIO_INITRD_ARM64", 21844,
+                             reverse_devices=True),
 }
 
 
@@ -275,6 +294,14 @@ class Guest:
             command += " > /tmp/spawned.log"
         return int(self.must(f"{command} 2>&1 & echo $!").strip())
 
+    def spawn_gpiomon(self, args, log):
+        """Starts `gpiomon --banner ARGS > LOG` in the background; returns its
+        pid once its request is complete (GPIOMON_READY is in the log)."""
+        pid = self.spawn(f"gpiomon --banner {args} > {log}")
+        # (The log appears once the background job has started.)
+        wait_until(lambda: re.search(GPIOMON_READY, self.sh(f"cat {log} 2>/dev/null")[1]), f"gpiomon's banner in {log}")
+        return pid
+
     def kill(self, pid):
         """Stops a spawned command and waits for it. (Busybox killall also takes
         down the init shell, so kill by pid.)"""
@@ -296,5 +323,11 @@ class Workdir:
         self.path = tempfile.mkdtemp(prefix="vgpio-guest-")
         return self.path
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, *exc):
+        if exc_type is not None:  # the daemons' side of a failure, before it is gone
+            for name in sorted(os.listdir(self.path)):
+                if name.endswith(".log"):
+                    with open(os.path.join(self.path, name), errors="replace") as f:
+                        tail = f.readlines()[-80:]
+                    print(f"---- last lines of {name} ----\n{''.join(tail)}", file=sys.stderr)
         subprocess.run(["rm", "-rf", self.path])

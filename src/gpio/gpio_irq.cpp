@@ -90,6 +90,7 @@ void GpioDevice::handle_irq_buffer(DescriptorChain chain) {
     chain.complete(chain.write(0, &invalid, 1) ? 1 : 0);
     return;
   }
+  LOG_DEBUG("device %s line %u: eventq buffer %u held (unmasked)", name_.c_str(), gpio, chain.head());
   s.irq_buffer.emplace(std::move(chain));
   if (s.edge_pending) {  // an edge latched while masked is delivered at unmask
     s.edge_pending = false;
@@ -130,6 +131,8 @@ void GpioDevice::return_irq_buffer(size_t i, uint8_t status) {
   DescriptorChain chain = std::move(*state_[i].irq_buffer);
   state_[i].irq_buffer.reset();
   // §5.18.7: used length is that of struct virtio_gpio_irq_response, 1.
+  LOG_DEBUG("device %s line %zu: eventq buffer %u returned %s", name_.c_str(), i, chain.head(),
+            status == kIrqStatusValid ? "VALID" : "INVALID");
   chain.complete(chain.write(0, &status, 1) ? 1 : 0);
   queue(kEventQueue).notify_if_needed();
 }

@@ -193,6 +193,7 @@ void SplitQueue::notify_if_needed() {
   } else {
     need = !(load16(avail_ + kAvailFlags) & kAvailNoInterrupt);
   }
+  LOG_DEBUG("queue %u: used index %u, %s", index_, used_idx_, need ? "driver notified" : "no notification wanted");
   if (need) notify_();
 }
 
