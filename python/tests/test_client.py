@@ -3,6 +3,7 @@ wires, waiting, timing assertions and VCD recording. Times are the daemon's
 own edge timestamps, so nothing here depends on how fast the machine is."""
 
 import os
+import time
 import shutil
 import subprocess
 import sys
@@ -54,6 +55,14 @@ def test_stimuli(vgpio_device):
     line.bounce(transitions=4, window="4ms", settle=1)
     assert line.expect_within(1, 5) >= 0
     line.pattern([(0, "1ms"), (1, "1ms")], repeat=2)
+
+
+def test_a_line_watch_ends_when_its_line_is_quiet(vgpio_device):
+    dev = vgpio_device(["busy", "quiet"])
+    dev.line("busy").clock("5ms")  # other lines' changes must not keep it open
+    start = time.monotonic()
+    assert list(dev.line("quiet").watch(timeout=0.3, duration=20)) == []
+    assert time.monotonic() - start < 15, "the watch ran to its duration: the busy line kept it open"
 
 
 def test_expect_blinking_fails_on_a_steady_line(vgpio_device):

@@ -147,11 +147,11 @@ class Watch:
         return self
 
     def __next__(self) -> Change:
+        # Changes of other lines do not restart the timeout of a line's watch.
+        quiet_end = None if self._timeout is None else time.monotonic() + self._timeout
         while True:
-            wait = self._timeout
-            if self._end is not None:
-                left = self._end - time.monotonic()
-                wait = left if wait is None else min(wait, left)
+            ends = [e for e in (quiet_end, self._end) if e is not None]
+            wait = min(ends) - time.monotonic() if ends else None
             event = self._conn.next(max(wait, 0.0)) if wait is not None else self._conn.next(None)
             if event is None:
                 self.close()
