@@ -12,7 +12,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Debian 12 packages for the build (CLI11, toml++, nlohmann-json, GoogleTest)...
 PACKAGES=(g++ make cmake ninja-build pkg-config libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev
-          libtomlplusplus-dev scdoc)  # scdoc: the man pages
+          libtomlplusplus-dev libseccomp-dev scdoc)  # libseccomp: the sandbox; scdoc: the man pages
 BACKPORTS_PACKAGES=(libgpiod-dev)  # libgpiod 2 and its C++ bindings; Debian 12 itself has only 1.6
 # ...and for the tests: the real guests' kernel, initramfs and QEMU 10 (QEMU 7.2
 # is unpacked from Debian's own package by testvm/fetch-qemu72.sh), and clang

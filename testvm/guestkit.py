@@ -138,6 +138,10 @@ class Daemon:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
             self.proc.wait(timeout=WAIT)
+        # The sandbox serves on after denying a call: every test checks for it.
+        denied = [line for line in self.log().splitlines() if "sandbox: denied system call" in line]
+        if denied:
+            raise Failure("vgpio's sandbox denied system calls it should have allowed:\n" + "\n".join(denied))
         return self.proc.returncode
 
 

@@ -75,6 +75,10 @@ def vgpio_daemon(tmp_path_factory: Any, request: Any, vgpio_config: str) -> Iter
     yield daemon
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=60)
+    # vgpio's sandbox serves on after denying a call, so say it here.
+    denied = [line for line in daemon.log().splitlines() if "sandbox: denied system call" in line]
+    if denied:
+        raise AssertionError("vgpio's sandbox denied system calls it should have allowed:\n" + "\n".join(denied))
 
 
 @pytest.fixture

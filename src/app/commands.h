@@ -26,6 +26,8 @@ struct ServeOptions {
   bool connect = false;
   unsigned mode = 0600;
   int fd = -1;  // --fd: a listening socket handed over, for the one device
+  std::string user, group;  // --user/--group: whom a root daemon becomes (else the config's)
+  bool no_sandbox = false;
 };
 int serve(const ServeOptions& options);
 

@@ -34,11 +34,32 @@ void print_list(const json& r) {
   }
 }
 
+void print_status(const json& r) {
+  std::printf("devices         %s\n", r.value("devices", json(0)).dump().c_str());
+  const json s = r.value("sandbox", json::object());
+  if (!s.value("enabled", false)) {
+    std::printf("sandbox         off (--no-sandbox)\n");
+    std::printf("user            %s\n", s.value("user", "?").c_str());
+    return;
+  }
+  std::printf("user            %s (uid %s, gid %s)\n", s.value("user", "?").c_str(), s.value("uid", json()).dump().c_str(),
+              s.value("gid", json()).dump().c_str());
+  std::printf("no_new_privs    %s\n", s.value("no_new_privs", false) ? "yes" : "no");
+  std::printf("seccomp         %s (%s calls denied so far)\n", s.value("seccomp", "none").c_str(),
+              s.value("denied_syscalls", json(0)).dump().c_str());
+  std::printf("landlock        %s\n", s.value("landlock", "none").c_str());
+}
+
 void print_answer(const std::string& cmd, const json& r) {
   if (cmd == "get") {
     std::printf("%s\n", value_text(r["value"]).c_str());
   } else if (cmd == "list") {
     print_list(r);
+  } else if (cmd == "status") {
+    print_status(r);
+  } else if (cmd == "sandbox-probe") {
+    for (const auto& [what, result] : r["attempts"].items())
+      std::printf("%-28s %s\n", what.c_str(), result.get<std::string>().c_str());
   } else if (cmd == "wires") {
     for (const auto& w : r["wires"])
       std::printf("%s -> %s  delay %s%s%s\n", w.value("from", "").c_str(), w.value("to", "").c_str(),
@@ -75,6 +96,7 @@ Result<json> request_for(const std::string& cmd, const CtlOptions& o) {
   json r = {{"cmd", cmd}};
   if (!o.device.empty()) r["device"] = o.device, r["line"] = line_arg(o.line);
   if (cmd == "set") r["value"] = o.value;
+  if (cmd == "sandbox-probe") r.erase("line"), put_if_given(r, "chip", o.from);
   if (cmd == "pulse") {
     r["width"] = o.width, r["count"] = o.count, r["level"] = o.level;
     put_if_given(r, "period", o.period);
@@ -140,6 +162,12 @@ void add_ctl_commands(CLI::App& ctl, CtlOptions& o) {
     return cmd;
   };
   sub("list", "every device and line, and what drives each");
+  sub("status", "the daemon: its devices and its sandbox (user, no_new_privs, seccomp, Landlock)");
+#ifdef VGPIO_SANDBOX_PROBE
+  CLI::App* probe = sub("sandbox-probe", "test builds: try what the sandbox must refuse, on a device's thread");
+  probe->add_option("device", o.device, "device name")->required();
+  probe->add_option("--chip", o.from, "also open this GPIO chip, one the device was not given");
+#endif
   on_line("get", "print a line's value");
   on_line("set", "drive a simulated input to 0 or 1 (ends its stimulus)")
       ->add_option("value", o.value, "0 or 1")->required()->check(CLI::Range(0, 1));

@@ -1,6 +1,7 @@
 #include "app/daemon.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -119,7 +120,11 @@ void Daemon::attach_control(Device& dev) {
 }
 
 void Daemon::launch(Device& dev) {
-  dev.thread = std::thread([loop = dev.loop.get()] { loop->run(); });
+  dev.thread = std::thread([loop = dev.loop.get(), name = "vgpio " + dev.name] {
+    // Named, so that a log line from the sandbox says which device it was.
+    pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+    loop->run();
+  });
   wires_.add_device({dev.device.get(), dev.loop.get(), dev.sim.get()});
 }
 
@@ -170,6 +175,10 @@ void Daemon::run() {
 }
 
 void Daemon::stop() { main_loop_->stop(); }
+
+void Daemon::set_status(std::function<nlohmann::json()> status) {
+  if (control_) control_->set_status(std::move(status));
+}
 
 Daemon::~Daemon() {
   if (control_) control_->set_devices({});

@@ -55,6 +55,8 @@ struct DaemonConfig {
   std::function<Result<DeviceConfig>(const nlohmann::json& request)> make_device;
   // Reads the config again, checked, for SIGHUP; unset when there is no file.
   std::function<Result<DaemonConfig>()> reload;
+  // Whom a daemon started as root becomes (the config's user and group).
+  std::string user, group;
 };
 
 class Daemon : private control::DeviceMaker {
@@ -70,6 +72,8 @@ class Daemon : private control::DeviceMaker {
   // from create().
   void run();
   void stop();  // thread-safe
+  // What `vgpio ctl status` shows besides the devices. Before run().
+  void set_status(std::function<nlohmann::json()> status);
   // The signals the daemon handles must be blocked in every thread: call this
   // before any thread starts.
   static void block_signals();

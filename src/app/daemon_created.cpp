@@ -2,6 +2,7 @@
 // that goes away with its maker: when the connection that made it closes, it
 // stops like any device (outputs to their safe levels, socket removed).
 #include <algorithm>
+#include <cerrno>
 
 #include "app/daemon.h"
 #include "base/log.h"
@@ -19,7 +20,16 @@ Result<nlohmann::json> Daemon::create_device(const nlohmann::json& request, uint
     for (const auto& d : devices_)
       if (std::count(d->pool_lines.begin(), d->pool_lines.end(), line))
         return Error("pool line \"" + line + "\" is in device " + d->name + " now; a pool line is in one device at a time");
-  auto made = TRY(start_device(spec).error_context("device " + spec.name));
+  auto started = start_device(spec);
+  if (!started) {
+    Error e = started.release_error();
+    // Where the sandbox's Landlock layer says no (or the socket modes do).
+    if (e.code() == EACCES)
+      return Error(e.message() + " (vgpio makes sockets only in its configured sockets' directories and below them)",
+                   e.code());
+    return e;
+  }
+  auto made = started.release_value();
   made->created = true;
   made->owner = persist.get<bool>() ? 0 : owner;
   made->pool_lines = spec.pool_lines;

@@ -68,6 +68,8 @@ Result<DaemonConfig> daemon_config(const config::ConfigSpec& spec) {
   auto resolved = TRY(resolve(spec));
   DaemonConfig config;
   config.access = spec.access;
+  config.user = spec.user;
+  config.group = spec.group;
   config.control_socket = spec.control.empty() ? default_control_socket(spec.devices.front().socket) : spec.control;
   for (size_t d = 0; d < spec.devices.size(); ++d) {
     const config::DeviceSpec& dev = spec.devices[d];

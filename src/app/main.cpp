@@ -36,6 +36,10 @@ int main(int argc, char** argv) {
   serve_cmd->add_flag("--connect", serve.connect,
                       "connect to --socket, where QEMU listens (-chardev socket,server=on), and reconnect "
                       "whenever either side restarts");
+  serve_cmd->add_option("--user", serve.user, "started as root: run as this user once set up (name or uid)");
+  serve_cmd->add_option("--group", serve.group, "with --user: this group instead of the user's own (name or gid)");
+  serve_cmd->add_flag("--no-sandbox", serve.no_sandbox,
+                      "no seccomp filter, Landlock or no_new_privs (for debugging only)");
   serve_cmd->add_option("--socket-mode", serve.mode, "socket permissions, octal")->capture_default_str()
       ->transform([](std::string s) { return std::to_string(std::stoul(s, nullptr, 8)); });
 

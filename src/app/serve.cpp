@@ -1,9 +1,11 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 
 #include "app/commands.h"
 #include "app/host_setup.h"
+#include "app/sandbox_setup.h"
 #include "base/log.h"
 #include "lines/sim_line.h"
 
@@ -114,6 +116,12 @@ Result<void> take_sockets(const ServeOptions& options, DaemonConfig& config) {
   return ok();
 }
 
+namespace {
+std::string sandbox_summary(const service::SandboxState& s) {
+  return "sandbox: running as " + s.user + ", no_new_privs, seccomp " + s.seccomp + ", Landlock " + s.landlock;
+}
+}  // namespace
+
 int serve(const ServeOptions& options) {
   auto built = config_from_options(options);
   if (!built) {
@@ -125,7 +133,23 @@ int serve(const ServeOptions& options) {
     LOG_ERROR("%s", r.error().message().c_str());
     return 2;
   }
+  // Names are looked up now: the sandbox hides /etc/passwd later.
+  auto who = service::resolve_identity(options.user.empty() ? config.user : options.user,
+                                       options.group.empty() ? config.group : options.group);
+  if (!who) {
+    LOG_ERROR("%s", who.error().message().c_str());
+    return 2;
+  }
+  tzset();  // likewise /etc/localtime
   Daemon::block_signals();
+  service::SandboxState sandbox;
+  if (options.no_sandbox) {
+    LOG_WARN("sandbox: OFF (--no-sandbox). A bug in vgpio reached by a guest or a frontend could do anything this "
+             "process may do. Use this only to find out whether the sandbox is in the way, and report it");
+  } else if (auto r = sandbox_before_start(filesystem_needs(options, config), sandbox); !r) {
+    LOG_ERROR("cannot set up the sandbox: %s (--no-sandbox runs without it)", r.error().message().c_str());
+    return 1;
+  }
   DaemonConfig shown;
   for (const auto& d : config.devices) shown.devices.push_back(DeviceConfig{d.name, d.socket, {}, d.connect, {}, "", {}});
   shown.control_socket = config.control_socket;
@@ -134,6 +158,12 @@ int serve(const ServeOptions& options) {
     LOG_ERROR("cannot start: %s", daemon.error().message().c_str());
     return 1;
   }
+  if (auto r = sandbox_after_start(who.value(), !options.no_sandbox, sandbox); !r) {
+    LOG_ERROR("cannot set up the sandbox: %s (--no-sandbox runs without it)", r.error().message().c_str());
+    return 1;  // the daemon's destructor puts outputs to their safe levels
+  }
+  if (sandbox.enabled) LOG_INFO("%s", sandbox_summary(sandbox).c_str());
+  daemon.value()->set_status([sandbox] { return sandbox_json(sandbox); });
   print_qemu_help(shown);
   daemon.value()->run();
   return 0;

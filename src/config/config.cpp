@@ -245,10 +245,14 @@ Result<ConfigSpec> parse(std::string_view text, const std::string& file_name) {
   } catch (const toml::parse_error& e) {
     return ctx.error(static_cast<int>(e.source().begin.line), std::string(e.description()));
   }
-  TRY(only_keys(ctx, root, {"control", "socket_mode", "socket_owner", "socket_group", "device", "wire", "pool"}));
+  TRY(only_keys(ctx, root, {"control", "socket_mode", "socket_owner", "socket_group", "user", "group", "device", "wire",
+                            "pool"}));
   ConfigSpec spec;
   spec.file = file_name;
   spec.control = TRY(get_string(ctx, root, "control")).value_or("");
+  // Checked when the daemon starts (the user may not exist where `check` runs).
+  spec.user = TRY(get_string(ctx, root, "user")).value_or("");
+  spec.group = TRY(get_string(ctx, root, "group")).value_or("");
   TRY(parse_access(ctx, root, &spec.access));
   const toml::array* devices = root["device"].as_array();
   if (!devices || devices->empty()) return ctx.error(1, "no [[device]] in the file");

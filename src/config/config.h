@@ -53,6 +53,7 @@ struct ConfigSpec {
   std::string file;
   std::string control;  // control socket; "" for none
   SocketAccess access;
+  std::string user, group;  // whom a daemon started as root becomes; "" for no change
   std::vector<DeviceSpec> devices;
   std::vector<WireEntry> wires;
   std::vector<LineSpec> pool;  // [[pool]]: host lines for devices made at run time

@@ -1,5 +1,11 @@
 #include "control/control_server.h"
 
+#ifdef VGPIO_SANDBOX_PROBE
+#include <cstring>
+
+#include "service/sandbox_probe.h"
+#endif
+
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -210,6 +216,23 @@ json ControlServer::execute(Client& client, const json& request) {
     for (size_t d = 0; d < devices_.size(); ++d) devices.push_back(device_json(d));
     return {{"ok", true}, {"devices", devices}};
   }
+  if (cmd == "status") {
+    json answer = status_ ? status_() : json::object();
+    answer["ok"] = true;
+    answer["devices"] = devices_.size();
+    return answer;
+  }
+#ifdef VGPIO_SANDBOX_PROBE
+  if (cmd == "sandbox-probe") {  // test builds only: on the device's own thread
+    auto d = find_device(request);
+    if (!d) return refusal(d.error());
+    std::vector<std::pair<std::string, int>> results;
+    devices_[d.value()].loop->run_sync([&] { results = service::probe_sandbox(request.value("chip", "")); });
+    json attempts = json::object();
+    for (const auto& [what, err] : results) attempts[what] = err == 0 ? "allowed" : strerrorname_np(err);
+    return {{"ok", true}, {"attempts", attempts}};
+  }
+#endif
   if (cmd == "get" || cmd == "set") {
     auto d = find_device(request);
     if (!d) return refusal(d.error());
@@ -267,7 +290,7 @@ json ControlServer::execute(Client& client, const json& request) {
   }
   if (auto answer = execute_sim(cmd, request)) return *answer;
   return refusal(Error("unknown \"cmd\" \"" + cmd +
-                    "\"; use list, get, set, watch, pulse, clock, bounce, pattern, stop, wire, unwire, wires, create or destroy"));
+                    "\"; use list, status, get, set, watch, pulse, clock, bounce, pattern, stop, wire, unwire, wires, create or destroy"));
 }
 
 void ControlServer::publish(const GpioDevice& dev, const LineChange& change) {

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -61,6 +62,8 @@ class ControlServer {
   // The wires between devices, for wire, unwire and wires. Main loop only.
   void set_wires(sim::WireBoard* wires) { wires_ = wires; }
   void set_device_maker(DeviceMaker* maker) { maker_ = maker; }
+  // What "status" answers besides the devices (the daemon's sandbox). Main loop only.
+  void set_status(std::function<nlohmann::json()> status) { status_ = std::move(status); }
   const std::string& path() const { return path_; }
 
  private:
@@ -90,6 +93,7 @@ class ControlServer {
   std::vector<ControlledDevice> devices_;
   sim::WireBoard* wires_ = nullptr;
   DeviceMaker* maker_ = nullptr;
+  std::function<nlohmann::json()> status_;
   uint64_t next_client_id_ = 1;
   std::vector<std::unique_ptr<Client>> clients_;
   std::atomic<int> watchers_{0};  // read by device threads in publish()

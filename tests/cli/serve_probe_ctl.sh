@@ -22,6 +22,22 @@ grep -q "8 lines" <<< "$out" || fail "probe does not report 8 lines"
 grep -q "vhost-user-gpio-pci,chardev=vgpio0" serve.out || fail "serve does not print the QEMU options"
 [ "$(stat -c %a vgpio.sock)" = 600 ] || fail "device socket is not 0600"
 
+# The sandbox is on by default, and says so.
+grep -q "^NoNewPrivs:.1" /proc/$pid/status || fail "no_new_privs is not set"
+grep -q "^Seccomp:.2" /proc/$pid/status || fail "no seccomp filter"
+status=$("$vgpio" ctl status) || fail "ctl status"
+grep -q "no_new_privs    yes" <<< "$status" && grep -q "seccomp         filter" <<< "$status" \
+  || fail "ctl status does not show the sandbox: $status"
+grep -q "sandbox: running as" serve.err || fail "the sandbox is not in the log"
+# Landlock (when this kernel has it): sockets only where the daemon's are (and below).
+if grep -q "landlock        ABI" <<< "$status"; then
+  outside=$(mktemp -d)
+  if "$vgpio" ctl create made "$outside/made.sock" --line a 2> create.err; then fail "a socket was made outside"; fi
+  rmdir "$outside"
+  grep -q "Permission denied (vgpio makes sockets only in its configured sockets' directories" create.err \
+    || fail "ctl create outside the socket directory: $(cat create.err)"
+fi
+
 "$vgpio" ctl set vgpio0 sim3 1 || fail "ctl set"
 [ "$("$vgpio" ctl get vgpio0 3)" = 1 ] || fail "ctl get by number"
 [ "$("$vgpio" ctl get vgpio0 sim3)" = 1 ] || fail "ctl get by name"
@@ -108,4 +124,11 @@ done
   for i in $(seq 21846); do printf '[[device.line]]\nname = "l%d"\nsimulated = true\n' "$i"; done; } > big.toml
 out=$("$vgpio" check big.toml) || fail "check refused a device over the Linux limit: $out"
 grep -q "warning: device big has 21846 lines, and no Linux guest will see it" <<< "$out" || fail "check did not warn: $(head -3 <<< "$out")"
+# --no-sandbox: off, and loudly so.
+"$vgpio" serve --no-sandbox --socket open.sock > /dev/null 2> open.err & pid=$!
+wait_for_socket open.sock.ctl
+grep -q "^Seccomp:.0" /proc/$pid/status || fail "--no-sandbox still filters system calls"
+grep -q "warning: sandbox: OFF (--no-sandbox)" open.err || fail "--no-sandbox is not in the log: $(cat open.err)"
+"$vgpio" ctl --control open.sock.ctl status | grep -q "sandbox         off" || fail "ctl status does not show the sandbox off"
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 echo "PASS"

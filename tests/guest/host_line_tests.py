@@ -566,5 +566,75 @@ def test_chip_comes_back():
         g.close()
 
 
+SANDBOXED = """
+user = "1000"
+group = "1000"
+
+[[device]]
+name = "vm1"
+socket = "/tmp/sbx/vm1.sock"
+
+  [[device.line]]
+  name = "relay"
+  chip = "simB"
+  offset = 1
+  direction = "output"
+  safe_level = 1
+  initial = 0
+
+  [[device.line]]
+  name = "lamp"
+  chip = "simB"
+  offset = 2
+  direction = "output"
+  safe_level = 1
+"""
+
+
+@test
+def test_sandbox():
+    """vgpio started by hand as root, with its own sandbox (the default) and
+    `user =`: /proc shows no_new_privs, the seccomp filter and the user, and
+    `vgpio ctl status` says the same. The probe (compiled into test builds
+    only) tries from a device thread what a compromised device would: execve,
+    an AF_INET socket, /etc/shadow, ptrace, an ioctl outside the GPIO set,
+    and the chip the daemon was not given. Each fails, and the daemon serves
+    on with its held output at its safe level."""
+    g = Guest([])
+    try:
+        sim = SimChips(g)
+        # As a udev rule would: the user's group may use the chip it is given.
+        g.must(f"chgrp 1000 /dev/{sim.chip('b')} && chmod 0660 /dev/{sim.chip('b')}; "
+               f"chmod 0600 /dev/{sim.chip('a')}; mkdir -m 0777 /tmp/sbx")
+        write_config(g, "/tmp/sbx.toml", SANDBOXED)
+        daemon = g.spawn("vgpio serve --config /tmp/sbx.toml > /tmp/sbx.log")
+        wait_until(lambda: g.sh("test -S /tmp/sbx/vm1.sock.ctl")[0] == 0 and
+                   "sandbox: running as" in output(g, "/tmp/sbx.log"), "the daemon to listen, sandboxed")
+        status = dict(re.findall(r"^(\w+):\s+(\S+)", g.must(f"cat /proc/{daemon}/status"), re.M))
+        check(status["NoNewPrivs"] == "1" and status["Seccomp"] == "2" and status["Uid"] == "1000"
+              and status["Gid"] == "1000", f"/proc/{daemon}/status: {status}")
+        ctl = f"vgpio ctl --control /tmp/sbx/vm1.sock.ctl"
+        shown = g.must(f"{ctl} status")
+        check(re.search(r"user\s+1000:1000 \(uid 1000, gid 1000\)", shown) and "no_new_privs    yes" in shown
+              and "seccomp         filter" in shown and re.search(r"landlock\s+ABI \d+", shown),
+              f"ctl status:\n{shown}")
+        check(sim.read("b", 1, 2) == "11", "the outputs are not held at their safe level")
+
+        answer = json.loads(g.must(f"{ctl} --json sandbox-probe vm1 --chip /dev/{sim.chip('a')}"))
+        attempts = answer["attempts"]
+        check(len(attempts) == 6 and all(e in ("EPERM", "EACCES") for e in attempts.values()),
+              f"the probe got through: {attempts}")
+
+        # Still serving: a guest drives the relay, and lets go of it.
+        r = frontend(g, "/tmp/sbx/vm1.sock", "dir", "0", "out", "set", "0", "0", "read", sim.value("b", 1))
+        check(r[f"read {sim.value('b', 1)}"] == ["0"], f"the guest's output after the probe: {r}")
+        check(sim.read("b", 1, 2) == "11", "the outputs are not back at their safe level")
+        log = g.must("cat /tmp/sbx.log")
+        check(log.count("sandbox: denied system call") == 4, f"the denials are not logged once each:\n{log}")
+        g.must(f"kill {daemon}; while kill -0 {daemon} 2>/dev/null; do sleep 0.05; done")
+    finally:
+        g.close()
+
+
 if __name__ == "__main__":
     sys.exit(run(TESTS, sys.argv))

@@ -1,0 +1,71 @@
+#include "app/sandbox_setup.h"
+
+#include <climits>
+#include <cstdlib>
+
+#include "base/log.h"
+
+namespace vgpio::app {
+
+namespace {
+
+// The directory a socket path lives in, absolute (Landlock opens it).
+std::string directory_of(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  char resolved[PATH_MAX];
+  return realpath(dir.c_str(), resolved) ? std::string(resolved) : dir;
+}
+
+void add_once(std::vector<std::string>& list, const std::string& item) {
+  for (const auto& have : list)
+    if (have == item) return;
+  list.push_back(item);
+}
+
+}  // namespace
+
+service::FilesystemNeeds filesystem_needs(const ServeOptions& options, const DaemonConfig& config) {
+  service::FilesystemNeeds needs;
+  // Devices made at run time get their sockets beside these.
+  for (const auto& d : config.devices)
+    if (!d.connect) add_once(needs.socket_dirs, directory_of(d.socket));
+  for (const auto& s : config.sockets)
+    if (!s.path.empty()) add_once(needs.socket_dirs, directory_of(s.path));
+  if (!config.control_socket.empty()) add_once(needs.socket_dirs, directory_of(config.control_socket));
+  if (!options.config.empty()) {
+    char resolved[PATH_MAX];
+    needs.read_files.push_back(realpath(options.config.c_str(), resolved) ? resolved : options.config);
+  }
+  // A config file may name host lines now or after a reload; --line always
+  // does. Only the simulated default needs nothing under /dev.
+  needs.dev_files = !options.config.empty() || !options.lines.empty();
+  return needs;
+}
+
+Result<void> sandbox_before_start(const service::FilesystemNeeds& needs, service::SandboxState& state) {
+  state.enabled = true;
+  TRY(service::set_no_new_privs(state));
+  return service::restrict_filesystem(needs, state);
+}
+
+Result<void> sandbox_after_start(const service::Identity& who, bool enabled, service::SandboxState& state) {
+  TRY(service::become(who, state));
+  if (!enabled) return ok();
+  return service::install_syscall_filter(state);
+}
+
+nlohmann::json sandbox_json(const service::SandboxState& state) {
+  return {{"sandbox",
+           {{"enabled", state.enabled},
+            {"user", state.user},
+            {"uid", state.uid},
+            {"gid", state.gid},
+            {"no_new_privs", state.no_new_privs},
+            {"seccomp", state.seccomp},
+            {"denied_syscalls", service::denied_syscalls()},
+            {"landlock", state.landlock},
+            {"landlock_abi", state.landlock_abi}}}};
+}
+
+}  // namespace vgpio::app
