@@ -10,7 +10,7 @@
 #include "control/control_client.h"
 #include "control/control_server.h"
 #include "gpio/protocol.h"
-#include "sim/line_recorder.h"
+#include "control/stream_recorder.h"
 
 namespace vgpio::app {
 
@@ -61,19 +61,6 @@ Result<std::pair<control::ControlClient, json>> watch(const CtlOptions& o, const
 
 bool same_line(const json& line, const std::string& key) {
   return line.value("name", "") == key || line["line"].dump() == key;
-}
-
-uint8_t direction_number(const std::string& name) {
-  for (uint8_t d : {gpio::kDirectionNone, gpio::kDirectionIn, gpio::kDirectionOut})
-    if (name == gpio::direction_name(d)) return d;
-  return gpio::kDirectionNone;
-}
-
-uint8_t irq_number(const std::string& name) {
-  for (uint8_t t : {gpio::kIrqNone, gpio::kIrqEdgeRising, gpio::kIrqEdgeFalling, gpio::kIrqEdgeBoth,
-                    gpio::kIrqLevelHigh, gpio::kIrqLevelLow})
-    if (name == gpio::irq_type_name(t)) return t;
-  return gpio::kIrqNone;
 }
 
 int run_watch(const CtlOptions& o) {
@@ -136,28 +123,16 @@ int run_record(const CtlOptions& o) {
   auto& [client, snapshot] = watched.value();
   auto started = Clock::now();
 
-  sim::LineRecorder recorder(out);
-  std::map<std::pair<std::string, size_t>, size_t> keys;  // (device, line) -> recorder key
-  for (const auto& d : snapshot["devices"]) {
-    std::string device = d.value("name", "");
-    for (const auto& l : d["lines"]) {
-      bool wanted = o.lines.empty();
-      for (const auto& key : o.lines) wanted |= same_line(l, key);
-      if (!wanted) continue;
-      sim::LineRecorder::State s;
-      s.level = l["value"].is_null() ? -1 : l["value"].get<int>();
-      s.direction = direction_number(l.value("direction", ""));
-      s.irq_type = irq_number(l.value("irq", ""));
-      std::string name = l.value("name", "");
-      if (name.empty()) name = "line" + l["line"].dump();
-      keys[{device, l["line"].get<size_t>()}] = recorder.add_line(device, name, s);
-    }
-  }
-  if (keys.empty()) return fail("record", "none of the lines named is on device " + o.device, 2);
-  uint64_t start_ns = snapshot["ns"].get<uint64_t>();
-  recorder.begin(start_ns, "vgpio ctl record; five signals per line: the level (z: no direction set), .out "
-                           "(1 out, 0 in, z none) and the interrupt type as .irq_rising .irq_falling .irq_level");
-  std::fprintf(stderr, "vgpio ctl record: recording %zu lines into %s%s\n", keys.size(), o.vcd.c_str(),
+  control::StreamRecorder recorder(out);
+  size_t lines = recorder.add_lines(snapshot, [&](const json& l) {
+    bool wanted = o.lines.empty();
+    for (const auto& key : o.lines) wanted |= same_line(l, key);
+    return wanted;
+  });
+  if (lines == 0) return fail("record", "none of the lines named is on device " + o.device, 2);
+  recorder.begin("vgpio ctl record; five signals per line: the level (z: no direction set), .out "
+                 "(1 out, 0 in, z none) and the interrupt type as .irq_rising .irq_falling .irq_level");
+  std::fprintf(stderr, "vgpio ctl record: recording %zu lines into %s%s\n", lines, o.vcd.c_str(),
                duration ? "" : " until Ctrl-C");
   size_t changes = 0;
   int status = 0;
@@ -173,19 +148,12 @@ int run_record(const CtlOptions& o) {
       break;
     }
     if (!e.value()) continue;  // a timeout or a signal: the loop decides
-    const json& ev = *e.value();
-    auto it = keys.find({ev.value("device", ""), ev["line"].get<size_t>()});
-    if (it == keys.end()) continue;
-    uint64_t ns = ev["ns"].get<uint64_t>();
-    std::string field = ev.value("field", "");
-    if (field == "value") recorder.level(it->second, ev["value"] == 1, ns);
-    else if (field == "direction") recorder.direction(it->second, direction_number(ev["value"]), ns);
-    else if (field == "irq") recorder.irq_type(it->second, irq_number(ev["value"]), ns);
+    if (!recorder.apply(*e.value())) continue;
     ++changes;
   }
   auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - started);
-  recorder.finish(start_ns + uint64_t(elapsed.count()));
-  std::fprintf(stderr, "vgpio ctl record: %zu changes on %zu lines over %s written to %s\n", changes, keys.size(),
+  recorder.finish(uint64_t(elapsed.count()));
+  std::fprintf(stderr, "vgpio ctl record: %zu changes on %zu lines over %s written to %s\n", changes, lines,
                format_duration(elapsed).c_str(), o.vcd.c_str());
   return status;
 }

@@ -1,0 +1,57 @@
+#include "control/stream_recorder.h"
+
+#include "gpio/protocol.h"
+
+namespace vgpio::control {
+
+using nlohmann::json;
+
+uint8_t direction_number(const std::string& name) {
+  for (uint8_t d : {gpio::kDirectionNone, gpio::kDirectionIn, gpio::kDirectionOut})
+    if (name == gpio::direction_name(d)) return d;
+  return gpio::kDirectionNone;
+}
+
+uint8_t irq_number(const std::string& name) {
+  for (uint8_t t : {gpio::kIrqNone, gpio::kIrqEdgeRising, gpio::kIrqEdgeFalling, gpio::kIrqEdgeBoth,
+                    gpio::kIrqLevelHigh, gpio::kIrqLevelLow})
+    if (name == gpio::irq_type_name(t)) return t;
+  return gpio::kIrqNone;
+}
+
+size_t StreamRecorder::add_lines(const json& snapshot, const std::function<bool(const json&)>& wanted) {
+  start_ns_ = snapshot.value("ns", uint64_t{0});
+  for (const auto& d : snapshot.value("devices", json::array())) {
+    std::string device = d.value("name", "");
+    for (const auto& l : d["lines"]) {
+      if (!wanted(l)) continue;
+      sim::LineRecorder::State s;
+      s.level = l["value"].is_null() ? -1 : l["value"].get<int>();
+      s.direction = direction_number(l.value("direction", ""));
+      s.irq_type = irq_number(l.value("irq", ""));
+      std::string name = l.value("name", "");
+      if (name.empty()) name = "line" + l["line"].dump();
+      keys_[{device, l["line"].get<size_t>()}] = recorder_.add_line(device, name, s);
+    }
+  }
+  return keys_.size();
+}
+
+void StreamRecorder::begin(const std::string& comment) { recorder_.begin(start_ns_, comment); }
+
+bool StreamRecorder::apply(const json& ev) {
+  if (!ev.contains("line") || !ev["line"].is_number_unsigned()) return false;
+  auto it = keys_.find({ev.value("device", ""), ev["line"].get<size_t>()});
+  if (it == keys_.end()) return false;
+  uint64_t ns = ev.value("ns", start_ns_);
+  std::string field = ev.value("field", "");
+  if (field == "value") recorder_.level(it->second, ev["value"] == 1, ns);
+  else if (field == "direction") recorder_.direction(it->second, direction_number(ev.value("value", "")), ns);
+  else if (field == "irq") recorder_.irq_type(it->second, irq_number(ev.value("value", "")), ns);
+  else return false;
+  return true;
+}
+
+void StreamRecorder::finish(uint64_t elapsed_ns) { recorder_.finish(start_ns_ + elapsed_ns); }
+
+}  // namespace vgpio::control

@@ -1,0 +1,43 @@
+// A VCD recording fed by the control socket's watch stream: the snapshot a
+// watch starts with gives the lines and their first state, each event after
+// it a change (sim/line_recorder.h says what is written per line). Used by
+// `vgpio ctl record` and by the panel's record button.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <ostream>
+#include <string>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/line_recorder.h"
+
+namespace vgpio::control {
+
+class StreamRecorder {
+ public:
+  explicit StreamRecorder(std::ostream& out) : recorder_(out) {}
+
+  // The lines of a watch's snapshot for which `wanted(line)` holds; returns
+  // how many. Then begin() writes the header.
+  size_t add_lines(const nlohmann::json& snapshot, const std::function<bool(const nlohmann::json&)>& wanted);
+  void begin(const std::string& comment);
+  // True when the event was about a recorded line.
+  bool apply(const nlohmann::json& event);
+  // Ends the file `elapsed_ns` after the snapshot.
+  void finish(uint64_t elapsed_ns);
+
+ private:
+  sim::LineRecorder recorder_;
+  std::map<std::pair<std::string, size_t>, size_t> keys_;  // (device, line) -> recorder key
+  uint64_t start_ns_ = 0;
+};
+
+// The names the control protocol uses, back to the protocol's numbers.
+uint8_t direction_number(const std::string& name);
+uint8_t irq_number(const std::string& name);
+
+}  // namespace vgpio::control
