@@ -24,12 +24,15 @@ GUEST_PACKAGES=(python3 linux-source-6.12 bc flex bison libelf-dev libssl-dev cp
                 sigrok-cli  # an independent reader of the VCD files `vgpio ctl record` writes
                 python3-pytest python3-pip python3-setuptools  # the Python client, its plugin, `pip install ./python`
                 python3-matplotlib  # bench/charts.py: docs/perf's charts from the bench's JSON
-                gcc-aarch64-linux-gnu)  # the arm64 guest kernel
+                gcc-aarch64-linux-gnu  # the arm64 guest kernel
+                chromium)  # the panel's browser tests (driven by puppeteer-core from npm)
 GUEST_BACKPORTS_PACKAGES=(qemu-system-x86 qemu-system-arm gpiod)
 FOREIGN_ARCHITECTURES=()  # dpkg architectures whose packages the tests unpack (testvm/fetch-arm64-userland.sh)
 
 with_guest_tools() {
   PACKAGES+=("${GUEST_PACKAGES[@]}")
+  # Node for the browser tests: Debian's, unless a node with npm is here already.
+  command -v npm > /dev/null || PACKAGES+=(nodejs npm)
   BACKPORTS_PACKAGES+=("${GUEST_BACKPORTS_PACKAGES[@]}")
   FOREIGN_ARCHITECTURES+=(arm64)
 }
@@ -100,13 +103,20 @@ build() {
   cmake --build build
 }
 
+# puppeteer-core, pinned by tests/browser/package-lock.json, once.
+browser_test_tools() {
+  [ -d tests/browser/node_modules/puppeteer-core ] && return
+  echo "setup: npm ci in tests/browser (puppeteer-core, for the panel's browser tests)"
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+}
+
 command=${1:-}
 [ $# -gt 0 ] && shift
 case "$command" in
   serve) install_dependencies; build; exec build/vgpio serve "$@" ;;
   demo) with_guest_tools; install_dependencies; build; exec testvm/demo.sh ;;
   test)
-    with_guest_tools; install_dependencies; build
+    with_guest_tools; install_dependencies; build; browser_test_tools
     ctest --test-dir build --output-on-failure -j2
     scripts/sanitize.sh
     scripts/fuzz.sh "${VGPIO_FUZZ_SECONDS:-60}" ;;

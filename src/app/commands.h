@@ -30,6 +30,8 @@ struct ServeOptions {
   bool no_sandbox = false;
 };
 int serve(const ServeOptions& options);
+// Execs vgpio-panel, the web panel over the control socket.
+int run_panel(const std::string& control, const std::string& listen);
 
 struct CtlOptions {
   std::string control = "./vgpio.sock.ctl";

@@ -53,6 +53,12 @@ int main(int argc, char** argv) {
   ctl_cmd->add_flag("--json", ctl.json, "print raw JSON");
   app::add_ctl_commands(*ctl_cmd, ctl);
 
+  std::string panel_control = "./vgpio.sock.ctl", panel_listen = "127.0.0.1:8080";
+  CLI::App* panel_cmd = app.add_subcommand("panel", "every line in the browser, live (runs vgpio-panel)");
+  panel_cmd->add_option("--control", panel_control, "the daemon's control socket")->capture_default_str();
+  panel_cmd->add_option("--listen", panel_listen, "ADDRESS:PORT to serve on (loopback unless named)")
+      ->capture_default_str();
+
   app::ProbeOptions probe;
   CLI::App* probe_cmd = app.add_subcommand("probe", "print config, names and directions of any vhost-user-gpio backend");
   probe_cmd->add_option("socket", probe.socket, "vhost-user socket")->required();
@@ -77,5 +83,6 @@ int main(int argc, char** argv) {
   }
   if (*ctl_cmd) return ctl.run();
   if (*check_cmd) return app::check(check_file);
+  if (*panel_cmd) return app::run_panel(panel_control, panel_listen);
   return app::probe(probe);
 }

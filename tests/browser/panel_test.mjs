@@ -1,0 +1,171 @@
+// The panel in a real browser: Debian's chromium, headless, driven by
+// puppeteer-core, against a real daemon with 1,000 simulated lines.
+// usage: node panel_test.mjs   (environment: VGPIO_BIN, VGPIO_PANEL_BIN,
+//                               VGPIO_CHROMIUM, VGPIO_ARTIFACTS)
+// Waits are for events, with generous limits; only the 300 ms budget for a
+// change to reach the page is a figure, checked on the median of ten.
+import { execFile, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+
+const puppeteer = (await import("puppeteer-core").catch(() => {
+  console.log("FAIL: puppeteer-core is missing: scripts/setup.sh test installs it (npm ci in tests/browser)");
+  process.exit(1);
+})).default;
+
+const run = promisify(execFile);
+const vgpio = process.env.VGPIO_BIN;
+const panelBin = process.env.VGPIO_PANEL_BIN;
+const artifacts = process.env.VGPIO_ARTIFACTS || tmpdir();
+const WAIT = 120000;
+const dir = mkdtempSync(path.join(tmpdir(), "vgpio-panel-"));
+const control = path.join(dir, "vgpio.sock.ctl");
+const children = [];
+let failures = 0;
+
+function check(ok, what) {
+  console.log(`${ok ? "ok" : "FAIL"}: ${what}`);
+  if (!ok) failures++;
+}
+
+function start(cmd, args, ready) {
+  const child = spawn(cmd, args, { cwd: dir, stdio: ["ignore", "pipe", "inherit"] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+      const m = out.match(ready);
+      if (m) resolve(m);
+    });
+    child.on("exit", (code) => reject(new Error(`${cmd} exited (${code}): ${out}`)));
+  });
+}
+
+const ctl = async (...args) => (await run(vgpio, ["ctl", "--control", control, ...args])).stdout.trim();
+
+function request(url, { method = "GET", headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers }, (res) => {
+      let text = "";
+      res.on("data", (d) => (text += d));
+      res.on("end", () => resolve({ status: res.statusCode, text }));
+    });
+    req.on("error", reject);
+    if (body) req.write(body);
+    req.end();
+  });
+}
+
+async function main() {
+  await start(vgpio, ["serve", "--sim", "1000", "--socket", path.join(dir, "vgpio.sock")], /vgpio is serving/);
+  const [, url] = await start(panelBin, ["--control", control, "--listen", "127.0.0.1:0"], /open (http:\S+)/);
+  const browser = await puppeteer.launch({
+    executablePath: process.env.VGPIO_CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu"],
+  });
+  try {
+    const page = await browser.newPage();
+    await page.setViewport({ width: 1400, height: 700 });
+    page.setDefaultTimeout(WAIT);
+    await page.goto(url);
+    await page.waitForFunction(() => window.vgpioPanel.lines.length === 1000);
+    const rendered = await page.$$eval(".row", (rows) => rows.length);
+    check(rendered > 10 && rendered < 100, `1,000 lines listed, ${rendered} rows in the page (virtualized)`);
+    check((await page.$eval("#list", (l) => l.textContent)).includes("sim0"), "the first line is on screen");
+
+    // A click on toggle drives the simulated input: the daemon says so.
+    const rowOf = (n) => page.evaluateHandle((n) =>
+      [...document.querySelectorAll(".row")].find((r) => r.line && r.line.line === n), n);
+    await (await rowOf(1)).asElement().$eval('button[data-action="toggle"]', (b) => b.click());
+    for (let i = 0; i < 600 && (await ctl("get", "vgpio0", "1")) !== "1"; i++) await new Promise((r) => setTimeout(r, 50));
+    check((await ctl("get", "vgpio0", "1")) === "1", "toggle on sim1 set it to 1 (vgpio ctl get)");
+
+    // A change made elsewhere reaches the page: the median of ten within 300 ms.
+    const latencies = [];
+    for (let i = 0; i < 10; i++) {
+      const want = i % 2 ? 0 : 1;
+      const t0 = Date.now();
+      await ctl("set", "vgpio0", "2", String(want));
+      await page.waitForFunction((w) => {
+        const row = [...document.querySelectorAll(".row")].find((r) => r.line && r.line.line === 2);
+        return row && row.querySelector(".value").textContent === String(w);
+      }, {}, want);
+      latencies.push(Date.now() - t0);
+    }
+    latencies.sort((a, b) => a - b);
+    const median = latencies[5];
+    check(median <= 300, `ctl set shows on the page in ${median} ms (median of 10; all: ${latencies.join(", ")})`);
+
+    // The waveform: edges were drawn, green at both levels of sim2's canvas.
+    await page.waitForFunction(() => (window.vgpioPanel.drawnEdges["vgpio0/2"] || 0) >= 5);
+    const levels = await page.evaluate(() => {
+      const row = [...document.querySelectorAll(".row")].find((r) => r.line && r.line.line === 2);
+      const g = row.canvas.getContext("2d");
+      const green = (y) => {
+        const d = g.getImageData(0, y, row.canvas.width, 1).data;
+        for (let i = 0; i < d.length; i += 4) if (d[i + 1] > 100 && d[i] < 100 && d[i + 3] > 0) return true;
+        return false;
+      };
+      return { high: green(4), low: green(20) };
+    });
+    check(levels.high && levels.low, `sim2's canvas shows both levels: ${JSON.stringify(levels)}`);
+
+    // 1,000 edges a second (a 2 ms clock): the page keeps up and keeps drawing.
+    await ctl("clock", "vgpio0", "3", "--period", "2ms");
+    const before = await page.evaluate(() => window.vgpioPanel.changes);
+    await page.waitForFunction((b) => window.vgpioPanel.changes - b >= 1000, {}, before);
+    const frames = await page.evaluate(() => new Promise((resolve) => {
+      let n = 0;
+      const end = performance.now() + 1000;
+      const tick = () => (performance.now() < end ? (n++, requestAnimationFrame(tick)) : resolve(n));
+      requestAnimationFrame(tick);
+    }));
+    check(frames >= 1, `drawing goes on under a 1 kHz clock: ${frames} frames in 1 s`);
+    await ctl("stop", "vgpio0", "3");
+
+    // The record button's request: a VCD of every line.
+    const vcd = await page.evaluate(async () => {
+      const token = document.querySelector('meta[name="vgpio-token"]').content;
+      const r = await fetch("/api/record", { method: "POST", headers: { "X-Vgpio-Token": token },
+                                             body: JSON.stringify({ seconds: 1 }) });
+      return { status: r.status, text: await r.text() };
+    });
+    check(vcd.status === 200 && vcd.text.includes("$timescale") && vcd.text.includes("sim999"),
+          `record gives a VCD of every line (${vcd.text.length} bytes)`);
+
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: path.join(artifacts, "panel.png") });
+    console.log(`screenshot: ${path.join(artifacts, "panel.png")}`);
+
+    // Other websites: no token, a foreign Origin, a foreign Host.
+    const token = await page.$eval('meta[name="vgpio-token"]', (m) => m.content);
+    const body = JSON.stringify({ device: "vgpio0", line: 4, action: "toggle" });
+    const post = (headers) => request(url + "api/drive", { method: "POST", headers, body });
+    check((await post({})).status === 403, "a POST without the token is refused");
+    check((await post({ "X-Vgpio-Token": token, Origin: "http://evil.example" })).status === 403,
+          "a POST from a foreign Origin is refused");
+    check((await request(url, { headers: { Host: "evil.example:8080" } })).status === 403,
+          "a foreign Host (DNS rebinding) is refused");
+    check((await post({ "X-Vgpio-Token": token })).status === 200, "the page's own POST is accepted");
+    check((await ctl("get", "vgpio0", "4")) === "1", "and it drove sim4");
+  } finally {
+    await browser.close();
+  }
+}
+
+try {
+  await main();
+} catch (e) {
+  console.log(`FAIL: ${e.stack || e}`);
+  failures++;
+} finally {
+  for (const c of children) c.kill("SIGTERM");
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(failures ? `${failures} failed` : "all passed");
+process.exit(failures ? 1 : 0);
