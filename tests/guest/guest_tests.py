@@ -8,15 +8,17 @@ interrupt; a failing test prints the end of their logs.
 usage: guest_tests.py TEST   (environment: VGPIO_BIN, VGPIO_PLATFORM, VGPIO_KERNEL, VGPIO_INITRD,
                               VGPIO_KERNEL_ARM64, VGPIO_INITRD_ARM64, VGPIO_QEMU)
 """
+import json
 import os
 import re
 import signal
+import subprocess
 import sys
 import time
 import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "testvm"))
-from guestkit import GPIOMON_READY, Daemon, Failure, Guest, Workdir, platform, wait_until  # noqa: E402
+from guestkit import GPIOMON_READY, WAIT, Daemon, Failure, Guest, Workdir, platform, wait_until  # noqa: E402
 
 VGPIO = os.environ.get("VGPIO_BIN", "vgpio")
 TESTS = {}
@@ -395,6 +397,36 @@ def test_hil_stimuli_and_wires():
             d.wait_line("pump", "back to 0 after the relay was released", value=0)
             check(not driver_problems(g), f"driver complained: {driver_problems(g)}")
         finally:
+            g.close()
+            d.stop()
+
+
+@test
+def test_panel_toggle():
+    """The panel's toggle button reaches the guest: vgpio-panel's own page
+    gives the token, its POST toggles a simulated input, and gpiomon in the
+    guest sees both edges. (tests/browser clicks the same button in chromium.)"""
+    import urllib.request
+    with Workdir() as w:
+        d = Daemon(VGPIO, w, lines=4)
+        g = Guest([d.socket])
+        panel = subprocess.Popen([os.environ["VGPIO_PANEL_BIN"], "--control", d.control_path,
+                                  "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE, text=True)
+        try:
+            url = re.search(r"open (http://\S+)", panel.stdout.readline()).group(1)
+            page = urllib.request.urlopen(url).read().decode()
+            token = re.search(r'name="vgpio-token" content="([0-9a-f]+)"', page).group(1)
+            mon = g.spawn_gpiomon("-c gpiochip0 -e both -n 2 -F '@EV %e' sim3", "/tmp/panel.log")
+            for want in ("1", "2"):
+                req = urllib.request.Request(url + "api/drive", method="POST", headers={"X-Vgpio-Token": token},
+                                             data=json.dumps({"device": "vgpio0", "line": 3, "action": "toggle"}).encode())
+                check(json.loads(urllib.request.urlopen(req).read()).get("ok"), "the panel's toggle was refused")
+                wait_until(lambda: g.must("grep @EV /tmp/panel.log | tail -n 1").strip() == f"@EV {want}",
+                           f"gpiomon to see edge {want} from the panel")
+            g.must(f"while kill -0 {mon} 2>/dev/null; do sleep 0.05; done")
+        finally:
+            panel.terminate()
+            panel.wait(timeout=WAIT)
             g.close()
             d.stop()
 
