@@ -11,6 +11,7 @@ import re
 import select
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -46,9 +47,18 @@ class Control:
     """One connection to a daemon's control socket."""
 
     def __init__(self, path):
+        self.path = path
+        self._connect()
+
+    def _connect(self):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(path)
+        self.sock.connect(self.path)
         self.buf = b""
+
+    def peer_pid(self):
+        """The pid of the process listening at the other end (SO_PEERCRED)."""
+        creds = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        return struct.unpack("3i", creds)[0]
 
     def next(self, timeout=WAIT):
         deadline = time.monotonic() + timeout
@@ -64,7 +74,16 @@ class Control:
         return json.loads(line)
 
     def call(self, **request):
-        self.sock.sendall((json.dumps(request) + "\n").encode())
+        try:
+            self.sock.sendall((json.dumps(request) + "\n").encode())
+        except (BrokenPipeError, ConnectionResetError) as e:
+            # Seen once, after a daemon restart (guest.microvm.daemon_restart):
+            # say so loudly, and go on with a new connection.
+            print(f"guestkit: the control connection to {self.path} was lost ({e}); connecting again",
+                  file=sys.stderr)
+            self.sock.close()
+            self._connect()
+            self.sock.sendall((json.dumps(request) + "\n").encode())
         answer = self.next()
         if answer is None or not answer.get("ok"):
             raise Failure(f"control request {request} failed: {answer}")
@@ -103,9 +122,15 @@ class Daemon:
             if self.proc.poll() is not None:
                 raise Failure(f"daemon {self.name} exited: {self.log()}")
             try:  # a stale socket file from a killed run may be there: connect, not stat
-                return Control(self.control_path)
+                control = Control(self.control_path)
             except OSError:
                 return None
+            if control.peer_pid() != self.proc.pid:  # only this daemon's own socket will do
+                print(f"guestkit: {self.control_path} is served by pid {control.peer_pid()}, not by the daemon "
+                      f"(pid {self.proc.pid}); waiting for the daemon's", file=sys.stderr)
+                control.close()
+                return None
+            return control
         self._control = wait_until(ready, f"daemon {self.name} to listen")
 
     def alive(self):

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <thread>
 
@@ -27,7 +28,9 @@ namespace vgpio::testing {
 class DaemonTest : public ::testing::Test {
  protected:
   // Starts a daemon with one device per entry of `line_counts`.
-  void start(std::vector<unsigned> line_counts = {8}, std::vector<sim::WireSpec> wires = {}) {
+  // `adjust` may change the config first (another kind of line, say).
+  void start(std::vector<unsigned> line_counts = {8}, std::vector<sim::WireSpec> wires = {},
+             const std::function<void(DaemonConfig&)>& adjust = {}) {
     char tmpl[] = "/tmp/vgpio-test-XXXXXX";
     dir_ = mkdtemp(tmpl);
     DaemonConfig config;
@@ -42,6 +45,7 @@ class DaemonTest : public ::testing::Test {
     config.wires = std::move(wires);
     // As `vgpio serve` without a file: devices made at run time, simulated lines only.
     config.make_device = [](const nlohmann::json& r) { return app::created_device_config(r, config::ConfigSpec{}); };
+    if (adjust) adjust(config);
     auto d = Daemon::create(std::move(config));
     ASSERT_TRUE(d.ok()) << d.error().message();
     daemon_ = d.release_value();
