@@ -77,21 +77,28 @@ template <typename F>
 size_t Wire::receive(F&& each) {
   uint64_t counter;
   (void)!::read(event_.get(), &counter, sizeof counter);
-  uint64_t head = head_.load(std::memory_order_relaxed);
-  uint64_t tail = tail_.load(std::memory_order_acquire);
-  for (; head != tail; ++head) {
-    const Item& item = ring_[head % kCapacity];
-    each(Arrival{item.level != spec_.invert,
-                 std::chrono::steady_clock::time_point(std::chrono::nanoseconds(item.sent_ns)) + spec_.delay});
-  }
-  head_.store(head, std::memory_order_release);
-  size_t dropped = dropped_.exchange(0, std::memory_order_acq_rel);
-  if (dropped) {
-    int64_t latest = latest_.load(std::memory_order_acquire);
-    bool level = (latest >> 62) & 1;
-    auto sent = std::chrono::nanoseconds(latest & ((int64_t(1) << 62) - 1));
-    each(Arrival{level != spec_.invert, std::chrono::steady_clock::time_point(sent) + spec_.delay});
-  }
+  auto arrival = [&](bool level, int64_t sent_ns) {
+    return Arrival{level != spec_.invert,
+                   std::chrono::steady_clock::time_point(std::chrono::nanoseconds(sent_ns)) + spec_.delay};
+  };
+  auto drain = [&] {
+    uint64_t head = head_.load(std::memory_order_relaxed);
+    uint64_t tail = tail_.load(std::memory_order_acquire);
+    for (; head != tail; ++head) each(arrival(ring_[head % kCapacity].level, ring_[head % kCapacity].sent_ns));
+    head_.store(head, std::memory_order_release);
+  };
+  drain();
+  size_t dropped = dropped_.load(std::memory_order_acquire);
+  if (dropped == 0) return 0;
+  // The source stopped filling the ring at its first drop, but may have added
+  // items after the drain above read the tail: those are older than the
+  // latest level, so they go first.
+  drain();
+  int64_t latest = latest_.load(std::memory_order_acquire);
+  each(arrival((latest >> 62) & 1, latest & ((int64_t(1) << 62) - 1)));
+  // Only now may the source use the ring again. Drops made meanwhile stay
+  // counted, and the next receive gives their (newer) latest level.
+  dropped_.fetch_sub(dropped, std::memory_order_acq_rel);
   return dropped;
 }
 

@@ -59,7 +59,10 @@ TEST(Wire, AFullRingEndsAtTheLatestLevel) {
   EXPECT_EQ(take(*w), std::vector<bool>{!got.back()});
 }
 
-TEST(Wire, TwoThreadsLoseNothingAndEndRight) {
+// `slow_every`: the target pauses inside every n-th arrival, so the source
+// fills the ring and drops while the target is between reading the ring and
+// taking the dropped count.
+void two_threads(int slow_every) {
   auto w = make();
   constexpr int kLevels = 200000;
   std::atomic<bool> finished{false};
@@ -67,11 +70,18 @@ TEST(Wire, TwoThreadsLoseNothingAndEndRight) {
     for (int i = 1; i <= kLevels; ++i) w->send(i % 2 == 1);
     finished = true;
   });
-  bool last = false, alternates = true;
-  size_t dropped = 0;
+  bool last = false, alternates = true, in_order = true;
+  std::chrono::steady_clock::time_point last_due{};
+  size_t dropped = 0, arrivals = 0;
   auto take_some = [&] {
     std::vector<bool> got;
-    size_t d = w->receive([&](const Wire::Arrival& a) { got.push_back(a.level); });
+    size_t d = w->receive([&](const Wire::Arrival& a) {
+      got.push_back(a.level);
+      // Every level arrives in the order it was sent, dropped or not.
+      in_order &= a.due >= last_due;
+      last_due = a.due;
+      if (slow_every && ++arrivals % slow_every == 0) std::this_thread::sleep_for(50us);
+    });
     // Until a drop, every level is the other one: nothing lost or repeated.
     // (After a drop, the latest level comes last and may repeat one.)
     size_t checked = d ? got.size() - 1 : got.size();
@@ -83,7 +93,17 @@ TEST(Wire, TwoThreadsLoseNothingAndEndRight) {
   source.join();
   take_some();
   EXPECT_TRUE(alternates);
+  EXPECT_TRUE(in_order);
   EXPECT_EQ(last, kLevels % 2 == 1);
+  if (slow_every) {
+    EXPECT_GT(dropped, 0u) << "the slow target should have made the source drop";
+  }
+}
+
+TEST(Wire, TwoThreadsLoseNothingAndEndRight) { two_threads(0); }
+
+TEST(Wire, ASlowTargetGetsEveryLevelInOrderAndEndsRight) {
+  for (int round = 0; round < 20; ++round) two_threads(100);
 }
 
 }  // namespace
