@@ -1,21 +1,10 @@
 #include "app/sandbox_setup.h"
 
-#include <climits>
-#include <cstdlib>
-
-#include "base/log.h"
+#include "base/paths.h"
 
 namespace vgpio::app {
 
 namespace {
-
-// The directory a socket path lives in, absolute (Landlock opens it).
-std::string directory_of(const std::string& path) {
-  size_t slash = path.find_last_of('/');
-  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-  char resolved[PATH_MAX];
-  return realpath(dir.c_str(), resolved) ? std::string(resolved) : dir;
-}
 
 void add_once(std::vector<std::string>& list, const std::string& item) {
   for (const auto& have : list)

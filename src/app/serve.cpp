@@ -1,12 +1,11 @@
-#include <climits>
 #include <cstdio>
-#include <cstdlib>
 #include <ctime>
 
 #include "app/commands.h"
 #include "app/host_setup.h"
 #include "app/sandbox_setup.h"
 #include "base/log.h"
+#include "base/paths.h"
 #include "lines/sim_line.h"
 
 namespace vgpio::app {
@@ -34,29 +33,21 @@ std::vector<std::string> split_names(const std::string& csv) {
 }
 
 namespace {
-std::string absolute(const std::string& path) {
-  char buf[PATH_MAX];
-  std::string dir = path.substr(0, path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/'));
-  if (dir.empty()) dir = path[0] == '/' ? "/" : ".";
-  if (!realpath(dir.c_str(), buf)) return path;
-  std::string base = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
-  return std::string(buf) + (std::string(buf) == "/" ? "" : "/") + base;
-}
 
 void print_qemu_help(const DaemonConfig& config) {
   std::printf("vgpio is serving:\n");
   for (const auto& d : config.devices)
-    std::printf("  device %-10s %s\n", d.name.c_str(), absolute(d.socket).c_str());
-  if (!config.control_socket.empty()) std::printf("  control        %s\n", absolute(config.control_socket).c_str());
+    std::printf("  device %-10s %s\n", d.name.c_str(), absolute_path(d.socket).c_str());
+  if (!config.control_socket.empty()) std::printf("  control        %s\n", absolute_path(config.control_socket).c_str());
   std::printf("\nAttach to QEMU (9.0 or later for interrupts); memory must be a shared memfd of the -m size:\n"
               "  qemu-system-x86_64 -m 512M -object memory-backend-memfd,id=mem,size=512M,share=on \\\n"
               "    -numa node,memdev=mem");
   // With --connect QEMU listens (and waits for vgpio before the guest starts).
   for (const auto& d : config.devices)
     std::printf(" \\\n    -chardev socket,id=%s,path=%s%s -device vhost-user-gpio-pci,chardev=%s", d.name.c_str(),
-                absolute(d.socket).c_str(), d.connect ? ",server=on" : "", d.name.c_str());
+                absolute_path(d.socket).c_str(), d.connect ? ",server=on" : "", d.name.c_str());
   std::printf("\n\nInspect and drive lines: vgpio ctl --control %s list\n",
-              absolute(config.control_socket).c_str());
+              absolute_path(config.control_socket).c_str());
   std::fflush(stdout);
 }
 }  // namespace
