@@ -14,10 +14,6 @@ namespace vgpio::panel {
 
 using nlohmann::json;
 
-struct PanelServer::State {
-  HttpGuard guard;
-};
-
 namespace {
 
 void refuse(httplib::Response& res, int status, const std::string& why) {
@@ -67,7 +63,7 @@ Result<std::unique_ptr<PanelServer>> PanelServer::create(const PanelOptions& opt
     p->port_ = options.port;
   }
   std::string token = TRY(HttpGuard::make_token());
-  p->state_ = std::make_unique<State>(State{HttpGuard(host_names(options.address, p->port_), token)});
+  p->guard_ = std::make_unique<HttpGuard>(host_names(options.address, p->port_), token);
   std::string shown = options.address.find(':') != std::string::npos ? "[" + options.address + "]" : options.address;
   p->url_ = "http://" + shown + ":" + std::to_string(p->port_) + "/";
   p->add_routes();
@@ -81,7 +77,7 @@ void PanelServer::run() { http_->listen_after_bind(); }
 void PanelServer::stop() { http_->stop(); }
 
 void PanelServer::add_routes() {
-  const HttpGuard& guard = state_->guard;
+  const HttpGuard& guard = *guard_;
   const std::string control = options_.control;
   http_->set_pre_routing_handler([&guard](const httplib::Request& req, httplib::Response& res) {
     if (auto r = guard.check_host(req.get_header_value("Host")); !r) {

@@ -20,6 +20,8 @@ class Server;
 
 namespace vgpio::panel {
 
+class HttpGuard;
+
 struct PanelOptions {
   std::string control = "./vgpio.sock.ctl";
   std::string address = "127.0.0.1";
@@ -45,8 +47,7 @@ class PanelServer {
 
   PanelOptions options_;
   std::unique_ptr<httplib::Server> http_;
-  struct State;
-  std::unique_ptr<State> state_;
+  std::unique_ptr<HttpGuard> guard_;
   int port_ = 0;
   std::string url_;
 };
