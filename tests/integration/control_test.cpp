@@ -70,7 +70,7 @@ TEST_F(Control, WatchStreamsTimestampedChanges) {
   EXPECT_OK(ctl.call({{"cmd", "set"}, {"device", "dev1"}, {"line", 0}, {"value", 1}}));  // another device: not watched
   std::vector<std::string> seen;
   for (int i = 0; i < 5; ++i) {
-    auto e = watcher.next(5000ms);
+    auto e = watcher.next(10000ms);
     ASSERT_TRUE(e.ok() && e.value()) << "event " << i;
     const json& ev = *e.value();
     EXPECT_EQ(ev["event"], "change");

@@ -26,7 +26,7 @@ class Faults : public testing::DaemonTest {
  protected:
   void SetUp() override { start({4}); }
   void wait_released(size_t line) {
-    for (int i = 0; i < 1000 && status(line).direction != kDirectionNone; ++i) usleep(5000);
+    eventually([&] { return status(line).direction == kDirectionNone; });
     EXPECT_EQ(status(line).direction, kDirectionNone);
   }
 };

@@ -65,7 +65,7 @@ TEST_F(Hil, APulseTrainMakesItsEdgesAndNoneEarly) {
     EXPECT_GE(got[i]["ns"].get<int64_t>(), start + due_ms[i] * 1000000 - 100000) << "edge " << i << " came early";
   }
   // Done: nothing drives the line any more, and it rests at the other level.
-  for (int i = 0; i < 1000 && driver("dev0", "sim1") != ""; ++i) std::this_thread::sleep_for(5ms);
+  eventually([&] { return driver("dev0", "sim1").empty(); });
   EXPECT_EQ(driver("dev0", "sim1"), "");
   EXPECT_EQ(status(1).value, 0);
 }
@@ -98,7 +98,7 @@ TEST_F(Hil, ABounceSettles) {
   auto got = values(watch, 3, 5);
   ASSERT_EQ(got.size(), 5u);
   EXPECT_EQ(got.back()["value"], 1);
-  for (int i = 0; i < 1000 && driver("dev1", "sim3") != ""; ++i) std::this_thread::sleep_for(5ms);
+  eventually([&] { return driver("dev1", "sim3").empty(); });
   EXPECT_EQ(status(3, 1).value, 1);
 }
 
@@ -108,7 +108,7 @@ TEST_F(Hil, TheGuestGetsTheInterruptOfAStimulusEdge) {
   EXPECT_OK(d->request(kSetDirection, 4, kDirectionIn));
   EXPECT_EQ(d->request(kSetIrqType, 4, kIrqEdgeRising).value().status, kStatusOk);
   ASSERT_TRUE(d->unmask(4).ok());
-  for (int i = 0; i < 1000 && !status(4).irq_unmasked; ++i) std::this_thread::sleep_for(5ms);
+  eventually([&] { return status(4).irq_unmasked; });
   ok({{"cmd", "pulse"}, {"device", "dev0"}, {"line", 4}, {"width", "1ms"}});
   auto e = d->wait_event(10000ms);
   ASSERT_TRUE(e.ok() && e.value());
@@ -151,7 +151,7 @@ TEST_F(Hil, AWireCarriesAGuestOutputToAnotherDevice) {
   EXPECT_OK(b->request(kSetDirection, 1, kDirectionIn));
   EXPECT_EQ(b->request(kSetIrqType, 1, kIrqEdgeBoth).value().status, kStatusOk);
   ASSERT_TRUE(b->unmask(1).ok());
-  for (int i = 0; i < 1000 && !status(1, 1).irq_unmasked; ++i) std::this_thread::sleep_for(5ms);
+  eventually([&] { return status(1, 1).irq_unmasked; });
   EXPECT_OK(a->request(kSetValue, 0, 0));
   auto e = b->wait_event(10000ms);
   ASSERT_TRUE(e.ok() && e.value());
@@ -160,9 +160,9 @@ TEST_F(Hil, AWireCarriesAGuestOutputToAnotherDevice) {
 
   // The guest letting go of its output sends the safe level (0 here).
   EXPECT_OK(a->request(kSetValue, 0, 1));
-  for (int i = 0; i < 1000 && status(1, 1).value != 1; ++i) std::this_thread::sleep_for(5ms);
+  eventually([&] { return status(1, 1).value == 1; });
   EXPECT_OK(a->request(kSetDirection, 0, kDirectionNone));
-  for (int i = 0; i < 1000 && status(1, 1).value != 0; ++i) std::this_thread::sleep_for(5ms);
+  eventually([&] { return status(1, 1).value == 0; });
   EXPECT_EQ(status(1, 1).value, 0);
 
   // Unwired, the target keeps its level and no longer follows.
@@ -177,7 +177,7 @@ TEST_F(Hil, AnInvertedDelayedWireWithinOneDevice) {
   auto a = connect();
   ASSERT_TRUE(a);
   ok({{"cmd", "wire"}, {"from", "dev0:sim5"}, {"to", "dev0:sim6"}, {"delay", "30ms"}, {"invert", true}});
-  for (int i = 0; i < 1000 && status(6).value != 1; ++i) std::this_thread::sleep_for(5ms);
+  eventually([&] { return status(6).value == 1; });
   EXPECT_EQ(status(6).value, 1);  // the source idles at 0: inverted, 1
   auto watch = control();
   ASSERT_TRUE(watch.call({{"cmd", "watch"}, {"device", "dev0"}}).ok());
@@ -273,7 +273,7 @@ TEST_F(Hil, ACreatedDeviceGoesWithItsMaker) {
     ASSERT_EQ(list["devices"].size(), 3u);
     EXPECT_EQ(list["devices"][2]["created"], true);
   }  // the maker's connection closes
-  for (int i = 0; i < 1000 && std::filesystem::exists(sock); ++i) std::this_thread::sleep_for(5ms);
+  eventually([&] { return !std::filesystem::exists(sock); });
   EXPECT_FALSE(std::filesystem::exists(sock));
   EXPECT_EQ(ok({{"cmd", "list"}})["devices"].size(), 2u);
   EXPECT_EQ(ok({{"cmd", "wires"}})["wires"].size(), 0u);

@@ -25,7 +25,7 @@ class Interrupts : public testing::DaemonTest {
   void enable(uint16_t line, uint8_t type) {
     ASSERT_EQ(d_->request(kSetIrqType, line, type).value().status, kStatusOk);
   }
-  std::optional<driver::IrqEvent> event(std::chrono::milliseconds wait = 2000ms) {
+  std::optional<driver::IrqEvent> event(std::chrono::milliseconds wait = 10000ms) {
     auto e = d_->wait_event(wait);
     EXPECT_TRUE(e.ok());
     return e.ok() ? e.value() : std::nullopt;
@@ -34,7 +34,7 @@ class Interrupts : public testing::DaemonTest {
   // holds the buffer before testing what it does with it.
   void unmask_and_wait(uint16_t line) {
     ASSERT_TRUE(d_->unmask(line).ok());
-    for (int i = 0; i < 1000 && !status(line).irq_unmasked; ++i) usleep(5000);
+    eventually([&] { return status(line).irq_unmasked; });
     ASSERT_TRUE(status(line).irq_unmasked);
   }
   // For "nothing arrives": a short look is enough, nothing is judged on time.

@@ -36,7 +36,7 @@ TEST_F(Lifecycle, DisconnectMidRequestReleasesLinesAndServesTheNextFrontend) {
     for (int i = 0; i < 10; ++i) EXPECT_OK(d->submit(kSetValue, 3, i & 1));  // never collected
   }
   // The session ends on the device thread; wait for it, never judge by time.
-  for (int i = 0; i < 500 && status(2).direction != kDirectionNone; ++i) usleep(10000);
+  eventually([&] { return status(2).direction == kDirectionNone; });
   EXPECT_EQ(status(2).direction, kDirectionNone);
   EXPECT_EQ(status(2).value, 0);  // back to the safe level
   EXPECT_EQ(status(1).irq_type, kIrqNone);
@@ -206,10 +206,10 @@ TEST_F(Session, RingsStopAndRestartAsAroundAVmPause) {
   EXPECT_OK(d->request(kSetDirection, 1, kDirectionOut));
   EXPECT_OK(d->request(kSetIrqType, 2, kIrqEdgeRising));
   EXPECT_OK(d->unmask(2));
-  for (int i = 0; i < 1000 && !status(2).irq_unmasked; ++i) usleep(5000);
+  eventually([&] { return status(2).irq_unmasked; });
   ASSERT_TRUE(d->stop_and_restart_rings().ok());
   // The held buffer came back INVALID at the stop (the Linux driver re-queues it).
-  auto e = d->wait_event(2000ms);
+  auto e = d->wait_event(10000ms);
   ASSERT_TRUE(e.ok() && e.value());
   EXPECT_EQ(e.value()->status, kIrqStatusInvalid);
   // Line state survives a pause; requests and interrupts go on.
@@ -217,7 +217,7 @@ TEST_F(Session, RingsStopAndRestartAsAroundAVmPause) {
   EXPECT_EQ(d->request(kGetValue, 1).value().value, 1);
   EXPECT_OK(d->unmask(2));
   drive(2, true);
-  e = d->wait_event(2000ms);
+  e = d->wait_event(10000ms);
   ASSERT_TRUE(e.ok() && e.value());
   EXPECT_EQ(e.value()->status, kIrqStatusValid);
 }
@@ -232,7 +232,7 @@ TEST_F(Session, ADriverStartingOverOnFreshRingsIsAVmReset) {
   // guest's driver sets up new ones from index 0. The old driver's output
   // goes back to its safe level (0), and the new driver is served.
   ASSERT_TRUE(d->restart_as_new_driver().ok());
-  for (int i = 0; i < 1000 && status(1).direction != kDirectionNone; ++i) usleep(5000);
+  eventually([&] { return status(1).direction == kDirectionNone; });
   EXPECT_EQ(status(1).direction, kDirectionNone);
   EXPECT_EQ(status(1).value, 0);
   EXPECT_OK(d->request(kSetDirection, 2, kDirectionOut));

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <thread>
@@ -74,6 +75,14 @@ class DaemonTest : public ::testing::Test {
     Result<void> r;
     daemon_->device_loop(device).run_sync([&] { r = daemon_->device(device).drive(line, level); });
     ASSERT_TRUE(r.ok()) << r.error().message();
+  }
+  // Polls until `done` holds. The bound is one only a hang reaches: a slow
+  // machine waits longer, never fails. The caller's EXPECT says what was due.
+  template <typename F>
+  static void eventually(F done) {
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!done() && std::chrono::steady_clock::now() < give_up)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   LineStatus status(size_t line, size_t device = 0) {
     LineStatus s{};
