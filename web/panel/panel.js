@@ -64,6 +64,7 @@ function onChange(ev) {
   window.vgpioPanel.changes++;
   line[ev.field] = ev.value;
   if (ev.field === "value") {
+    line.changedNs = ev.ns;
     line.trace.push([ev.ns, ev.value]);
     trim(line.trace, ev.ns);
   }
@@ -130,6 +131,11 @@ function fill(row, line) {
   dir.textContent = line.direction || "";
   value.textContent = line.value === null || line.value === undefined ? "?" : String(line.value);
   value.className = "value value-" + line.value;
+  if (line.changedNs !== line.shownNs) {
+    // When the page first showed this change (the host's clock, as the daemon's ns).
+    line.shownNs = line.changedNs;
+    line.shownMs = Date.now();
+  }
   irq.textContent = (line.irq || "none") + (line.unmasked ? "" : line.irq && line.irq !== "none" ? " (masked)" : "");
   const wired = (line.wired_to || []).length ? "wired to " + line.wired_to.join(", ") : "";
   who.textContent = [line.holder && line.holder !== "-" ? line.holder : "", line.driver || "", wired]
