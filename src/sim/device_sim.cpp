@@ -121,6 +121,10 @@ void DeviceSim::on_output(size_t line, bool level) {
   for (const auto& wire : it->second) wire->send(level);
 }
 
+void DeviceSim::take_arrivals(size_t line) {
+  if (auto it = incoming_.find(line); it != incoming_.end()) on_arrivals(it->second);
+}
+
 void DeviceSim::on_arrivals(Incoming& in) {
   size_t line = in.wire->to_line();
   bool delayed = in.wire->spec().delay.count() > 0;

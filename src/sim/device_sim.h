@@ -52,6 +52,10 @@ class DeviceSim {
   void detach_incoming(const Wire& wire);
   // Sends the line's current output level at once, so both ends agree.
   void attach_outgoing(std::shared_ptr<Wire> wire);
+  // Takes what the wire into `line` has brought so far: called once both ends
+  // are attached, so that the target holds the source's level when plugging
+  // returns (not at the target thread's next wake-up).
+  void take_arrivals(size_t line);
   void detach_outgoing(const Wire& wire);
 
  private:

@@ -56,6 +56,7 @@ Result<void> WireBoard::connect(WireSpec spec, bool from_config) {
   to.device.loop->run_sync([&] { attached = to.device.sim->attach_incoming(wire); });
   TRY(std::move(attached).error_context(what));
   from.device.loop->run_sync([&] { from.device.sim->attach_outgoing(wire); });
+  to.device.loop->run_sync([&] { to.device.sim->take_arrivals(to.line); });
   LOG_INFO("%s: plugged", what.c_str());
   wires_.push_back(Plugged{std::move(spec), std::move(wire), from, to, from_config});
   return ok();
