@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The README's commands on a brand-new Debian 12 machine: a root made by
+# mmdebstrap (variant apt: no compiler, no python3), a clone of the committed
+# HEAD in it, then
+#   1. scripts/setup.sh build        (the build's dependencies come from the setup alone)
+#   2. the unit tests
+#   3. scripts/setup.sh serve        in the background, until it says "vgpio is serving"
+#   4. vgpio ctl list                must answer
+# A package that only this machine has installed by hand fails here, at the
+# step that needs it. Commit first: what is not committed is not in the clone.
+# usage: scripts/fresh-check.sh [--command CMD]   (as root)
+#   --command CMD   run CMD in the new root instead (e.g. 'scripts/setup.sh test')
+# Kept between runs, under /var/tmp/vgpio-fresh: the base root (made once, in
+# about 2 minutes), apt's downloaded packages and a compiler cache, so a
+# repeated check costs the install and the link, not the downloads and the
+# compile. Nothing of them is installed: the root itself is new every time.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+source scripts/dependencies.sh
+
+command=""
+[ "${1:-}" = --command ] && command=${2:?--command needs a command}
+[ "$(id -u)" = 0 ] || { echo "fresh-check: run as root (it makes a root with mmdebstrap and chroots into it)" >&2; exit 2; }
+step() { echo "fresh-check: $*" >&2; }
+fail() { echo "fresh-check: FAILED at $*" >&2; exit 1; }
+
+cache=${VGPIO_FRESH_CACHE:-/var/tmp/vgpio-fresh}
+mirror=$(debian_mirror)
+# ccache is the check's own tool, not vgpio's: a repeated build compiles nothing.
+base_packages=ccache
+base="$cache/bookworm-$(echo "$mirror $base_packages" | sha256sum | cut -c1-12).tar"
+mkdir -p "$cache/apt-archives/partial" "$cache/ccache"
+if [ ! -s "$base" ]; then
+  step "making the base root once ($mirror, mmdebstrap variant apt)"
+  mmdebstrap --quiet --variant=apt --include="$base_packages" bookworm "$base.tmp" \
+    "deb $mirror bookworm main" "deb $mirror bookworm-updates main" || fail "making the base root with mmdebstrap"
+  mv "$base.tmp" "$base"
+fi
+
+root=$(mktemp -d /var/tmp/vgpio-fresh-root.XXXXXX)
+server=""
+cleanup() {
+  [ -z "$server" ] || kill -TERM -- "-$server" 2> /dev/null || true
+  for m in root/.cache/ccache var/cache/apt/archives dev/pts dev sys proc; do umount -l "$root/$m" 2> /dev/null || true; done
+  rm -rf --one-file-system "$root"
+}
+trap cleanup EXIT
+tar -C "$root" -xf "$base"
+cp /etc/resolv.conf "$root/etc/resolv.conf"
+git clone -q "$here" "$root/src" || fail "cloning HEAD into the new root"
+step "a new Debian 12 root with HEAD $(git -C "$root/src" rev-parse --short HEAD) in $root"
+mount -t proc proc "$root/proc"
+mount --rbind /sys "$root/sys" && mount --make-rslave "$root/sys"
+mount --rbind /dev "$root/dev" && mount --make-rslave "$root/dev"
+mkdir -p "$root/root/.cache/ccache"
+mount --bind "$cache/apt-archives" "$root/var/cache/apt/archives"
+mount --bind "$cache/ccache" "$root/root/.cache/ccache"
+
+# in_root CMD: CMD in the new root, in the clone, with a clean environment.
+in_root() {
+  chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+    bash -c "cd /src && $1"
+}
+
+if [ -n "$command" ]; then
+  step "running '$command'"
+  in_root "$command" || fail "'$command'"
+  step "'$command' passed"
+  exit 0
+fi
+
+started=$SECONDS
+step "1/4 scripts/setup.sh build"
+in_root "scripts/setup.sh build" || fail "step 1/4, scripts/setup.sh build (its output above names what is missing)"
+step "2/4 the unit tests"
+in_root "ctest --test-dir build -R '^unit\\.' -j2 --output-on-failure" > "$root/unit.log" 2>&1 ||
+  { tail -40 "$root/unit.log"; fail "step 2/4, the unit tests"; }
+tail -3 "$root/unit.log" >&2
+
+step "3/4 scripts/setup.sh serve"
+setsid bash -c "$(declare -f in_root); root=$root; in_root 'scripts/setup.sh serve'" > "$root/serve.log" 2>&1 &
+server=$!
+for _ in $(seq 600); do  # a bound only a hang reaches; it builds nothing by now
+  grep -q "vgpio is serving" "$root/serve.log" && break
+  kill -0 "$server" 2> /dev/null || { cat "$root/serve.log"; fail "step 3/4, scripts/setup.sh serve exited"; }
+  sleep 0.5
+done
+grep -q "vgpio is serving" "$root/serve.log" || { cat "$root/serve.log"; fail "step 3/4, no \"vgpio is serving\" in 5 minutes"; }
+
+step "4/4 vgpio ctl list"
+in_root "timeout 10 build/vgpio ctl list" || { cat "$root/serve.log"; fail "step 4/4, vgpio ctl list"; }
+step "passed in $((SECONDS - started)) s: setup.sh build, the unit tests, setup.sh serve and vgpio ctl list on a new Debian 12 root"

@@ -1,0 +1,204 @@
+# The tests, included from the top CMakeLists.txt. A kind of test that needs
+# something the build does not install (the tests' own packages,
+# tests/packages.txt) is added only when that is here; otherwise CMake says
+# which tests it skips and what they lack. scripts/setup.sh test installs all
+# and sets VGPIO_ALL_TESTS, so that there a missing package fails the configure.
+option(VGPIO_ALL_TESTS "every test must be added: a missing package is an error" OFF)
+enable_testing()
+
+function(vgpio_tests_skip what reason)
+  if(VGPIO_ALL_TESTS)
+    message(FATAL_ERROR "${what}: ${reason} (VGPIO_ALL_TESTS is on; is it missing from tests/packages.txt?)")
+  endif()
+  message(STATUS "Skipping ${what}: ${reason}")
+endfunction()
+
+# vgpio_tests_need(OUT WHAT NEED...): OUT is true when every NEED is here: a
+# program on PATH, an absolute file name, or python3:MODULE (a module Debian's
+# python3 imports).
+function(vgpio_tests_need out what)
+  foreach(need ${ARGN})
+    if(need MATCHES "^python3:(.*)")
+      set(found FALSE)
+      if(DEBIAN_PYTHON)
+        execute_process(COMMAND ${DEBIAN_PYTHON} -c "import ${CMAKE_MATCH_1}" RESULT_VARIABLE failed
+          OUTPUT_QUIET ERROR_QUIET)
+        if(NOT failed)
+          set(found TRUE)
+        endif()
+      endif()
+    elseif(need MATCHES "^/")
+      set(found FALSE)
+      if(EXISTS "${need}")
+        set(found TRUE)
+      endif()
+    else()
+      string(MAKE_C_IDENTIFIER "VGPIO_PROGRAM_${need}" var)
+      find_program(${var} ${need})
+      set(found "${${var}}")
+    endif()
+    if(NOT found)
+      vgpio_tests_skip("${what}" "no ${need} here (scripts/setup.sh test installs it)")
+      set(${out} FALSE PARENT_SCOPE)
+      return()
+    endif()
+  endforeach()
+  set(${out} TRUE PARENT_SCOPE)
+endfunction()
+
+# Debian's own python3, for the modules Debian's packages install (pytest,
+# matplotlib), whatever other python3 comes first on PATH.
+find_program(DEBIAN_PYTHON python3 PATHS /usr/bin NO_DEFAULT_PATH)
+
+# ---- the unit and integration tests (GoogleTest) ----
+find_package(GTest)
+if(GTest_FOUND)
+  include(GoogleTest)
+  add_library(vgpio_test_support STATIC tests/support/fake_guest.cpp)
+  target_include_directories(vgpio_test_support PUBLIC tests/support)
+  target_link_libraries(vgpio_test_support PUBLIC vgpio_driver GTest::gtest)
+
+  add_executable(unit_tests
+    tests/unit/guest_memory_test.cpp tests/unit/split_queue_test.cpp
+    tests/unit/gpio_device_test.cpp tests/unit/gpio_irq_test.cpp tests/unit/config_test.cpp
+    tests/unit/chip_monitor_test.cpp tests/unit/stimulus_test.cpp tests/unit/recording_test.cpp tests/unit/wire_test.cpp
+    tests/unit/sandbox_test.cpp tests/unit/http_guard_test.cpp tests/unit/paths_test.cpp)
+  target_link_libraries(unit_tests PRIVATE vgpio_test_support vgpio_config vgpio_sim vgpio_app vgpio_panel
+    GTest::gtest_main)
+  target_compile_definitions(unit_tests PRIVATE VGPIO_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+  gtest_discover_tests(unit_tests TEST_PREFIX "unit." DISCOVERY_TIMEOUT 60)
+
+  # Zero heap allocations on the request and interrupt paths. It replaces the
+  # allocator, which the sanitizers do themselves: plain builds only.
+  if(NOT VGPIO_SANITIZE)
+    add_executable(allocation_tests tests/unit/no_allocation_test.cpp tests/unit/counting_allocator.cpp)
+    target_link_libraries(allocation_tests PRIVATE vgpio_test_support vgpio_control vgpio_sim GTest::gtest_main)
+    gtest_discover_tests(allocation_tests TEST_PREFIX "unit." DISCOVERY_TIMEOUT 60)
+  endif()
+
+  add_executable(integration_tests
+    tests/integration/handshake_test.cpp tests/integration/interrupt_test.cpp
+    tests/integration/lifecycle_test.cpp tests/integration/control_test.cpp tests/integration/fault_test.cpp
+    tests/integration/hil_test.cpp tests/integration/panel_test.cpp)
+  target_link_libraries(integration_tests PRIVATE vgpio_app vgpio_panel vgpio_test_support GTest::gtest_main)
+  gtest_discover_tests(integration_tests TEST_PREFIX "integration." DISCOVERY_TIMEOUT 60)
+else()
+  vgpio_tests_skip("the unit and integration tests" "no GoogleTest here (libgtest-dev, libgmock-dev)")
+endif()
+
+# ---- vgpio as a user runs it ----
+# A scripted driver: drives the daemon in the command-line tests, and runs
+# inside the test VM beside gpio-sim (see tests/guest).
+add_executable(vgpio-frontend tests/tools/frontend_tool.cpp)
+target_link_libraries(vgpio-frontend PRIVATE vgpio_driver)
+
+add_test(NAME cli.serve_probe_ctl COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/serve_probe_ctl.sh $<TARGET_FILE:vgpio>
+  $<TARGET_FILE:vgpio-frontend>)
+vgpio_tests_need(have cli.hil_ctl sigrok-cli /usr/bin/python3)
+if(have)
+  add_test(NAME cli.hil_ctl COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/hil_ctl.sh $<TARGET_FILE:vgpio>
+    $<TARGET_FILE:vgpio-frontend>)
+  set_tests_properties(cli.hil_ctl PROPERTIES TIMEOUT 300)
+endif()
+
+# The Python test client (python/), with Debian's pytest and the daemon built here.
+vgpio_tests_need(have python.client python3:pytest)
+if(have)
+  add_test(NAME python.client COMMAND ${DEBIAN_PYTHON} -m pytest -q -p no:cacheprovider
+    ${CMAKE_SOURCE_DIR}/python/tests --vgpio-bin $<TARGET_FILE:vgpio>)
+  set_tests_properties(python.client PROPERTIES TIMEOUT 300 ENVIRONMENT
+    "PYTHONPATH=${CMAKE_SOURCE_DIR}/python;PYTHONDONTWRITEBYTECODE=1")
+endif()
+
+# docs/perf's charts are what bench/charts.py draws from the committed bench JSON.
+vgpio_tests_need(have bench.charts python3:matplotlib)
+if(have)
+  add_test(NAME bench.charts COMMAND ${DEBIAN_PYTHON} ${CMAKE_SOURCE_DIR}/bench/charts.py --check
+    ${CMAKE_SOURCE_DIR}/docs/perf/side_by_side.json ${CMAKE_SOURCE_DIR}/docs/perf)
+endif()
+
+# ---- vgpio under a service manager, and as a Debian package ----
+vgpio_tests_need(have "the service tests" /usr/bin/python3 systemd-socket-activate systemd-analyze strace pgrep)
+if(have)
+  foreach(name capabilities_and_version fd_handed_over socket_activation notify reload syscall_filter)
+    add_test(NAME service.${name} COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/service/service_tests.py ${name})
+    set_tests_properties(service.${name} PROPERTIES TIMEOUT 300 ENVIRONMENT
+      "VGPIO_BIN=$<TARGET_FILE:vgpio>;VGPIO_FRONTEND=$<TARGET_FILE:vgpio-frontend>")
+  endforeach()
+endif()
+
+# The units, man pages and libvirt example; the Debian package, built and installed.
+vgpio_tests_need(have packaging.units systemd-analyze mandoc groff virt-xml-validate)
+if(have)
+  add_test(NAME packaging.units COMMAND ${CMAKE_SOURCE_DIR}/tests/packaging/units_test.sh ${CMAKE_SOURCE_DIR}
+    ${CMAKE_BINARY_DIR})
+endif()
+vgpio_tests_need(have packaging.deb dpkg-buildpackage dh lintian systemd-analyze man)
+if(have)
+  add_test(NAME packaging.deb COMMAND ${CMAKE_SOURCE_DIR}/tests/packaging/package_test.sh ${CMAKE_SOURCE_DIR})
+  set_tests_properties(packaging.deb PROPERTIES TIMEOUT 1800 RESOURCE_LOCK apt COST 1000)  # the longest: start it first
+endif()
+
+# The panel in Debian's chromium, driven by puppeteer-core (scripts/setup.sh
+# test runs npm ci in tests/browser first).
+vgpio_tests_need(have browser.panel node chromium)
+if(have)
+  add_test(NAME browser.panel COMMAND node ${CMAKE_SOURCE_DIR}/tests/browser/panel_test.mjs)
+  set_tests_properties(browser.panel PROPERTIES TIMEOUT 600 ENVIRONMENT
+    "VGPIO_BIN=$<TARGET_FILE:vgpio>;VGPIO_PANEL_BIN=$<TARGET_FILE:vgpio-panel>;VGPIO_ARTIFACTS=${CMAKE_BINARY_DIR}/artifacts")
+endif()
+
+# ---- real guests: QEMU + the Linux gpio-virtio driver + libgpiod tools ----
+vgpio_tests_need(have "the guest tests" /usr/bin/python3 qemu-system-x86_64 qemu-system-aarch64
+  /usr/src/linux-source-6.12.tar.xz make flex bison bc aarch64-linux-gnu-gcc busybox cpio gpiodetect)
+if(NOT have)
+  return()
+endif()
+set(TESTVM_DIR ${CMAKE_BINARY_DIR}/testvm)
+add_test(NAME guest.prepare COMMAND ${CMAKE_SOURCE_DIR}/testvm/prepare.sh ${TESTVM_DIR} $<TARGET_FILE:vgpio>
+  $<TARGET_FILE:vgpio-frontend>)
+set_tests_properties(guest.prepare PROPERTIES FIXTURES_SETUP guestvm TIMEOUT 3000 ENVIRONMENT VGPIO_TESTVM_ARM64=1)
+# The same scenarios on each platform (testvm/guestkit.py): x86_64 q35 over
+# PCI as guest.NAME, x86_64 microvm and arm64 virt over virtio-mmio as
+# guest.PLATFORM.NAME (QEMU's default legacy virtio-mmio; arm64_modern is
+# arm64 virt over virtio-mmio version 2).
+set(GUEST_SCENARIOS detect_and_info set_and_get gpiomon_edges two_devices hil_stimuli_and_wires 1024_lines driver_line_limit reset_and_guest_death
+    daemon_restart daemon_restart_qemu_listening)
+foreach(platform q35 microvm arm64 arm64_modern)
+  set(scenarios ${GUEST_SCENARIOS})
+  set(qemu72 ${TESTVM_DIR}/qemu72/qemu-system-x86_64)
+  if(platform STREQUAL "q35")
+    list(APPEND scenarios qemu72_basics panel_toggle)
+    set(prefix guest)
+  else()
+    set(prefix guest.${platform})
+  endif()
+  if(platform STREQUAL "arm64")
+    list(APPEND scenarios qemu72_basics)
+    set(qemu72 ${TESTVM_DIR}/qemu72-aarch64/qemu-system-aarch64)
+  endif()
+  foreach(name ${scenarios})
+    add_test(NAME ${prefix}.${name} COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/guest/guest_tests.py ${name})
+    set_tests_properties(${prefix}.${name} PROPERTIES FIXTURES_REQUIRED guestvm TIMEOUT 900 ENVIRONMENT
+      "VGPIO_PLATFORM=${platform};VGPIO_BIN=$<TARGET_FILE:vgpio>;VGPIO_KERNEL=${TESTVM_DIR}/bzImage;VGPIO_INITRD=${TESTVM_DIR}/initramfs.cpio.gz;VGPIO_KERNEL_ARM64=${TESTVM_DIR}/Image;VGPIO_INITRD_ARM64=${TESTVM_DIR}/initramfs-arm64.cpio.gz;VGPIO_QEMU72=${qemu72};VGPIO_PANEL_BIN=$<TARGET_FILE:vgpio-panel>")
+  endforeach()
+endforeach()
+
+# "Test your firmware": examples/firmware's pytest file against a real guest
+# running blinky.sh. The guest is emulated (TCG) beside other tests, so only
+# order and counts are asserted here (VGPIO_FIRMWARE_TIMING=0), never timing.
+vgpio_tests_need(have guest.firmware python3:pytest)
+if(have)
+  add_test(NAME guest.firmware COMMAND ${DEBIAN_PYTHON} -m pytest -q -p no:cacheprovider
+    ${CMAKE_SOURCE_DIR}/examples/firmware --vgpio-bin $<TARGET_FILE:vgpio>)
+  set_tests_properties(guest.firmware PROPERTIES FIXTURES_REQUIRED guestvm TIMEOUT 900 ENVIRONMENT
+    "VGPIO_FIRMWARE_TIMING=0;PYTHONPATH=${CMAKE_SOURCE_DIR}/python;PYTHONDONTWRITEBYTECODE=1;VGPIO_ARTIFACTS=${CMAKE_BINARY_DIR}/artifacts;VGPIO_KERNEL=${TESTVM_DIR}/bzImage;VGPIO_INITRD=${TESTVM_DIR}/initramfs.cpio.gz")
+endif()
+
+# Host lines against gpio-sim chips, with vgpio running inside the test guest.
+foreach(name aggregate_and_policy busy_lines_sigterm_and_bad_configs command_line_form_and_a_chip_that_goes_away
+             held_outputs chip_comes_back pool_lines sandbox)
+  add_test(NAME guest.host_lines.${name} COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/guest/host_line_tests.py ${name})
+  set_tests_properties(guest.host_lines.${name} PROPERTIES FIXTURES_REQUIRED guestvm TIMEOUT 900 ENVIRONMENT
+    "VGPIO_KERNEL=${TESTVM_DIR}/bzImage;VGPIO_INITRD=${TESTVM_DIR}/initramfs.cpio.gz")
+endforeach()
