@@ -33,9 +33,9 @@ base="$cache/bookworm-$(echo "$mirror $base_packages" | sha256sum | cut -c1-12).
 mkdir -p "$cache/apt-archives/partial" "$cache/ccache"
 if [ ! -s "$base" ]; then
   step "making the base root once ($mirror, mmdebstrap variant apt)"
-  mmdebstrap --quiet --variant=apt --include="$base_packages" bookworm "$base.tmp" \
+  mmdebstrap --quiet --variant=apt --include="$base_packages" bookworm "$base.part.tar" \
     "deb $mirror bookworm main" "deb $mirror bookworm-updates main" || fail "making the base root with mmdebstrap"
-  mv "$base.tmp" "$base"
+  mv "$base.part.tar" "$base"  # mmdebstrap writes a tarball for a name ending in .tar
 fi
 
 root=$(mktemp -d /var/tmp/vgpio-fresh-root.XXXXXX)
