@@ -70,24 +70,30 @@ if [ -n "$command" ]; then
   exit 0
 fi
 
+# run_step N WHAT CMD: CMD in the root, its output in $cache/step-N.log, and
+# the end of it shown when it fails.
+run_step() {
+  step "$1/4 $2"
+  in_root "$3" > "$cache/step-$1.log" 2>&1 || { tail -30 "$cache/step-$1.log" >&2; fail "step $1/4, $2 (whole output: $cache/step-$1.log)"; }
+}
+
 started=$SECONDS
-step "1/4 scripts/setup.sh build"
-in_root "scripts/setup.sh build" || fail "step 1/4, scripts/setup.sh build (its output above names what is missing)"
-step "2/4 the unit tests"
-in_root "ctest --test-dir build -R '^unit\\.' -j2 --output-on-failure" > "$root/unit.log" 2>&1 ||
-  { tail -40 "$root/unit.log"; fail "step 2/4, the unit tests"; }
-tail -3 "$root/unit.log" >&2
+run_step 1 "scripts/setup.sh build" "scripts/setup.sh build"
+run_step 2 "the unit tests" "ctest --test-dir build -R '^unit\\.' -j2 --output-on-failure"
+tail -3 "$cache/step-2.log" >&2
 
 step "3/4 scripts/setup.sh serve"
-setsid bash -c "$(declare -f in_root); root=$root; in_root 'scripts/setup.sh serve'" > "$root/serve.log" 2>&1 &
+serve_log=$cache/step-3.log
+setsid bash -c "$(declare -f in_root); root=$root; in_root 'scripts/setup.sh serve'" > "$serve_log" 2>&1 &
 server=$!
 for _ in $(seq 600); do  # a bound only a hang reaches; it builds nothing by now
-  grep -q "vgpio is serving" "$root/serve.log" && break
-  kill -0 "$server" 2> /dev/null || { cat "$root/serve.log"; fail "step 3/4, scripts/setup.sh serve exited"; }
+  grep -q "vgpio is serving" "$serve_log" && break
+  kill -0 "$server" 2> /dev/null || { cat "$serve_log"; fail "step 3/4, scripts/setup.sh serve exited"; }
   sleep 0.5
 done
-grep -q "vgpio is serving" "$root/serve.log" || { cat "$root/serve.log"; fail "step 3/4, no \"vgpio is serving\" in 5 minutes"; }
+grep -q "vgpio is serving" "$serve_log" || { cat "$serve_log"; fail "step 3/4, no \"vgpio is serving\" in 5 minutes"; }
 
 step "4/4 vgpio ctl list"
-in_root "timeout 10 build/vgpio ctl list" || { cat "$root/serve.log"; fail "step 4/4, vgpio ctl list"; }
+run_step 4 "vgpio ctl list" "timeout 10 build/vgpio ctl list"
+cat "$cache/step-4.log" >&2
 step "passed in $((SECONDS - started)) s: setup.sh build, the unit tests, setup.sh serve and vgpio ctl list on a new Debian 12 root"
