@@ -16,7 +16,11 @@ build() {
   # Through ccache when it is here, this build and the sanitizer and fuzzer
   # builds after it: CI builds a clean clone every time.
   if command -v ccache > /dev/null; then export CMAKE_CXX_COMPILER_LAUNCHER=ccache; fi
-  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVGPIO_ALL_TESTS="$([ "${1:-}" = all ] && echo ON || echo OFF)" > /dev/null
+  local log=build/configure.log
+  mkdir -p build
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DVGPIO_ALL_TESTS="$([ "${1:-}" = all ] && echo ON || echo OFF)" > "$log" 2>&1 || { cat "$log" >&2; exit 1; }
+  grep '^-- Skipping' "$log" || true
   cmake --build build
 }
 
