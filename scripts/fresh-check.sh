@@ -59,7 +59,7 @@ mount --bind "$cache/ccache" "$root/root/.cache/ccache"
 
 # in_root CMD: CMD in the new root, in the clone, with a clean environment.
 in_root() {
-  chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+  chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 VGPIO_FRESH_ROOT=1 \
     bash -c "cd /src && $1"
 }
 

@@ -6,9 +6,12 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-
 #include "app/daemon.h"
+
+// Declared only: CLI11's header costs seconds in every file that includes it.
+namespace CLI {
+class App;
+}
 
 namespace vgpio::app {
 

@@ -3,6 +3,8 @@
 // (ctl_stream.cpp).
 #include <cstdio>
 
+#include <CLI/CLI.hpp>
+
 #include "app/commands.h"
 #include "app/ctl_stream.h"
 #include "control/control_client.h"

@@ -2,6 +2,8 @@
 // --persist the device lives as long as this command: it waits until Ctrl-C
 // (or SIGTERM), and the daemon removes the device when the connection closes.
 #include <cstdio>
+
+#include <CLI/CLI.hpp>
 #include <toml++/toml.h>
 
 #include "app/ctl_stream.h"

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <map>
 
+#include <CLI/CLI.hpp>
+
 #include "base/duration.h"
 #include "control/control_client.h"
 #include "control/control_server.h"
