@@ -47,7 +47,11 @@ cleanup() {
 }
 trap cleanup EXIT
 tar -C "$root" -xf "$base"
+# The machine's own network settings come along: its resolver, and the CAs
+# it trusts (a proxy that inspects TLS, as npm's registry may be reached
+# through, has its CA there), for what the tests fetch with npm.
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+cp /etc/ssl/certs/ca-certificates.crt "$root/etc/host-ca-certificates.crt" 2> /dev/null || true
 git clone -q "$here" "$root/src" || fail "cloning HEAD into the new root"
 step "a new Debian 12 root with HEAD $(git -C "$root/src" rev-parse --short HEAD) in $root"
 mount -t proc proc "$root/proc"
@@ -60,6 +64,7 @@ mount --bind "$cache/ccache" "$root/root/.cache/ccache"
 # in_root CMD: CMD in the new root, in the clone, with a clean environment.
 in_root() {
   chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 VGPIO_FRESH_ROOT=1 \
+    NODE_EXTRA_CA_CERTS=/etc/host-ca-certificates.crt \
     bash -c "cd /src && $1"
 }
 
