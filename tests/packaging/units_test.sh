@@ -11,8 +11,14 @@ trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 cd "$work"
 
-# The units as installed for /usr (the build tree's copy has its own prefix).
-sed 's|@CMAKE_INSTALL_FULL_BINDIR@|/usr/bin|' "$src/systemd/vgpio@.service.in" > 'vgpio@.service'
+# The units as installed, with the build's vgpio and man pages standing in
+# for the installed ones: verify looks for both, and this test must not need
+# the package installed (tests/packaging/package_test.sh verifies the units it
+# installs).
+sed "s|@CMAKE_INSTALL_FULL_BINDIR@|$build|" "$src/systemd/vgpio@.service.in" > 'vgpio@.service'
+mkdir -p man/man1 man/man5
+cp "$build"/man/*.1 man/man1/ && cp "$build"/man/*.5 man/man5/
+export MANPATH=$work/man
 cp "$src/systemd/vgpio@.socket" .
 # The template and an instance of each: verify must not say a word.
 cp 'vgpio@.service' 'vgpio@vm1.service'
