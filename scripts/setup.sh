@@ -14,8 +14,11 @@ source scripts/dependencies.sh
 # tests/packages.txt fails the configure instead of skipping its tests.
 build() {
   # Through ccache when it is here, this build and the sanitizer and fuzzer
-  # builds after it: CI builds a clean clone every time.
-  if command -v ccache > /dev/null; then export CMAKE_CXX_COMPILER_LAUNCHER=ccache; fi
+  # builds after it: CI builds a clean clone, in a new folder, every time
+  # (paths relative to the tree, and not the build folder's own, make the key).
+  if command -v ccache > /dev/null; then
+    export CMAKE_CXX_COMPILER_LAUNCHER=ccache CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
+  fi
   local log=build/configure.log
   mkdir -p build
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
