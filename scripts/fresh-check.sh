@@ -11,8 +11,8 @@
 # usage: scripts/fresh-check.sh [--command CMD]   (as root)
 #   --command CMD   run CMD in the new root instead (e.g. 'scripts/setup.sh test')
 # Kept between runs, under /var/tmp/vgpio-fresh: the base root (made once, in
-# about 2 minutes), apt's downloaded packages and a compiler cache, so a
-# repeated check costs the install and the link, not the downloads and the
+# about a minute) and apt's downloaded packages; with the machine's compiler
+# cache, a check costs the install and the link, not the downloads and the
 # compile. Nothing of them is installed: the root itself is new every time.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,7 +30,11 @@ mirror=$(debian_mirror)
 # ccache is the check's own tool, not vgpio's: a repeated build compiles nothing.
 base_packages=ccache
 base="$cache/bookworm-$(echo "$mirror $base_packages" | sha256sum | cut -c1-12).tar"
-mkdir -p "$cache/apt-archives/partial" "$cache/ccache"
+# The compiler cache: this machine's own when it has one (its build of the
+# same tree fills it), else the check's. A header the new root lacks still
+# fails there: ccache looks a compile up only after finding its headers.
+ccache_dir=$(ccache -k cache_dir 2> /dev/null || echo "$cache/ccache")
+mkdir -p "$cache/apt-archives/partial" "$ccache_dir"
 if [ ! -s "$base" ]; then
   step "making the base root once ($mirror, mmdebstrap variant apt)"
   mmdebstrap --quiet --variant=apt --include="$base_packages" bookworm "$base.part.tar" \
@@ -59,7 +63,7 @@ mount --rbind /sys "$root/sys" && mount --make-rslave "$root/sys"
 mount --rbind /dev "$root/dev" && mount --make-rslave "$root/dev"
 mkdir -p "$root/root/.cache/ccache"
 mount --bind "$cache/apt-archives" "$root/var/cache/apt/archives"
-mount --bind "$cache/ccache" "$root/root/.cache/ccache"
+mount --bind "$ccache_dir" "$root/root/.cache/ccache"
 
 # in_root CMD: CMD in the new root, in the clone, with a clean environment.
 in_root() {
