@@ -35,6 +35,9 @@ base="$cache/bookworm-$(echo "$mirror $base_packages" | sha256sum | cut -c1-12).
 # fails there: ccache looks a compile up only after finding its headers.
 ccache_dir=$(ccache -k cache_dir 2> /dev/null || echo "$cache/ccache")
 mkdir -p "$cache/apt-archives/partial" "$ccache_dir"
+# One check at a time on a machine: they share apt's downloads (and its lock).
+exec 9> "$cache/lock"
+flock -n 9 || { step "waiting for another fresh-check to finish"; flock 9; }
 if [ ! -s "$base" ]; then
   step "making the base root once ($mirror, mmdebstrap variant apt)"
   mmdebstrap --quiet --variant=apt --include="$base_packages" bookworm "$base.part.tar" \

@@ -59,15 +59,18 @@ TEST(Wire, AFullRingEndsAtTheLatestLevel) {
   EXPECT_EQ(take(*w), std::vector<bool>{!got.back()});
 }
 
-// `slow_every`: the target pauses inside every n-th arrival, so the source
-// fills the ring and drops while the target is between reading the ring and
-// taking the dropped count.
+// `slow_every`: the target pauses inside every n-th arrival until the source
+// has overrun the ring (or is done), so the source drops while the target is
+// between reading the ring and taking the dropped count. It waits for that
+// rather than for a fixed time: on a loaded machine the source may be the
+// slow one.
 void two_threads(int slow_every) {
   auto w = make();
   constexpr int kLevels = 200000;
   std::atomic<bool> finished{false};
+  std::atomic<size_t> sent{0};
   std::thread source([&] {
-    for (int i = 1; i <= kLevels; ++i) w->send(i % 2 == 1);
+    for (int i = 1; i <= kLevels; ++i) w->send(i % 2 == 1), sent.fetch_add(1, std::memory_order_release);
     finished = true;
   });
   bool last = false, alternates = true, in_order = true;
@@ -80,7 +83,10 @@ void two_threads(int slow_every) {
       // Every level arrives in the order it was sent, dropped or not.
       in_order &= a.due >= last_due;
       last_due = a.due;
-      if (slow_every && ++arrivals % slow_every == 0) std::this_thread::sleep_for(50us);
+      // Sent beyond what arrived: at most a ring being read and a ring waiting, the rest dropped.
+      if (slow_every && ++arrivals % slow_every == 0)
+        while (!finished && sent.load(std::memory_order_acquire) <= arrivals + 2 * Wire::kCapacity)
+          std::this_thread::yield();
     });
     // Until a drop, every level is the other one: nothing lost or repeated.
     // (After a drop, the latest level comes last and may repeat one.)
