@@ -84,7 +84,8 @@ int main(int argc, char** argv) {
   for (long i = 0; i < interrupts; ++i) {
     if (auto r = drv.unmask(7); !r) return fail(r.error());
     Result<void> driven;
-    daemon.value()->device_loop(0).run_sync([&] { driven = daemon.value()->device(0).drive(7, i % 2 == 0); });
+    if (!daemon.value()->device_loop(0).run_sync([&] { driven = daemon.value()->device(0).drive(7, i % 2 == 0); }))
+      return fail(Error("the device did not answer"));
     if (!driven) return fail(driven.error());
     auto e = drv.wait_event(std::chrono::seconds(10));
     if (!e || !e.value() || e.value()->status != kIrqStatusValid) return fail(Error("an interrupt was lost"));

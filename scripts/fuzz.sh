@@ -1,23 +1,38 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang and runs each for SECONDS (default
-# 60) from its seed corpus in tests/fuzz/corpus. A crash, leak, hang (over
-# 10 s) or sanitizer report fails the run and leaves the input in build-fuzz/.
-# usage: scripts/fuzz.sh [SECONDS]
+# 60) from its seed corpus in tests/fuzz/corpus, two at a time (a fuzzer uses
+# one core). A crash, leak, hang (over 10 s) or sanitizer report fails the run
+# and leaves the input in build-fuzz/.
+# usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(vhost_user virtqueue config control)
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVGPIO_FUZZ=ON > /dev/null
 cmake --build build-fuzz
-status=0
-for target in vhost_user virtqueue config; do
+
+run() {
+  local target=$1 work log=build-fuzz/fuzz_$1.log
   work=$(mktemp -d)
-  log=build-fuzz/fuzz_$target.log
   if build-fuzz/fuzz_$target -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
        -artifact_prefix=build-fuzz/ "$work" "tests/fuzz/corpus/$target" > "$log" 2>&1; then
     echo "fuzz $target: $(grep -E '^Done' "$log")"
   else
-    echo "fuzz $target: FAILED"; grep -E "ERROR|SUMMARY|artifact" "$log" | head -5; status=1
+    echo "fuzz $target: FAILED"; grep -E "ERROR|SUMMARY|artifact" "$log" | head -5
+    rm -rf "$work"
+    return 1
   fi
   rm -rf "$work"
+}
+
+status=0
+for ((i = 0; i < ${#targets[@]}; i += 2)); do
+  run "${targets[i]}" & first=$!
+  second=
+  if [ $((i + 1)) -lt ${#targets[@]} ]; then run "${targets[i + 1]}" & second=$!; fi
+  wait $first || status=1
+  [ -z "$second" ] || wait "$second" || status=1
 done
 exit $status

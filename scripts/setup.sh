@@ -10,21 +10,40 @@ cd "$(dirname "$0")/.."
 
 source scripts/dependencies.sh
 
+# Decided once, before anything is installed: a build configured with and
+# then without ccache (or the other way round) would compile everything again.
+use_ccache=$(command -v ccache || true)
+
 # With "all", every test must be there: a test package that is missing from
 # tests/packages.txt fails the configure instead of skipping its tests.
 build() {
   # Through ccache when it is here, this build and the sanitizer and fuzzer
   # builds after it: CI builds a clean clone, in a new folder, every time
   # (paths relative to the tree, and not the build folder's own, make the key).
-  if command -v ccache > /dev/null; then
+  if [ -n "$use_ccache" ]; then
     export CMAKE_CXX_COMPILER_LAUNCHER=ccache CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
   fi
   local log=build/configure.log
   mkdir -p build
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DVGPIO_ALL_TESTS="$([ "${1:-}" = all ] && echo ON || echo OFF)" > "$log" 2>&1 || { cat "$log" >&2; exit 1; }
-  grep '^-- Skipping' "$log" || true
+  # (Early, the tests' packages are still on their way: nothing to say yet.)
+  [ "${1:-}" = early ] || grep '^-- Skipping' "$log" || true
   cmake --build build
+}
+
+# The build's dependencies, then the tests' installed while the build runs:
+# dpkg spends its time on the disk, the compiler on the CPU.
+install_and_build_for_tests() {
+  install_dependencies build
+  local log=build/test-packages.log
+  mkdir -p build
+  install_dependencies test arm64 > "$log" 2>&1 &
+  local installing=$!
+  build early
+  wait $installing || { cat "$log" >&2; echo "setup: installing the tests' packages failed" >&2; exit 1; }
+  grep '^setup:' "$log" || true
+  build all  # configures the tests the new packages allow; compiles nothing again
 }
 
 # puppeteer-core, pinned by tests/browser/package-lock.json, once.
@@ -51,7 +70,7 @@ case "$command" in
   serve) install_dependencies build; build; exec build/vgpio serve "$@" ;;
   demo) install_dependencies test; build; exec testvm/demo.sh ;;
   test)
-    install_dependencies test arm64; build all; browser_test_tools
+    install_and_build_for_tests; browser_test_tools
     fresh_machine_check
     ctest --test-dir build --output-on-failure -j2
     scripts/sanitize.sh

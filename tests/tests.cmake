@@ -79,6 +79,7 @@ if(GTest_FOUND)
   add_executable(integration_tests
     tests/integration/handshake_test.cpp tests/integration/interrupt_test.cpp
     tests/integration/lifecycle_test.cpp tests/integration/control_test.cpp tests/integration/fault_test.cpp
+    tests/integration/robustness_test.cpp
     tests/integration/hil_test.cpp tests/integration/panel_test.cpp)
   target_link_libraries(integration_tests PRIVATE vgpio_app vgpio_panel vgpio_test_support GTest::gtest_main)
   gtest_discover_tests(integration_tests TEST_PREFIX "integration." DISCOVERY_TIMEOUT 60)
@@ -92,6 +93,8 @@ endif()
 add_executable(vgpio-frontend tests/tools/frontend_tool.cpp)
 target_link_libraries(vgpio-frontend PRIVATE vgpio_driver)
 
+add_test(NAME cli.protocol_reference COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/protocol_reference.sh
+  $<TARGET_FILE:vgpio> ${CMAKE_SOURCE_DIR}/docs/control.md)
 add_test(NAME cli.serve_probe_ctl COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/serve_probe_ctl.sh $<TARGET_FILE:vgpio>
   $<TARGET_FILE:vgpio-frontend>)
 vgpio_tests_need(have cli.hil_ctl sigrok-cli /usr/bin/python3)

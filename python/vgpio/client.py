@@ -52,7 +52,7 @@ class Client:
         self._conn.close()
 
     def call(self, cmd: str, **fields: Any) -> Dict[str, Any]:
-        """Sends one control request (see the README's protocol) and returns the answer."""
+        """Sends one control request (see docs/control.md) and returns the answer."""
         request = {"cmd": cmd}
         request.update({k: v for k, v in fields.items() if v is not None})
         return self._conn.call(request)

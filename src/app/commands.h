@@ -39,6 +39,7 @@ int run_panel(const std::string& control, const std::string& listen);
 struct CtlOptions {
   std::string control = "./vgpio.sock.ctl";
   bool json = false;
+  bool markdown = false;  // `commands`: the protocol reference as docs/control.md has it
   std::function<int()> run;  // set by the subcommand given
   // What the subcommands take; each uses some.
   std::string device, line, from, to;

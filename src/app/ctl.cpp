@@ -1,12 +1,14 @@
 // `vgpio ctl`: one subcommand per control request. Most send one JSON
 // request and print the answer; watch, wait and record read the event stream
 // (ctl_stream.cpp).
+#include <cctype>
 #include <cstdio>
 
 #include <CLI/CLI.hpp>
 
 #include "app/commands.h"
 #include "app/ctl_stream.h"
+#include "control/commands.h"
 #include "control/control_client.h"
 
 namespace vgpio::app {
@@ -20,9 +22,13 @@ std::string value_text(const json& v) { return v.is_null() ? "?" : v.dump(); }
 void print_list(const json& r) {
   for (const auto& d : r["devices"]) {
     std::printf("device %s  (%s)\n", d.value("name", "").c_str(), d.value("socket", "").c_str());
+    if (!d.value("answering", true)) {
+      std::printf("  not answering: its thread is busy or stuck (see the daemon's log)\n");
+      continue;
+    }
     // The holder last: "vgpio-plc1, held at safe level 1" is long.
     std::printf("  %5s  %-16s %-4s %-5s %-12s %-24s %s\n", "line", "name", "dir", "value", "irq", "kind", "holder");
-    for (const auto& l : d["lines"]) {
+    for (const auto& l : d.value("lines", json::array())) {
       std::string irq = l.value("irq", "");
       if (irq != "none") irq += l.value("unmasked", false) ? "" : "(m)";
       std::printf("  %5s  %-16s %-4s %-5s %-12s %-24s %s\n", l["line"].dump().c_str(), l.value("name", "").c_str(),
@@ -140,10 +146,36 @@ int call_and_print(const CtlOptions& o, const json& request, const std::function
   return 0;
 }
 
+namespace {
+// The protocol reference, from the command table: plain, or as the Markdown
+// of docs/control.md (a test checks that the file says the same).
+void print_commands(bool markdown) {
+  for (const auto& c : control::commands()) {
+    if (c.test_only) continue;
+    std::string help = c.help;
+    if (markdown) help[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(help[0])));
+    if (markdown) std::printf("### `%s`\n\n%s.\n\n", c.name, help.c_str());
+    else std::printf("%-14s %s\n", c.name, c.help);
+    if (markdown && c.fields.empty()) std::printf("No fields.\n\n");
+    if (markdown && !c.fields.empty()) std::printf("| field | type | |\n|---|---|---|\n");
+    for (const auto& f : c.fields) {
+      if (markdown) std::printf("| `%s` | %s | %s |\n", f.name, control::describe(f.type), f.required ? "required" : "");
+      else std::printf("%14s   %-12s %s%s\n", "", f.name, control::describe(f.type), f.required ? " (required)" : "");
+    }
+    if (markdown && !c.fields.empty()) std::printf("\n");
+  }
+}
+}  // namespace
+
 void add_ctl_commands(CLI::App& ctl, CtlOptions& o) {
   ctl.require_subcommand(1);
   ctl.fallthrough();  // --json and --control also after the subcommand
-  auto sub = [&](const std::string& name, const std::string& help) {
+  CLI::App* commands = ctl.add_subcommand("commands", "every control command and its fields (the protocol)");
+  commands->add_flag("--markdown", o.markdown, "as docs/control.md has them");
+  commands->callback([&o] { o.run = [&o] { return print_commands(o.markdown), 0; }; });
+  // Each command's help is the table's (control/commands.cpp), unless given.
+  auto sub = [&](const std::string& name, std::string help = {}) {
+    if (help.empty()) help = control::find_command(name)->help;
     CLI::App* cmd = ctl.add_subcommand(name, help);
     cmd->callback([&o, name] {
       o.run = [&o, name] {
@@ -163,8 +195,8 @@ void add_ctl_commands(CLI::App& ctl, CtlOptions& o) {
     cmd->add_option("line", o.line, "line name or number")->required();
     return cmd;
   };
-  sub("list", "every device and line, and what drives each");
-  sub("status", "the daemon: its devices and its sandbox (user, no_new_privs, seccomp, Landlock)");
+  sub("list");
+  sub("status");
 #ifdef VGPIO_SANDBOX_PROBE
   CLI::App* probe = sub("sandbox-probe", "test builds: try what the sandbox must refuse, on a device's thread");
   probe->add_option("device", o.device, "device name")->required();

@@ -120,25 +120,53 @@ void Daemon::attach_control(Device& dev) {
 }
 
 void Daemon::launch(Device& dev) {
-  dev.thread = std::thread([loop = dev.loop.get(), name = "vgpio " + dev.name] {
+  std::promise<void> exited;
+  dev.exited = exited.get_future().share();
+  dev.thread = std::thread([loop = dev.loop.get(), name = "vgpio " + dev.name, exited = std::move(exited)]() mutable {
     // Named, so that a log line from the sandbox says which device it was.
     pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
     loop->run();
+    exited.set_value();
   });
   wires_.add_device({dev.device.get(), dev.loop.get(), dev.sim.get()});
 }
 
 std::vector<Error> Daemon::plug_config_wires() { return wires_.apply_config(config_wires_); }
 
-void Daemon::stop_device(Device& dev) {
-  if (dev.thread.joinable()) {
-    // While its loop still runs: unplugging reaches both ends of a wire.
-    wires_.remove_device(*dev.device);
-    dev.loop->stop();
-    dev.thread.join();
+void Daemon::stop_device(Device& dev, std::chrono::steady_clock::time_point deadline) {
+  begin_stop(dev, "its device is stopped");
+  if (wait_stopped(dev, deadline)) tear_down(dev);
+}
+
+void Daemon::begin_stop(Device& dev, const char* why) {
+  if (!dev.thread.joinable()) return;
+  // Safe levels first, on the device's own thread: the session ends and the
+  // device resets. Then the loop ends.
+  vhost::Server* server = dev.server.get();
+  dev.loop->post([server, why] { server->disconnect(why); });
+  dev.loop->stop();
+}
+
+bool Daemon::wait_stopped(Device& dev, std::chrono::steady_clock::time_point deadline) {
+  if (!dev.thread.joinable()) return true;
+  if (dev.exited.wait_until(deadline) != std::future_status::ready) {
+    LOG_ERROR("device %s: its thread did not stop within %lld ms (stuck in a host chip's driver?); leaving it "
+              "behind. Its lines are released when the process exits.",
+              dev.name.c_str(), static_cast<long long>(kStopDeadline.count()));
+    dev.thread.detach();
+    left_behind_.fetch_add(1);
+    // What the stuck thread uses must outlive it: never freed.
+    (void)dev.loop.release(), (void)dev.device.release(), (void)dev.sim.release(), (void)dev.server.release();
+    return false;
   }
-  // With the thread gone, tear down here: the session ends, the device resets
-  // (outputs to their safe levels), the socket file goes, the lines are freed.
+  dev.thread.join();
+  return true;
+}
+
+// With the thread gone, here: the wires go (a stopped loop runs calls on the
+// caller's thread), the socket file goes, the lines are freed.
+void Daemon::tear_down(Device& dev) {
+  wires_.remove_device(*dev.device);
   dev.device->set_observer({});
   dev.sim.reset();
   dev.server.reset();
@@ -180,9 +208,14 @@ void Daemon::set_status(std::function<nlohmann::json()> status) {
   if (control_) control_->set_status(std::move(status));
 }
 
+// Every device at once: each begins to stop (outputs to their safe levels),
+// then all get one shared deadline.
 Daemon::~Daemon() {
   if (control_) control_->set_devices({});
-  for (auto& dev : devices_) stop_device(*dev);
+  for (auto& dev : devices_) begin_stop(*dev, "the daemon is stopping");
+  auto deadline = std::chrono::steady_clock::now() + kStopDeadline;
+  for (auto& dev : devices_)
+    if (wait_stopped(*dev, deadline)) tear_down(*dev);
   devices_.clear();
   control_.reset();
 }

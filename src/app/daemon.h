@@ -5,7 +5,10 @@
 // manager hears of it all (sd_notify).
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -77,6 +80,8 @@ class Daemon : private control::DeviceMaker {
   // The signals the daemon handles must be blocked in every thread: call this
   // before any thread starts.
   static void block_signals();
+  // Device threads that were stuck when their device stopped (never joined).
+  static int threads_left_behind() { return left_behind_.load(); }
 
   // For tests, between create() and the first reload.
   size_t device_count() const { return devices_.size(); }
@@ -95,6 +100,7 @@ class Daemon : private control::DeviceMaker {
     std::unique_ptr<sim::DeviceSim> sim;  // stimuli and wire ends, on the device's loop
     std::unique_ptr<vhost::Server> server;
     std::thread thread;
+    std::shared_future<void> exited;  // ready once its loop has returned
     bool connected = false;                   // as the main loop last heard
     std::optional<DeviceConfig> replacement;  // a changed config, for when the frontend leaves
     bool created = false;      // made at run time by a control client, not by the config
@@ -115,7 +121,16 @@ class Daemon : private control::DeviceMaker {
   Result<nlohmann::json> create_device(const nlohmann::json& request, uint64_t owner) override;
   Result<void> destroy_device(const std::string& name) override;
   void owner_gone(uint64_t owner) override;
-  void stop_device(Device& dev);
+  // Stops a device: outputs to their safe levels on its own thread, then the
+  // thread ends and the rest is torn down. A thread that has not ended by
+  // `deadline` is stuck: it is left behind (logged), never waited for.
+  void stop_device(Device& dev, std::chrono::steady_clock::time_point deadline);
+  static void begin_stop(Device& dev, const char* why);  // `why`: a string literal
+  bool wait_stopped(Device& dev, std::chrono::steady_clock::time_point deadline);
+  void tear_down(Device& dev);
+  // How long stopping waits for device threads: SIGTERM ends the process
+  // within 2 s, whatever its peers do.
+  static constexpr std::chrono::milliseconds kStopDeadline{1500};
   // daemon_reload.cpp
   void remove_device(size_t index);
   void replace_device(size_t index, DeviceConfig spec);
@@ -139,6 +154,7 @@ class Daemon : private control::DeviceMaker {
   std::function<Result<DeviceConfig>(const nlohmann::json&)> make_device_;
   service::Notifier notifier_ = service::Notifier::from_environment();
   uint64_t next_id_ = 1;
+  static inline std::atomic<int> left_behind_{0};
 };
 
 }  // namespace vgpio

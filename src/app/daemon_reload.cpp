@@ -32,7 +32,7 @@ void Daemon::remove_device(size_t index) {
   std::unique_ptr<Device> dev = std::move(devices_[index]);
   devices_.erase(devices_.begin() + static_cast<std::ptrdiff_t>(index));
   publish_devices();  // before it goes: the control server holds its address
-  stop_device(*dev);
+  stop_device(*dev, std::chrono::steady_clock::now() + kStopDeadline);
 }
 
 void Daemon::replace_device(size_t index, DeviceConfig spec) {
@@ -52,8 +52,9 @@ void Daemon::replace_device(size_t index, DeviceConfig spec) {
 }
 
 bool Daemon::has_frontend(Device& dev) {
-  bool connected = false;
-  dev.loop->run_sync([&] { connected = dev.server->connected(); });
+  bool connected = true;  // a device that does not answer is left as it is
+  if (!dev.loop->run_sync([&] { connected = dev.server->connected(); }))
+    LOG_WARN("device %s: its thread does not answer; it keeps its old configuration", dev.name.c_str());
   return connected;
 }
 

@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <cstdio>
 #include <ctime>
 
@@ -157,6 +159,13 @@ int serve(const ServeOptions& options) {
   daemon.value()->set_status([sandbox] { return sandbox_json(sandbox); });
   print_qemu_help(shown);
   daemon.value()->run();
+  daemon.value().reset();  // every device stops, within Daemon::kStopDeadline
+  // A device thread that is stuck cannot be waited for, and must not meet
+  // the exit's destructors: leave at once (the kernel releases its lines).
+  if (Daemon::threads_left_behind() > 0) {
+    std::fflush(nullptr);
+    _exit(1);
+  }
   return 0;
 }
 

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <future>
+#include <condition_variable>
 
 namespace vgpio {
 namespace {
@@ -67,17 +67,54 @@ void EventLoop::post(Task task) {
   [[maybe_unused]] ssize_t n = ::write(wake_.get(), &one, sizeof one);
 }
 
-void EventLoop::run_sync(const Task& task) {
-  if (on_loop_thread()) {
+struct EventLoop::Call::State {
+  enum class Stage { Waiting, Running, Done, GivenUp };
+  std::mutex mu;
+  std::condition_variable changed;
+  Stage stage = Stage::Waiting;
+  Task task;
+};
+
+EventLoop::Call EventLoop::call(Task task) {
+  auto state = std::make_shared<Call::State>();
+  // A loop that has returned from run() is run by nobody: the caller may.
+  if (on_loop_thread() || finished_.load()) {
     task();
-    return;
+    state->stage = Call::State::Stage::Done;
+    return Call(state);
   }
-  std::promise<void> done;
-  post([&] {
-    task();
-    done.set_value();
+  state->task = std::move(task);
+  post([state] {
+    {
+      std::lock_guard lock(state->mu);
+      if (state->stage == Call::State::Stage::GivenUp) return;
+      state->stage = Call::State::Stage::Running;
+    }
+    state->task();
+    state->task = nullptr;
+    std::lock_guard lock(state->mu);
+    state->stage = Call::State::Stage::Done;
+    state->changed.notify_all();
   });
-  done.get_future().wait();
+  return Call(state);
+}
+
+bool EventLoop::Call::wait_until(std::chrono::steady_clock::time_point deadline) {
+  using Stage = State::Stage;
+  std::unique_lock lock(state_->mu);
+  state_->changed.wait_until(lock, deadline, [&] { return state_->stage == Stage::Done; });
+  // A task that has begun runs on the caller's state: it must end first.
+  state_->changed.wait(lock, [&] { return state_->stage != Stage::Running; });
+  if (state_->stage == Stage::Waiting) state_->stage = Stage::GivenUp;
+  return state_->stage == Stage::Done;
+}
+
+EventLoop::Call::~Call() {
+  if (state_) wait_until(std::chrono::steady_clock::time_point::min());
+}
+
+bool EventLoop::run_sync(Task task, std::chrono::milliseconds timeout) {
+  return call(std::move(task)).wait_until(std::chrono::steady_clock::now() + timeout);
 }
 
 void EventLoop::stop() {
@@ -115,8 +152,11 @@ void EventLoop::run_once(int timeout_ms) {
 }
 
 void EventLoop::run() {
+  finished_ = false;
   stopping_ = false;
   while (!stopping_) run_once(-1);
+  loop_thread_.store(0);
+  finished_ = true;
 }
 
 }  // namespace vgpio

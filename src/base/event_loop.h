@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -39,9 +40,33 @@ class EventLoop {
 
   // Thread-safe: runs `task` in the loop thread.
   void post(Task task);
-  // Thread-safe: runs `task` in the loop thread and waits for it (runs it
-  // directly when already on the loop thread).
-  void run_sync(const Task& task);
+  // A task handed to the loop thread, that the caller waits for with a
+  // deadline: a loop that is stuck (or stopped) never holds the caller. The
+  // task may refer to the caller's stack: a call that was given up on never
+  // runs, and one that began is waited for. Move-only; dropping it gives up.
+  class Call {
+   public:
+    // True once the task has run; false when `deadline` came first.
+    bool wait_until(std::chrono::steady_clock::time_point deadline);
+    ~Call();
+    Call(Call&&) = default;
+    Call& operator=(Call&&) = delete;
+
+   private:
+    friend class EventLoop;
+    struct State;
+    explicit Call(std::shared_ptr<State> state) : state_(std::move(state)) {}
+    std::shared_ptr<State> state_;
+  };
+  // Thread-safe: starts `task` on the loop thread (at once when already on it,
+  // or when run() has returned).
+  Call call(Task task);
+  // How long the main loop waits for a device's loop before it reports that
+  // device as not answering.
+  static constexpr std::chrono::milliseconds kAnswerTimeout{500};
+  // call() and wait at most `timeout`; false when the loop did not answer in
+  // time, and then the task never runs.
+  [[nodiscard]] bool run_sync(Task task, std::chrono::milliseconds timeout = kAnswerTimeout);
 
   // Runs until stop(). Returns the number of dispatched callbacks (for tests).
   void run();
@@ -67,6 +92,7 @@ class EventLoop {
   std::vector<Task> posted_;
   bool stopping_ = false;
   std::atomic<uint64_t> loop_thread_{0};
+  std::atomic<bool> finished_{false};
 };
 
 }  // namespace vgpio

@@ -1,34 +1,19 @@
 #include "control/control_server.h"
 
-#ifdef VGPIO_SANDBOX_PROBE
-#include <cstring>
-
-#include "service/sandbox_probe.h"
-#endif
-
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cassert>
 #include <chrono>
 #include <ctime>
 
 #include "base/log.h"
 #include "base/strings.h"
+#include "control/commands.h"
 
 namespace vgpio::control {
 
 using nlohmann::json;
-
-struct ControlServer::Client {
-  uint64_t id = 0;  // owns the devices it creates
-  UniqueFd fd;
-  EventLoop::WatchId watch = 0;
-  std::string in;
-  std::string out;
-  bool watching = false;
-  std::optional<std::string> watch_device;  // nullopt: all devices
-  bool closing = false;
-};
 
 int64_t epoch_ns(std::chrono::system_clock::time_point time) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
@@ -74,6 +59,7 @@ void ControlServer::on_accept() {
   auto watch = loop_.watch(fd.get(), EPOLLIN, [this, c](uint32_t events) {
     if (events & EPOLLOUT) on_writable(*c);
     if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) on_readable(*c);
+    if ((events & (EPOLLHUP | EPOLLERR)) && c->paused()) close(*c, "peer gone");
   });
   if (!watch) return;
   c->fd = std::move(fd);
@@ -96,201 +82,140 @@ void ControlServer::close(Client& client, const char* why) {
 }
 
 void ControlServer::on_readable(Client& client) {
-  if (client.closing) return;
   char buf[4096];
-  for (;;) {
+  while (!client.closing && !client.paused()) {
     ssize_t n = ::read(client.fd.get(), buf, sizeof buf);
-    if (n == 0) return close(client, "peer closed");
+    if (n == 0) {  // it sends no more: answer what came, then close
+      client.read_closed = true;
+      if (client.sent == client.out.size()) close(client, "peer closed");
+      update_watch(client);
+      return;
+    }
     if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) break;
-      return close(client, "read error");
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) close(client, "read error");
+      return;
     }
     client.in.append(buf, static_cast<size_t>(n));
-    size_t pos;
-    while ((pos = client.in.find('\n')) != std::string::npos) {
-      std::string line = client.in.substr(0, pos);
-      client.in.erase(0, pos + 1);
-      if (line.empty()) continue;
-      json request = json::parse(line, nullptr, /*allow_exceptions=*/false);
-      if (request.is_discarded() || !request.is_object())
-        send(client, {{"ok", false}, {"error", "not a JSON object; send one JSON object per line"}});
-      else
-        send(client, execute(client, request));
-      if (client.closing) return;
-    }
-    if (client.in.size() > kMaxLine) {
-      LOG_WARN_LIMITED("control: a client sent a line over %zu bytes; disconnected it", kMaxLine);
-      send(client, {{"ok", false}, {"error", strfmt("request line longer than %zu bytes", kMaxLine)}});
-      return close(client, "oversized line");
-    }
+    serve_requests(client);
   }
 }
 
-void ControlServer::send(Client& client, const json& message) {
+// Answers the whole lines that arrived, until the client's backlog is full:
+// then the rest wait, unread, until it has read its answers (on_writable).
+void ControlServer::serve_requests(Client& client) {
+  size_t pos;
+  while (!client.closing && !client.paused() && (pos = client.in.find('\n')) != std::string::npos) {
+    std::string line = client.in.substr(0, pos);
+    client.in.erase(0, pos + 1);
+    if (client.skipping) {  // the end of a line that was too long
+      client.skipping = false;
+      continue;
+    }
+    if (line.size() > kMaxLine) refuse_long_line(client);
+    else if (!line.empty()) send(client, answer(client, line));
+  }
+  if (!client.skipping && client.in.size() > kMaxLine) {
+    refuse_long_line(client);
+    client.skipping = true;
+  }
+  if (client.skipping) client.in.clear();  // dropped up to the next newline
+  update_watch(client);
+}
+
+void ControlServer::refuse_long_line(Client& client) {
+  LOG_WARN_LIMITED("control: a client sent a request line over %zu bytes; refused it", kMaxLine);
+  send(client, refusal(Error(strfmt("request line longer than %zu bytes; refused", kMaxLine))));
+}
+
+json ControlServer::answer(Client& client, const std::string& line) {
+  json request = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (request.is_discarded())
+    return refusal(Error("not valid JSON (or not UTF-8); send one JSON object per line"));
+  if (!request.is_object()) return refusal(Error("not a JSON object; send one JSON object per line"));
+  return execute(client, request);
+}
+
+void ControlServer::send(Client& client, const json& message, bool event) {
   if (client.closing) return;
-  bool was_empty = client.out.empty();
-  client.out += message.dump();
+  // A device's line names come from its config and may hold any bytes.
+  client.out += message.dump(-1, ' ', false, json::error_handler_t::replace);
   client.out += '\n';
-  if (client.out.size() > kMaxBacklog) {
+  if (event && client.out.size() - client.sent > kMaxBacklog) {
     LOG_WARN_LIMITED("control: a watcher fell %zu bytes behind; disconnected it", kMaxBacklog);
     return close(client, "backlog");
   }
-  if (was_empty) on_writable(client);
+  on_writable(client);
 }
 
 void ControlServer::on_writable(Client& client) {
-  while (!client.out.empty()) {
-    ssize_t n = ::send(client.fd.get(), client.out.data(), client.out.size(), MSG_NOSIGNAL);
+  while (!client.closing && client.sent < client.out.size()) {
+    ssize_t n = ::send(client.fd.get(), client.out.data() + client.sent, client.out.size() - client.sent,
+                       MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EAGAIN) break;
       if (errno == EINTR) continue;
       return close(client, "write error");
     }
-    client.out.erase(0, static_cast<size_t>(n));
+    client.sent += static_cast<size_t>(n);
   }
-  // Ask for EPOLLOUT only while something waits to be sent.
-  loop_.modify(client.watch, client.out.empty() ? EPOLLIN : (EPOLLIN | EPOLLOUT));
-}
-
-Result<size_t> ControlServer::find_device(const json& request) const {
-  if (!request.contains("device")) {
-    if (devices_.size() == 1) return size_t{0};
-    return Error("\"device\" is required when the daemon serves several devices");
+  if (client.sent == client.out.size() || client.sent > kMaxBacklog) {
+    client.out.erase(0, client.sent);
+    client.sent = 0;
   }
-  if (!request["device"].is_string()) return Error("\"device\" must be a string");
-  std::string name = request["device"];
-  for (size_t i = 0; i < devices_.size(); ++i)
-    if (devices_[i].device->name() == name) return i;
-  return Error("no device named \"" + name + "\"");
-}
-
-Result<size_t> ControlServer::find_line(size_t device, const json& request) const {
-  if (!request.contains("line")) return Error("\"line\" is required (a number or a name)");
-  const json& l = request["line"];
-  std::string key;
-  if (l.is_number_unsigned()) key = std::to_string(l.get<uint64_t>());
-  else if (l.is_string()) key = l.get<std::string>();
-  else return Error("\"line\" must be a number or a name");
-  Result<size_t> found = Error("");
-  devices_[device].loop->run_sync([&] { found = devices_[device].device->find_line(key); });
-  return found;
-}
-
-json ControlServer::line_json(size_t device, size_t line) const {
-  const ControlledDevice& d = devices_[device];
-  LineStatus s{};
-  std::string driver;
-  std::vector<std::string> wired_to;
-  d.loop->run_sync([&] {
-    s = d.device->status(line);
-    if (d.sim) driver = d.sim->driver_of(line), wired_to = d.sim->wired_to(line);
+  if (client.read_closed && client.out.empty()) return close(client, "peer closed");
+  // Requests that waited for the backlog to drain come now.
+  if (!client.paused() && client.in.find('\n') != std::string::npos) loop_.post([this, id = client.id] {
+    for (auto& c : clients_)
+      if (c->id == id) serve_requests(*c);
   });
-  json j = {{"line", line},
-            {"name", s.name},
-            {"kind", s.kind},
-            {"direction", gpio::direction_name(s.direction)},
-            {"irq", gpio::irq_type_name(s.irq_type)},
-            {"unmasked", s.irq_unmasked},
-            {"pending", s.irq_pending},
-            {"holder", s.holder},
-            {"driver", driver},
-            {"wired_to", wired_to}};
-  j["value"] = s.value < 0 ? json(nullptr) : json(s.value);
-  return j;
+  update_watch(client);
 }
 
-json ControlServer::device_json(size_t d) const {
-  json lines = json::array();
-  size_t count = devices_[d].device->line_count();
-  for (size_t l = 0; l < count; ++l) lines.push_back(line_json(d, l));
-  return {{"name", devices_[d].device->name()},
-          {"socket", devices_[d].socket_path},
-          {"created", devices_[d].created},
-          {"lines", lines}};
+// EPOLLIN only while the backlog has room, EPOLLOUT only while something waits.
+void ControlServer::update_watch(Client& client) {
+  if (client.closing) return;
+  uint32_t events = (client.paused() ? 0u : uint32_t{EPOLLIN}) | (client.sent < client.out.size() ? uint32_t{EPOLLOUT} : 0u);
+  if (events != client.events) loop_.modify(client.watch, events);
+  client.events = events;
+}
+
+const std::unordered_map<std::string, ControlServer::Handler>& ControlServer::handlers() {
+  static const std::unordered_map<std::string, Handler> handlers = {
+      {"list", &ControlServer::list},
+      {"status", &ControlServer::status},
+      {"get", &ControlServer::get_or_set},
+      {"set", &ControlServer::get_or_set},
+      {"watch", &ControlServer::watch},
+      {"pulse", &ControlServer::start_stimulus},
+      {"clock", &ControlServer::start_stimulus},
+      {"bounce", &ControlServer::start_stimulus},
+      {"pattern", &ControlServer::start_stimulus},
+      {"stop", &ControlServer::start_stimulus},
+      {"wire", &ControlServer::execute_wire},
+      {"unwire", &ControlServer::execute_wire},
+      {"wires", &ControlServer::execute_wire},
+      {"create", &ControlServer::create_or_destroy},
+      {"destroy", &ControlServer::create_or_destroy},
+      {"sandbox-probe", &ControlServer::sandbox_probe},
+  };
+  return handlers;
+}
+
+Error ControlServer::not_answering(const ControlledDevice& d) {
+  return Error("device " + d.device->name() + " is not answering (its thread is busy or stuck); try again");
 }
 
 json ControlServer::execute(Client& client, const json& request) {
-  std::string cmd = request.value("cmd", "");
-  if (cmd == "list") {
-    json devices = json::array();
-    for (size_t d = 0; d < devices_.size(); ++d) devices.push_back(device_json(d));
-    return {{"ok", true}, {"devices", devices}};
-  }
-  if (cmd == "status") {
-    json answer = status_ ? status_() : json::object();
-    answer["ok"] = true;
-    answer["devices"] = devices_.size();
-    return answer;
-  }
-#ifdef VGPIO_SANDBOX_PROBE
-  if (cmd == "sandbox-probe") {  // test builds only: on the device's own thread
-    auto d = find_device(request);
-    if (!d) return refusal(d.error());
-    std::vector<std::pair<std::string, int>> results;
-    devices_[d.value()].loop->run_sync([&] { results = service::probe_sandbox(request.value("chip", "")); });
-    json attempts = json::object();
-    for (const auto& [what, err] : results) attempts[what] = err == 0 ? "allowed" : strerrorname_np(err);
-    return {{"ok", true}, {"attempts", attempts}};
-  }
-#endif
-  if (cmd == "get" || cmd == "set") {
-    auto d = find_device(request);
-    if (!d) return refusal(d.error());
-    auto l = find_line(d.value(), request);
-    if (!l) return refusal(l.error());
-    if (cmd == "set") {
-      const json& v = request.contains("value") ? request["value"] : json();
-      if (!v.is_number_unsigned() || v.get<uint64_t>() > 1) return refusal(Error("\"value\" must be 0 or 1"));
-      const ControlledDevice& dev = devices_[d.value()];
-      bool level = v.get<uint64_t>() == 1;
-      Result<void> r;
-      // Through the simulation when there is one: a set ends a stimulus.
-      dev.loop->run_sync([&] { r = dev.sim ? dev.sim->set(l.value(), level) : dev.device->drive(l.value(), level); });
-      if (!r) return refusal(r.error());
-      return {{"ok", true}};
-    }
-    json j = line_json(d.value(), l.value());
-    j["ok"] = true;
-    j["device"] = devices_[d.value()].device->name();
-    return j;
-  }
-  if (cmd == "watch") {
-    std::optional<size_t> only;
-    if (request.contains("device")) {
-      auto d = find_device(request);
-      if (!d) return refusal(d.error());
-      only = d.value();
-      client.watch_device = devices_[d.value()].device->name();
-    }
-    if (!client.watching) watchers_.fetch_add(1);
-    client.watching = true;
-    json answer = {{"ok", true}};
-    // The state after watching began: a change from here on is in the stream,
-    // so snapshot plus events miss nothing (a change may show up in both).
-    if (request.value("snapshot", false)) {
-      answer["ns"] = epoch_ns(std::chrono::system_clock::now());
-      answer["devices"] = json::array();
-      for (size_t d = 0; d < devices_.size(); ++d)
-        if (!only || *only == d) answer["devices"].push_back(device_json(d));
-    }
-    return answer;
-  }
-  if (cmd == "create" || cmd == "destroy") {
-    if (!maker_) return refusal(Error("this daemon makes no devices at run time"));
-    if (cmd == "create") {
-      auto made = maker_->create_device(request, client.id);
-      if (!made) return refusal(made.error());
-      json answer = made.release_value();
-      answer["ok"] = true;
-      return answer;
-    }
-    if (!request.contains("device") || !request["device"].is_string()) return refusal(Error("\"device\" is required"));
-    auto r = maker_->destroy_device(request["device"].get<std::string>());
-    return r ? json{{"ok", true}} : refusal(r.error());
-  }
-  if (auto answer = execute_sim(cmd, request)) return *answer;
-  return refusal(Error("unknown \"cmd\" \"" + cmd +
-                    "\"; use list, status, get, set, watch, pulse, clock, bounce, pattern, stop, wire, unwire, wires, create or destroy"));
+  if (!request.contains("cmd") || !request["cmd"].is_string())
+    return refusal(Error("\"cmd\" is required: a string, one of " + command_names()));
+  std::string name = request["cmd"].get<std::string>();
+  const Command* command = find_command(name);
+  if (!command) return refusal(Error("unknown \"cmd\" \"" + name + "\"; use one of " + command_names()));
+  if (auto r = check_request(*command, request); !r) return refusal(r.error().with_context(name));
+  auto handler = handlers().find(name);
+  assert(handler != handlers().end() && "a command in the table has no handler");
+  return (this->*handler->second)(client, name, request);
 }
 
 void ControlServer::publish(const GpioDevice& dev, const LineChange& change) {
@@ -306,7 +231,7 @@ void ControlServer::publish(const GpioDevice& dev, const LineChange& change) {
                 {"line", change.line}, {"name", dev.line_name(change.line)}, {"field", field}, {"value", value}};
   loop_.post([this, device = dev.name(), event = std::move(event)] {
     for (auto& c : clients_)
-      if (c->watching && (!c->watch_device || *c->watch_device == device)) send(*c, event);
+      if (c->watching && (!c->watch_device || *c->watch_device == device)) send(*c, event, /*event=*/true);
   });
 }
 

@@ -8,7 +8,9 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -43,9 +45,11 @@ class DeviceMaker {
 
 class ControlServer {
  public:
-  // Requests longer than this are refused and the connection closed.
+  // Longer request lines are refused (the connection stays usable).
   static constexpr size_t kMaxLine = 64 * 1024;
-  // A watcher that does not read is dropped once this much is queued for it.
+  // A client with this much unread is not read from until it catches up; a
+  // watcher that falls this far behind the events is dropped. One answer
+  // may be larger (a list of 65,535 lines is about 13 MB).
   static constexpr size_t kMaxBacklog = 1 << 20;
 
   static Result<std::unique_ptr<ControlServer>> create(EventLoop& loop, std::string path, const SocketAccess& access,
@@ -67,24 +71,55 @@ class ControlServer {
   const std::string& path() const { return path_; }
 
  private:
-  struct Client;
+  struct Client {
+    uint64_t id = 0;  // owns the devices it creates
+    UniqueFd fd;
+    EventLoop::WatchId watch = 0;
+    uint32_t events = EPOLLIN;
+    std::string in;
+    std::string out;
+    size_t sent = 0;  // of out
+    bool watching = false;
+    std::optional<std::string> watch_device;  // nullopt: all devices
+    bool closing = false;
+    bool skipping = false;     // inside a request line that was too long
+    bool read_closed = false;  // it sends no more; closed once answered
+    bool paused() const { return read_closed || out.size() - sent > kMaxBacklog; }
+  };
+  // A command's handler: the request has passed check_request() already.
+  using Handler = nlohmann::json (ControlServer::*)(Client&, const std::string& cmd, const nlohmann::json& request);
+  static const std::unordered_map<std::string, Handler>& handlers();
+
   ControlServer(EventLoop& loop, std::string path, UniqueFd listener, std::vector<ControlledDevice> devices);
   void on_accept();
   void on_readable(Client& client);
+  void serve_requests(Client& client);
+  void refuse_long_line(Client& client);
   void on_writable(Client& client);
-  void send(Client& client, const nlohmann::json& message);
+  void update_watch(Client& client);
+  void send(Client& client, const nlohmann::json& message, bool event = false);
   void close(Client& client, const char* why);
+  nlohmann::json answer(Client& client, const std::string& line);
   nlohmann::json execute(Client& client, const nlohmann::json& request);
-  Result<size_t> find_device(const nlohmann::json& request) const;
-  Result<size_t> find_line(size_t device, const nlohmann::json& request) const;
-  nlohmann::json line_json(size_t device, size_t line) const;
-  nlohmann::json device_json(size_t device) const;
   // {"ok": false, "error": ...}: the answer to a request that failed.
   static nlohmann::json refusal(const Error& e) { return {{"ok", false}, {"error", e.message()}}; }
-  // sim_commands.cpp: stimuli and wires; nullopt for a command it does not know.
-  std::optional<nlohmann::json> execute_sim(const std::string& cmd, const nlohmann::json& request);
-  nlohmann::json start_stimulus(const std::string& cmd, const nlohmann::json& request);
-  nlohmann::json execute_wire(const std::string& cmd, const nlohmann::json& request);
+  static Error not_answering(const ControlledDevice& d);
+
+  // device_commands.cpp: devices and their lines.
+  Result<size_t> find_device(const nlohmann::json& request) const;
+  Result<size_t> find_line(size_t device, const nlohmann::json& request) const;
+  // Every device (or one), one call to each device's loop, all at once; a
+  // device that does not answer in time is shown as not answering.
+  nlohmann::json devices_json(std::optional<size_t> only = {}) const;
+  nlohmann::json list(Client&, const std::string&, const nlohmann::json&);
+  nlohmann::json status(Client&, const std::string&, const nlohmann::json&);
+  nlohmann::json get_or_set(Client&, const std::string& cmd, const nlohmann::json& request);
+  nlohmann::json watch(Client& client, const std::string&, const nlohmann::json& request);
+  nlohmann::json create_or_destroy(Client& client, const std::string& cmd, const nlohmann::json& request);
+  nlohmann::json sandbox_probe(Client&, const std::string&, const nlohmann::json& request);
+  // sim_commands.cpp: stimuli and wires.
+  nlohmann::json start_stimulus(Client&, const std::string& cmd, const nlohmann::json& request);
+  nlohmann::json execute_wire(Client&, const std::string& cmd, const nlohmann::json& request);
 
   EventLoop& loop_;
   const std::string path_;

@@ -81,14 +81,7 @@ Result<Stimulus> stimulus_arg(const std::string& cmd, const json& r, bool from) 
 
 }  // namespace
 
-std::optional<json> ControlServer::execute_sim(const std::string& cmd, const json& request) {
-  if (cmd == "pulse" || cmd == "clock" || cmd == "bounce" || cmd == "pattern" || cmd == "stop")
-    return start_stimulus(cmd, request);
-  if (cmd == "wire" || cmd == "unwire" || cmd == "wires") return execute_wire(cmd, request);
-  return std::nullopt;
-}
-
-json ControlServer::start_stimulus(const std::string& cmd, const json& request) {
+json ControlServer::start_stimulus(Client&, const std::string& cmd, const json& request) {
   auto d = find_device(request);
   if (!d) return refusal(d.error());
   auto l = find_line(d.value(), request);
@@ -98,7 +91,7 @@ json ControlServer::start_stimulus(const std::string& cmd, const json& request) 
   size_t line = l.value();
   json answer = {{"ok", true}};
   Result<void> r;
-  dev.loop->run_sync([&] {
+  bool answered = dev.loop->run_sync([&] {
     if (cmd == "stop") {
       answer["stopped"] = dev.sim->stop(line);
       return;
@@ -118,11 +111,12 @@ json ControlServer::start_stimulus(const std::string& cmd, const json& request) 
     // CLOCK_MONOTONIC: every edge is due at start_ns plus the steps before it.
     answer["start_ns"] = std::chrono::duration_cast<Nanos>(start.value().time_since_epoch()).count();
   });
+  if (!answered) return refusal(not_answering(dev));
   if (!r) return refusal(r.error());
   return answer;
 }
 
-json ControlServer::execute_wire(const std::string& cmd, const json& request) {
+json ControlServer::execute_wire(Client&, const std::string& cmd, const json& request) {
   if (!wires_) return refusal(Error("this daemon runs no wires"));
   if (cmd == "wires") {
     json list = json::array();

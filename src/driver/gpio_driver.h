@@ -61,6 +61,8 @@ class GpioDriver {
   Frontend& frontend() { return *frontend_; }
   SharedMemory& memory() { return *memory_; }
   DriverQueue& request_queue() { return *requestq_; }
+  // Fault tests: a kick without touching the rings (a frontend could, whatever its memory holds).
+  int kick_fd(size_t queue) const { return kick_[queue].get(); }
 
   // The config as the guest reads it now (Qemu10 asks the backend each time).
   Result<GpioConfig> read_config();

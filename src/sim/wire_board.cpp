@@ -7,6 +7,12 @@
 
 namespace vgpio::sim {
 
+namespace {
+Error not_answering(const SimDevice& d) {
+  return Error("device " + d.device->name() + " is not answering (its thread is busy or stuck); try again");
+}
+}  // namespace
+
 WireBoard::~WireBoard() {
   for (auto& p : wires_) unplug(p);
 }
@@ -29,8 +35,8 @@ std::vector<WireSpec> WireBoard::remove_device(const GpioDevice& device) {
 Result<WireBoard::End> WireBoard::resolve(const std::string& device, const std::string& line) const {
   auto it = std::find_if(devices_.begin(), devices_.end(), [&](const SimDevice& d) { return d.device->name() == device; });
   if (it == devices_.end()) return Error("no device named \"" + device + "\"");
-  Result<size_t> index = Error("");
-  it->loop->run_sync([&] { index = it->device->find_line(line); });
+  Result<size_t> index = not_answering(*it);
+  (void)it->loop->run_sync([&] { index = it->device->find_line(line); });
   return End{*it, TRY(std::move(index))};
 }
 
@@ -52,11 +58,14 @@ Result<void> WireBoard::connect(WireSpec spec, bool from_config) {
   if (reaches(to, from))
     return Error(what + ": it would close a loop (" + spec.to() + " already leads back to " + spec.from() + ")");
   auto wire = TRY(Wire::create(spec, from.line, to.line));
-  Result<void> attached;
-  to.device.loop->run_sync([&] { attached = to.device.sim->attach_incoming(wire); });
+  Result<void> attached = not_answering(to.device);
+  (void)to.device.loop->run_sync([&] { attached = to.device.sim->attach_incoming(wire); });
   TRY(std::move(attached).error_context(what));
-  from.device.loop->run_sync([&] { from.device.sim->attach_outgoing(wire); });
-  to.device.loop->run_sync([&] { to.device.sim->take_arrivals(to.line); });
+  if (!from.device.loop->run_sync([&] { from.device.sim->attach_outgoing(wire); })) {
+    (void)to.device.loop->run_sync([&] { to.device.sim->detach_incoming(*wire); });
+    return not_answering(from.device).with_context(what);
+  }
+  (void)to.device.loop->run_sync([&] { to.device.sim->take_arrivals(to.line); });
   LOG_INFO("%s: plugged", what.c_str());
   wires_.push_back(Plugged{std::move(spec), std::move(wire), from, to, from_config});
   return ok();
@@ -64,8 +73,13 @@ Result<void> WireBoard::connect(WireSpec spec, bool from_config) {
 
 void WireBoard::unplug(Plugged& p) {
   // The source end first: nothing is sent once the target stops listening.
-  p.from.device.loop->run_sync([&] { p.from.device.sim->detach_outgoing(*p.wire); });
-  p.to.device.loop->run_sync([&] { p.to.device.sim->detach_incoming(*p.wire); });
+  // A device that does not answer keeps its end (it shares the wire, so the
+  // end stays valid): a source end then drives a wire nobody listens to.
+  for (const SimDevice* end : {&p.from.device, &p.to.device}) {
+    bool source = end == &p.from.device;
+    if (!end->loop->run_sync([&] { source ? end->sim->detach_outgoing(*p.wire) : end->sim->detach_incoming(*p.wire); }))
+      LOG_WARN("wire %s: %s", p.spec.describe().c_str(), not_answering(*end).message().c_str());
+  }
   LOG_INFO("wire %s: unplugged", p.spec.describe().c_str());
 }
 

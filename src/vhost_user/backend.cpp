@@ -1,5 +1,6 @@
 #include "vhost_user/backend.h"
 
+#include <fcntl.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -45,6 +46,19 @@ bool has_own_reply(uint32_t request) {
 
 MemoryRegionSpec to_spec(const MemoryRegion& r) { return {r.guest_addr, r.size, r.user_addr, r.mmap_offset}; }
 
+// The frontend chooses what a kick, call or err fd is: an eventfd, or a pipe
+// nobody reads. Ours is made non-blocking, so that a full one costs the
+// frontend a notification, never the device thread a wait. (The flag lands on
+// the frontend's open file too; QEMU's eventfds are non-blocking already.)
+Result<UniqueFd> take_vring_fd(const UniqueFd& sent) {
+  UniqueFd fd(fcntl(sent.get(), F_DUPFD_CLOEXEC, 3));
+  if (!fd) return Error::from_errno(errno, "dup(vring fd)");
+  int flags = fcntl(fd.get(), F_GETFL);
+  if (flags < 0 || fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK) != 0)
+    return Error::from_errno(errno, "making the vring fd non-blocking");
+  return fd;
+}
+
 }  // namespace
 
 Backend::Backend(VirtioDevice& device, EventLoop& loop, std::string device_name)
@@ -52,7 +66,7 @@ Backend::Backend(VirtioDevice& device, EventLoop& loop, std::string device_name)
 
 Backend::~Backend() { reset_device(); device_.memory().clear(); }
 
-Backend::Outcome Backend::handle(const Message& m, int socket) {
+Backend::Outcome Backend::handle(const Message& m, Outbox& out) {
   const uint32_t request = m.header.request;
   LOG_DEBUG("device %s: frontend sent %s (%u bytes, %zu fds)", name_.c_str(), request_name(request), m.header.size,
             m.fds.size());
@@ -60,8 +74,9 @@ Backend::Outcome Backend::handle(const Message& m, int socket) {
   bool ack = (m.header.flags & kFlagNeedReply) && (protocol_features_ & kProtoReplyAck) && !has_own_reply(request);
   auto reply = [&](const std::vector<uint8_t>& payload) {
     Header h{request, kVersion | kFlagReply, static_cast<uint32_t>(payload.size())};
-    if (auto w = write_message(socket, h, payload); !w) {
-      LOG_WARN("device %s: cannot answer %s: %s", name_.c_str(), request_name(request), w.error().message().c_str());
+    if (!out.push(h, payload)) {
+      LOG_WARN("device %s: the frontend does not read its replies (%zu bytes wait unread); cutting it off",
+               name_.c_str(), Outbox::kMaxBytes);
       return Outcome::Close;
     }
     return Outcome::Continue;
@@ -260,10 +275,7 @@ Result<Backend::Reply> Backend::set_vring_fd(const Message& m) {
   bool no_fd = (v & kVringNoFd) != 0;
   TRY(expect_fds(m, no_fd ? 0 : 1));
   UniqueFd fd;
-  if (!no_fd) {
-    fd.reset(dup(m.fds[0].get()));
-    if (!fd) return Error::from_errno(errno, "dup(vring fd)");
-  }
+  if (!no_fd) fd = TRY(take_vring_fd(m.fds[0]));
   Vring& vr = vrings_[i];
   switch (m.header.request) {
     case kSetVringKick: {

@@ -10,6 +10,7 @@
 
 #include "base/event_loop.h"
 #include "vhost_user/message_io.h"
+#include "vhost_user/outbox.h"
 #include "virtio/device.h"
 
 namespace vgpio::vhost {
@@ -27,8 +28,8 @@ class Backend {
   Backend& operator=(const Backend&) = delete;
 
   enum class Outcome { Continue, Close };
-  // Applies one message and writes its reply, if any, to `socket`.
-  Outcome handle(const Message& message, int socket);
+  // Applies one message and queues its reply, if any, in `out`.
+  Outcome handle(const Message& message, Outbox& out);
 
  private:
   struct Vring {

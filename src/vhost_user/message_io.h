@@ -29,9 +29,29 @@ struct Message {
   Error size_error(size_t expected) const;
 };
 
-// Reads one message. Returns nullopt on an orderly close before a header.
-// Fails on a short message, a bad version, an oversized payload or too many fds:
-// after that the stream cannot be trusted and the caller closes it.
+// Puts one message together from as many reads as it takes to arrive, so a
+// non-blocking socket never holds the reader inside a message: read_some()
+// takes what is there and returns. It fails on a bad version, an oversized
+// payload, too many fds or a close inside a message: after that the stream
+// cannot be trusted and the caller closes it.
+class MessageReader {
+ public:
+  enum class Progress { Partial, Complete, Closed };  // Closed: an orderly close between messages
+  Result<Progress> read_some(int socket);
+  // Some bytes of a message have arrived, not all.
+  bool in_message() const { return got_ > 0; }
+  // The message, after read_some() said Complete; the reader starts afresh.
+  Message take();
+
+ private:
+  Result<void> header_arrived();
+  Message message_;
+  size_t got_ = 0;  // header and payload bytes so far
+};
+
+// Reads one message from a blocking socket (the driver side and tests).
+// Returns nullopt on an orderly close before a header; fails as MessageReader
+// does, and when a receive timeout (SO_RCVTIMEO) ends the wait.
 Result<std::optional<Message>> read_message(int socket);
 
 Result<void> write_message(int socket, const Header& header, std::span<const uint8_t> payload,

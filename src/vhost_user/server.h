@@ -13,6 +13,8 @@
 #include "base/timer.h"
 #include "base/unix_socket.h"
 #include "vhost_user/backend.h"
+#include "vhost_user/message_io.h"
+#include "vhost_user/outbox.h"
 
 namespace vgpio::vhost {
 
@@ -40,12 +42,18 @@ class Server {
 
  private:
   static constexpr std::chrono::milliseconds kRetry{250};
+  // A message must arrive whole within this, however the frontend splits it.
+  static constexpr std::chrono::milliseconds kMessageDeadline{1000};
   Server(EventLoop& loop, VirtioDevice& device, std::string name, std::string path, UniqueFd listener);
+  Result<void> make_watches();
   Result<void> watch_listener();
   void on_accept();
   void try_connect();
   void begin_session(UniqueFd fd);
+  void on_ready(uint32_t events);
   void on_message();
+  // Sends queued replies; asks for EPOLLOUT while some remain.
+  void flush_replies();
 
   EventLoop& loop_;
   VirtioDevice& device_;
@@ -56,6 +64,12 @@ class Server {
   UniqueFd connection_;
   EventLoop::WatchId connection_watch_ = 0;
   std::unique_ptr<Backend> backend_;
+  MessageReader reader_;
+  Outbox outbox_;
+  bool want_writable_ = false;
+  std::unique_ptr<Timer> deadline_;  // a message that started arriving must end in time
+  UniqueFd fault_fd_;                 // the frontend shrank the guest memory (memory_fault.h)
+  EventLoop::WatchId fault_watch_ = 0;
   bool owns_path_ = false;  // the socket file is ours to remove
   std::unique_ptr<Timer> retry_;  // client mode only
   std::function<void(bool)> frontend_observer_;

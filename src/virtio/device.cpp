@@ -19,7 +19,10 @@ Result<void> VirtioDevice::negotiate(uint64_t features) {
     return Error(strfmt("driver accepted features 0x%llx that were not offered",
                         static_cast<unsigned long long>(unknown)));
   features_ = features;
-  for (auto& q : queues_) q->set_event_idx(has_feature(ring::kFeatureEventIdx));
+  for (auto& q : queues_) {
+    q->set_event_idx(has_feature(ring::kFeatureEventIdx));
+    q->set_indirect(has_feature(ring::kFeatureIndirectDesc));
+  }
   return ok();
 }
 

@@ -22,7 +22,10 @@ bool overlaps(uint64_t a, uint64_t a_len, uint64_t b, uint64_t b_len) {
 }
 }  // namespace
 
-MemoryMapping::~MemoryMapping() { munmap(base_, length_); }
+MemoryMapping::~MemoryMapping() {
+  guard_.stop();  // before the unmap: the range may be someone else's after it
+  munmap(base_, length_);
+}
 
 Result<void> GuestMemory::add_region(const MemoryRegionSpec& spec, UniqueFd fd) {
   if (regions_.size() >= kMaxRegions)
@@ -49,7 +52,12 @@ Result<void> GuestMemory::add_region(const MemoryRegionSpec& spec, UniqueFd fd) 
   // Map from offset 0 so that an unaligned mmap_offset still works.
   void* base = mmap(nullptr, map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd.get(), 0);
   if (base == MAP_FAILED) return Error::from_errno(errno, "mmap(guest memory)");
-  regions_.push_back(Region{spec, std::make_unique<MemoryMapping>(base, map_len)});
+  auto guard = FaultGuard::watch(base, map_len, fault_fd_, &faulted_);
+  if (!guard) {
+    munmap(base, map_len);
+    return guard.release_error();
+  }
+  regions_.push_back(Region{spec, std::make_unique<MemoryMapping>(base, map_len, guard.release_value())});
   ++generation_;
   return ok();
 }
@@ -69,6 +77,14 @@ Result<void> GuestMemory::remove_region(const MemoryRegionSpec& spec) {
 
 void GuestMemory::clear() {
   regions_.clear();
+  ++generation_;
+  faulted_ = false;
+}
+
+void GuestMemory::swap_regions(GuestMemory& other) {
+  regions_.swap(other.regions_);
+  for (auto& r : regions_) r.mapping->guard().retarget(fault_fd_, &faulted_);
+  for (auto& r : other.regions_) r.mapping->guard().retarget(other.fault_fd_, &other.faulted_);
   ++generation_;
 }
 

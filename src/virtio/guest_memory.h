@@ -4,12 +4,14 @@
 // only when it lies wholly inside one region.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <vector>
 
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "virtio/memory_fault.h"
 
 namespace vgpio {
 
@@ -22,15 +24,18 @@ struct MemoryRegionSpec {
 
 class MemoryMapping {
  public:
-  MemoryMapping(void* base, size_t length) : base_(base), length_(length) {}
+  MemoryMapping(void* base, size_t length, FaultGuard guard)
+      : base_(base), length_(length), guard_(std::move(guard)) {}
   ~MemoryMapping();
   MemoryMapping(const MemoryMapping&) = delete;
   MemoryMapping& operator=(const MemoryMapping&) = delete;
   uint8_t* base() const { return static_cast<uint8_t*>(base_); }
+  FaultGuard& guard() { return guard_; }
 
  private:
   void* base_;
   size_t length_;
+  FaultGuard guard_;
 };
 
 class GuestMemory {
@@ -43,10 +48,12 @@ class GuestMemory {
   Result<void> remove_region(const MemoryRegionSpec& spec);
   void clear();
   // Takes other's regions in one step (a new memory table is built aside first).
-  void swap_regions(GuestMemory& other) {
-    regions_.swap(other.regions_);
-    ++generation_;
-  }
+  void swap_regions(GuestMemory& other);
+  // Hears of a frontend that shrank the memory under a mapping (an eventfd;
+  // see memory_fault.h). Set before regions are added.
+  void set_fault_notifier(int fd) { fault_fd_ = fd; }
+  // A mapping faulted since the last clear(): it reads as zeros now.
+  bool faulted() const { return faulted_.load(); }
   size_t region_count() const { return regions_.size(); }
   // Bumped on every change, so users of raw pointers know to re-resolve them.
   uint64_t generation() const { return generation_; }
@@ -67,6 +74,8 @@ class GuestMemory {
   };
   std::vector<Region> regions_;
   uint64_t generation_ = 0;
+  int fault_fd_ = -1;
+  std::atomic<bool> faulted_{false};
 };
 
 }  // namespace vgpio

@@ -125,23 +125,28 @@ Result<void> SplitQueue::walk_chain(DescriptorChain& chain) {
   uint32_t table_len = size_;
   bool indirect = false;
   uint32_t index = chain.head_;
-  // Each table can be walked at most once per entry: a longer walk is a loop.
-  for (uint32_t steps = 0;; ++steps) {
+  // §2.7.5.3.1: "A driver MUST NOT create a descriptor chain longer than the
+  // Queue Size of the device", indirect tables included. That bound also
+  // ends a chain that loops, and keeps one kick's work bounded.
+  for (uint32_t length = 0;; ++length) {
     if (index >= table_len) return Error(strfmt("descriptor index %u beyond table of %u", index, table_len));
-    if (steps >= table_len) return Error("descriptor chain loops or is longer than its table");
+    if (length >= size_) return Error(strfmt("descriptor chain loops or is longer than the queue size %u", size_));
     Desc d;
     std::memcpy(&d, table + 16ull * index, sizeof d);  // copy once: the guest may change it
     if (d.flags & kDescIndirect) {
-      // §2.7.5.3.1: no INDIRECT inside an indirect table, and no NEXT beside INDIRECT.
+      // §2.7.5.3.1: "The driver MUST NOT set the VIRTQ_DESC_F_INDIRECT flag
+      // unless the VIRTIO_F_INDIRECT_DESC feature was negotiated", nor
+      // inside an indirect table, nor beside NEXT.
+      if (!indirect_) return Error("indirect descriptor, but VIRTIO_F_INDIRECT_DESC was not negotiated");
       if (indirect) return Error("indirect descriptor inside an indirect table");
       if (d.flags & kDescNext) return Error("indirect descriptor with the NEXT flag");
-      if (d.len == 0 || d.len % sizeof(Desc) != 0 || d.len / sizeof(Desc) > kMaxQueueSize)
-        return Error(strfmt("indirect table of %u bytes is not 1 to %u descriptors", d.len, kMaxQueueSize));
+      if (d.len == 0 || d.len % sizeof(Desc) != 0 || d.len / sizeof(Desc) > size_)
+        return Error(strfmt("indirect table of %u bytes is not 1 to %u descriptors (the queue size)", d.len, size_));
       table = TRY(memory_.translate(d.addr, d.len).error_context("indirect table"));
       table_len = d.len / sizeof(Desc);
       indirect = true;
       index = 0;
-      steps = static_cast<uint32_t>(-1);  // restart the loop bound for the new table
+      --length;  // the indirect descriptor itself is no buffer of the chain
       continue;
     }
     TRY(add_buffer(chain, d));

@@ -36,6 +36,8 @@ class SplitQueue {
   void set_addresses(const RingAddresses& addresses) { addresses_ = addresses; }
   void set_next_avail(uint16_t index) { last_avail_ = index; }
   void set_event_idx(bool enabled) { event_idx_ = enabled; }
+  // VIRTIO_F_INDIRECT_DESC: without it, an indirect descriptor is an error.
+  void set_indirect(bool enabled) { indirect_ = enabled; }
   void set_notifier(std::function<void()> notify) { notify_ = std::move(notify); }
 
   // Resolves and checks the ring addresses, and takes the used index from the
@@ -83,6 +85,7 @@ class SplitQueue {
   uint32_t size_ = 0;
   RingAddresses addresses_;
   bool event_idx_ = false;
+  bool indirect_ = false;
   bool broken_ = false;
   std::function<void()> notify_;
 

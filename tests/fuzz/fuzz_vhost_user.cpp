@@ -51,6 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fcntl(sv[1], F_SETFL, O_NONBLOCK);  // a message cut short must fail, not wait
   {
     vhost::Backend backend(device(), *loop, "fuzz");
+    vhost::Outbox outbox;
     std::vector<int> eventfds;
     bool open = true;
     size_t pos = 0;
@@ -95,7 +96,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       while (open && poll(&p, 1, 0) == 1) {
         auto m = vhost::read_message(sv[1]);
         if (!m || !m.value()) open = false;
-        else if (backend.handle(*m.value(), sv[1]) == vhost::Backend::Outcome::Close) open = false;
+        else if (backend.handle(*m.value(), outbox) == vhost::Backend::Outcome::Close) open = false;
+        if (open && !outbox.flush(sv[1])) open = false;
       }
       char sink[4096];  // replies: read and drop
       while (recv(sv[0], sink, sizeof sink, MSG_DONTWAIT) > 0) {

@@ -222,14 +222,31 @@ def test_busy_lines_sigterm_and_bad_configs():
         r = frontend(g, "/tmp/vm2.sock", "dir", "0", "in")
         check(r["dir 0"] == ["ok"], "the line is usable once its holder is gone")
 
-        # SIGTERM while the guest holds the relay high: safe level, released, sockets gone.
+        # A frontend that floods requests and never reads a reply is cut off,
+        # and vm2 serves the next one at once.
+        flood = g.spawn("vgpio-frontend /tmp/vm2.sock flood 1000000 sleep 100000 > /tmp/flood.out")
+        wait_until(lambda: "flood: sent" in output(g, "/tmp/flood.out"), "the flood to be sent")
+        wait_until(lambda: "does not read its replies" in g.must("cat /tmp/daemon.log"), "the flood to be cut off")
+        r = frontend(g, "/tmp/vm2.sock", "get", "0")
+        check(r["get 0"] != ["err"] and not r["get 0"][0].startswith("failed"), f"vm2 after a flood: {r}")
+        g.kill(flood)
+
+        # SIGTERM while the guest holds the relay high and another frontend is
+        # stalled in the middle of a message: within 2 s the relay is at its
+        # safe level, the lines are released, the sockets gone.
         f = g.spawn("vgpio-frontend /tmp/vm1.sock dir 1 out set 1 0 sleep 100000 > /tmp/f.out")
         wait_until(lambda: "set 1: ok" in output(g, "/tmp/f.out"), "the frontend to drive the relay")
+        stalled = g.spawn("vgpio-frontend /tmp/vm2.sock stall sleep 100000 > /tmp/stall.out")
+        wait_until(lambda: "stall: ok" in output(g, "/tmp/stall.out"), "the frontend to stall")
         daemon = g.must("pidof vgpio").split()[0]
-        g.must(f"kill -TERM {daemon}; while kill -0 {daemon} 2>/dev/null; do sleep 0.05; done")
+        took = float(g.must(f"s=$(cut -d' ' -f1 /proc/uptime); kill -TERM {daemon}; "
+                            f"while kill -0 {daemon} 2>/dev/null; do sleep 0.01; done; "
+                            "e=$(cut -d' ' -f1 /proc/uptime); awk \"BEGIN { print $e - $s }\"").strip())
         log = g.must("cat /tmp/daemon.log")
         check("received Terminated" in log and "relay): at its safe level 1, released as its device stops" in log,
               f"SIGTERM:\n{log}")
+        check(took < 2.0, f"the daemon took {took} s to stop after SIGTERM (at most 2 s)")
+        g.kill(stalled)
         check(g.sh("ls /tmp/vm1.sock /tmp/vm2.sock /tmp/vm1.sock.ctl 2>/dev/null")[1].strip() == "", "sockets left")
         check("vgpio-" not in g.must(f"gpioinfo -c {sim.chip('a')}; gpioinfo -c {sim.chip('b')}"), "lines left held")
         g.kill(f)

@@ -73,9 +73,11 @@ class DaemonTest : public ::testing::Test {
   // Drives a simulated input from the harness side.
   void drive(size_t line, bool level, size_t device = 0) {
     Result<void> r;
-    daemon_->device_loop(device).run_sync([&] { r = daemon_->device(device).drive(line, level); });
+    ASSERT_TRUE(daemon_->device_loop(device).run_sync([&] { r = daemon_->device(device).drive(line, level); }, kHang));
     ASSERT_TRUE(r.ok()) << r.error().message();
   }
+  // Longer than any wait a slow machine makes: only a hang reaches it.
+  static constexpr std::chrono::seconds kHang{60};
   // Polls until `done` holds. The bound is one only a hang reaches: a slow
   // machine waits longer, never fails. The caller's EXPECT says what was due.
   template <typename F>
@@ -86,7 +88,7 @@ class DaemonTest : public ::testing::Test {
   }
   LineStatus status(size_t line, size_t device = 0) {
     LineStatus s{};
-    daemon_->device_loop(device).run_sync([&] { s = daemon_->device(device).status(line); });
+    EXPECT_TRUE(daemon_->device_loop(device).run_sync([&] { s = daemon_->device(device).status(line); }, kHang));
     return s;
   }
 

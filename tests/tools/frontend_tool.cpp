@@ -7,6 +7,10 @@
 //          unmask L | event MS | write PATH TEXT | read PATH | sleep MS
 //          reset (VHOST_USER_RESET_DEVICE, as QEMU sends on a VM reset)
 //          await PATH (until the file exists: the test says when to go on)
+//          stall (sends the first byte of a message, and never the rest)
+//          flood N (sends N requests that want a reply, as fast as the socket
+//                   takes them, and never reads a reply)
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -88,6 +92,15 @@ int main(int argc, char** argv) {
       while (access(path.c_str(), F_OK) != 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
       step += " " + path;
       result = "ok";
+    } else if (step == "stall") {
+      uint8_t first = vhost::kGetFeatures;
+      result = ::send(drv.frontend().socket(), &first, 1, MSG_NOSIGNAL) == 1 ? "ok" : "failed";
+    } else if (step == "flood") {
+      unsigned long n = std::stoul(arg()), sent = 0;
+      vhost::Header h{vhost::kGetFeatures, vhost::kVersion, 0};
+      while (sent < n && ::send(drv.frontend().socket(), &h, sizeof h, MSG_NOSIGNAL | MSG_DONTWAIT) == sizeof h)
+        ++sent;
+      result = "sent " + std::to_string(sent);
     } else if (step == "sleep") {
       std::this_thread::sleep_for(std::chrono::milliseconds(std::stoul(arg())));
       result = "ok";

@@ -184,6 +184,42 @@ TEST(SplitQueue, HostileChainsAreMalformedNotFatal) {
   }
 }
 
+// §2.7.5.3.1: "A driver MUST NOT create a descriptor chain longer than the
+// Queue Size of the device", indirect tables included.
+TEST(SplitQueue, AChainLongerThanTheQueueIsMalformed) {
+  for (uint32_t n : {16u, 17u}) {
+    RecordingDevice dev;
+    FakeGuest guest(dev, 16);
+    uint64_t table = guest.ram().alloc(16 * n, 16).release_value();
+    for (uint32_t i = 0; i < n; ++i) {
+      Desc d{0, 8, static_cast<uint16_t>(i + 1 < n ? kDescNext : 0), static_cast<uint16_t>(i + 1)};
+      std::memcpy(guest.ram().at(table + 16 * i), &d, 16);
+    }
+    guest.queue(0).write_desc(0, Desc{table, 16 * n, kDescIndirect, 0});
+    guest.queue(0).publish(0);
+    guest.kick(0);
+    ASSERT_EQ(dev.chains.size(), 1u) << n;
+    EXPECT_EQ(dev.chains[0].malformed(), n > 16) << n << " descriptors: " << dev.chains[0].problem();
+    dev.complete_all(0);
+  }
+}
+
+// §2.7.5.3.1: "The driver MUST NOT set the VIRTQ_DESC_F_INDIRECT flag unless
+// the VIRTIO_F_INDIRECT_DESC feature was negotiated."
+TEST(SplitQueue, IndirectDescriptorsNeedTheirFeature) {
+  for (bool negotiated : {true, false}) {
+    RecordingDevice dev;
+    uint64_t features = dev.offered_features() & ~(negotiated ? 0 : kFeatureIndirectDesc);
+    FakeGuest guest(dev, 16, features);
+    uint64_t v = 7;
+    guest.chain(0).readable(v).writable(2).indirect().submit();
+    guest.kick(0);
+    ASSERT_EQ(dev.chains.size(), 1u);
+    EXPECT_EQ(dev.chains[0].malformed(), !negotiated) << dev.chains[0].problem();
+    dev.complete_all(0);
+  }
+}
+
 TEST(SplitQueue, HeadBeyondQueueSizeIsSkipped) {
   RecordingDevice dev;
   FakeGuest guest(dev, 16);

@@ -53,7 +53,10 @@ function onSnapshot(snapshot) {
     }
   }
   window.vgpioPanel.snapshots++;
-  status.textContent = `${snapshot.devices.length} device(s), ${lines.length} line(s), live`;
+  // A device whose thread did not answer in time comes without its lines.
+  const silent = snapshot.devices.filter((d) => d.answering === false).map((d) => d.name);
+  status.textContent = `${snapshot.devices.length} device(s), ${lines.length} line(s), live` +
+    (silent.length ? `; not answering: ${silent.join(", ")}` : "");
   applyFilter();
 }
 

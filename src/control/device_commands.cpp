@@ -1,0 +1,182 @@
+// The control commands about devices and their lines: list, status, get, set,
+// watch, create and destroy. Each reaches a device through that device's own
+// loop, with a deadline: a device whose thread is stuck is reported as not
+// answering, and the others answer as usual.
+#ifdef VGPIO_SANDBOX_PROBE
+#include <cstring>
+
+#include "service/sandbox_probe.h"
+#endif
+
+#include "control/control_server.h"
+
+namespace vgpio::control {
+
+using nlohmann::json;
+
+namespace {
+
+// What the device thread gathers for one line; the JSON is made on the main loop.
+struct LineRow {
+  LineStatus status;
+  std::string driver;
+  std::vector<std::string> wired_to;
+};
+
+json line_json(size_t line, const LineRow& row) {
+  const LineStatus& s = row.status;
+  json j = {{"line", line},
+            {"name", s.name},
+            {"kind", s.kind},
+            {"direction", gpio::direction_name(s.direction)},
+            {"irq", gpio::irq_type_name(s.irq_type)},
+            {"unmasked", s.irq_unmasked},
+            {"pending", s.irq_pending},
+            {"holder", s.holder},
+            {"driver", row.driver},
+            {"wired_to", row.wired_to}};
+  j["value"] = s.value < 0 ? json(nullptr) : json(s.value);
+  return j;
+}
+
+// On the device's loop.
+std::vector<LineRow> gather(const ControlledDevice& d, size_t first, size_t count) {
+  std::vector<LineRow> rows(count);
+  for (size_t i = 0; i < count; ++i) {
+    rows[i].status = d.device->status(first + i);
+    if (d.sim) rows[i].driver = d.sim->driver_of(first + i), rows[i].wired_to = d.sim->wired_to(first + i);
+  }
+  return rows;
+}
+
+}  // namespace
+
+Result<size_t> ControlServer::find_device(const json& request) const {
+  if (!request.contains("device")) {
+    if (devices_.size() == 1) return size_t{0};
+    return Error("\"device\" is required when the daemon serves several devices");
+  }
+  std::string name = request["device"].get<std::string>();
+  for (size_t i = 0; i < devices_.size(); ++i)
+    if (devices_[i].device->name() == name) return i;
+  return Error("no device named \"" + name + "\"");
+}
+
+Result<size_t> ControlServer::find_line(size_t device, const json& request) const {
+  const json& l = request["line"];
+  std::string key = l.is_string() ? l.get<std::string>() : std::to_string(l.get<uint64_t>());
+  Result<size_t> found = not_answering(devices_[device]);
+  (void)devices_[device].loop->run_sync([&] { found = devices_[device].device->find_line(key); });
+  return found;
+}
+
+json ControlServer::devices_json(std::optional<size_t> only) const {
+  std::vector<std::vector<LineRow>> rows(devices_.size());
+  std::vector<EventLoop::Call> calls;
+  std::vector<size_t> asked;
+  for (size_t d = 0; d < devices_.size(); ++d) {
+    if (only && *only != d) continue;
+    const ControlledDevice& dev = devices_[d];
+    calls.push_back(dev.loop->call([&dev, &out = rows[d]] { out = gather(dev, 0, dev.device->line_count()); }));
+    asked.push_back(d);
+  }
+  auto deadline = std::chrono::steady_clock::now() + EventLoop::kAnswerTimeout;
+  json devices = json::array();
+  for (size_t i = 0; i < calls.size(); ++i) {
+    const ControlledDevice& dev = devices_[asked[i]];
+    json j = {{"name", dev.device->name()}, {"socket", dev.socket_path}, {"created", dev.created}};
+    j["answering"] = calls[i].wait_until(deadline);
+    json lines = json::array();
+    for (size_t l = 0; l < rows[asked[i]].size(); ++l) lines.push_back(line_json(l, rows[asked[i]][l]));
+    j["lines"] = std::move(lines);
+    devices.push_back(std::move(j));
+  }
+  return devices;
+}
+
+json ControlServer::list(Client&, const std::string&, const json&) {
+  return {{"ok", true}, {"devices", devices_json()}};
+}
+
+json ControlServer::status(Client&, const std::string&, const json&) {
+  json answer = status_ ? status_() : json::object();
+  answer["ok"] = true;
+  answer["devices"] = devices_.size();
+  return answer;
+}
+
+json ControlServer::get_or_set(Client&, const std::string& cmd, const json& request) {
+  auto d = find_device(request);
+  if (!d) return refusal(d.error());
+  auto l = find_line(d.value(), request);
+  if (!l) return refusal(l.error());
+  const ControlledDevice& dev = devices_[d.value()];
+  if (cmd == "set") {
+    const json& v = request["value"];
+    bool level = v.is_boolean() ? v.get<bool>() : v.get<uint64_t>() == 1;
+    Result<void> r = not_answering(dev);
+    // Through the simulation when there is one: a set ends a stimulus.
+    (void)dev.loop->run_sync([&] { r = dev.sim ? dev.sim->set(l.value(), level) : dev.device->drive(l.value(), level); });
+    if (!r) return refusal(r.error());
+    return {{"ok", true}};
+  }
+  std::vector<LineRow> row;
+  if (!dev.loop->run_sync([&] { row = gather(dev, l.value(), 1); })) return refusal(not_answering(dev));
+  json j = line_json(l.value(), row[0]);
+  j["ok"] = true;
+  j["device"] = dev.device->name();
+  return j;
+}
+
+json ControlServer::watch(Client& client, const std::string&, const json& request) {
+  std::optional<size_t> only;
+  if (request.contains("device")) {
+    auto d = find_device(request);
+    if (!d) return refusal(d.error());
+    only = d.value();
+    client.watch_device = devices_[d.value()].device->name();
+  }
+  if (!client.watching) watchers_.fetch_add(1);
+  client.watching = true;
+  json answer = {{"ok", true}};
+  // The state after watching began: a change from here on is in the stream,
+  // so snapshot plus events miss nothing (a change may show up in both).
+  if (request.value("snapshot", false)) {
+    answer["ns"] = epoch_ns(std::chrono::system_clock::now());
+    answer["devices"] = devices_json(only);
+  }
+  return answer;
+}
+
+json ControlServer::create_or_destroy(Client& client, const std::string& cmd, const json& request) {
+  if (!maker_) return refusal(Error("this daemon makes no devices at run time"));
+  if (cmd == "create") {
+    auto made = maker_->create_device(request, client.id);
+    if (!made) return refusal(made.error());
+    json answer = made.release_value();
+    answer["ok"] = true;
+    return answer;
+  }
+  auto r = maker_->destroy_device(request["device"].get<std::string>());
+  return r ? json{{"ok", true}} : refusal(r.error());
+}
+
+json ControlServer::sandbox_probe([[maybe_unused]] Client& client, const std::string&,
+                                  [[maybe_unused]] const json& request) {
+#ifdef VGPIO_SANDBOX_PROBE
+  // Test builds only: what the device's own thread may do.
+  auto d = find_device(request);
+  if (!d) return refusal(d.error());
+  std::vector<std::pair<std::string, int>> results;
+  std::string chip = request.value("chip", "");
+  if (!devices_[d.value()].loop->run_sync([&] { results = service::probe_sandbox(chip); }))
+    return refusal(not_answering(devices_[d.value()]));
+  json attempts = json::object();
+  for (const auto& [what, err] : results) attempts[what] = err == 0 ? "allowed" : strerrorname_np(err);
+  return {{"ok", true}, {"attempts", attempts}};
+#else
+  return refusal(Error("sandbox-probe is in test builds only"));
+#endif
+}
+
+}  // namespace vgpio::control

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# docs/control.md's command reference is the daemon's command table: the
+# part between its markers is what `vgpio ctl commands --markdown` prints.
+set -euo pipefail
+vgpio=$(realpath "$1")
+doc=$2
+if ! diff -u <(sed -n '/^<!-- commands -->$/,/^<!-- end of commands -->$/p' "$doc" | sed '1d;$d') \
+             <("$vgpio" ctl commands --markdown); then
+  echo "FAIL: $doc differs from the command table (lines with - are the file's); to update it, put the output"
+  echo "of \`vgpio ctl commands --markdown\` between its <!-- commands --> markers"
+  exit 1
+fi
+echo "docs/control.md matches the command table"

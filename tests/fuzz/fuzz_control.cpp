@@ -1,0 +1,94 @@
+// libFuzzer: arbitrary bytes on a control connection, against a running
+// daemon with two devices of simulated lines and a wire between them. Each
+// input is a new connection; a status request after it (on a line of its
+// own) says when the daemon has answered everything. Devices made by
+// "create" get a socket in the fuzzer's own folder, whatever the input asks.
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include "app/daemon.h"
+#include "app/host_setup.h"
+#include "base/log.h"
+#include "base/unix_socket.h"
+
+using namespace vgpio;
+
+namespace {
+
+struct Harness {
+  std::string dir;
+  std::unique_ptr<Daemon> daemon;
+  std::thread main;
+
+  Harness() {
+    set_log_level(LogLevel::Off);
+    char tmpl[] = "/tmp/vgpio-fuzz-XXXXXX";
+    dir = mkdtemp(tmpl);
+    DaemonConfig config;
+    for (unsigned i = 0; i < 2; ++i) {
+      DeviceConfig device;
+      device.name = "dev" + std::to_string(i);
+      device.socket = dir + "/dev" + std::to_string(i) + ".sock";
+      device.lines = app::simulated_lines(4, {}).release_value();
+      config.devices.push_back(std::move(device));
+    }
+    config.control_socket = dir + "/control.sock";
+    config.wires.push_back(sim::WireSpec{"dev0", "sim1", "dev1", "sim0", {}, false});
+    std::string created = dir + "/created.sock";
+    config.make_device = [created](const nlohmann::json& request) {
+      nlohmann::json confined = request;
+      confined["socket"] = created;
+      return app::created_device_config(confined, config::ConfigSpec{});
+    };
+    daemon = Daemon::create(std::move(config)).release_value();
+    main = std::thread([this] { daemon->run(); });
+  }
+};
+
+Harness& harness() {
+  static Harness* h = new Harness();  // lives as long as the process: the daemon's threads use it
+  return *h;
+}
+
+bool send_all(int fd, const uint8_t* data, size_t size) {
+  while (size > 0) {
+    pollfd p{fd, POLLOUT, 0};
+    if (poll(&p, 1, 5000) != 1) return false;
+    ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  Harness& h = harness();
+  auto fd = connect_unix(h.dir + "/control.sock");
+  if (!fd) abort();  // the daemon is gone: that is the bug
+  int s = fd.value().get();
+  const std::string sentinel = "\n{\"cmd\":\"status\"}\n";
+  if (!send_all(s, data, size) ||
+      !send_all(s, reinterpret_cast<const uint8_t*>(sentinel.data()), sentinel.size()))
+    return 0;
+  // Answers (and watch events) until the sentinel's, or the daemon closes.
+  std::string in;
+  char buf[65536];
+  while (in.find("{\"devices\":2,\"ok\":true}") == std::string::npos) {
+    pollfd p{s, POLLIN, 0};
+    if (poll(&p, 1, 5000) != 1) abort();  // no answer: a hang
+    ssize_t n = recv(s, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    in.append(buf, static_cast<size_t>(n));
+    if (in.size() > (64u << 20)) break;
+  }
+  return 0;
+}
