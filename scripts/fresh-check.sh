@@ -33,7 +33,8 @@ base="$cache/bookworm-$(echo "$mirror $base_packages" | sha256sum | cut -c1-12).
 # The compiler cache: this machine's own when it has one (its build of the
 # same tree fills it), else the check's. A header the new root lacks still
 # fails there: ccache looks a compile up only after finding its headers.
-ccache_dir=$(ccache -k cache_dir 2> /dev/null || echo "$cache/ccache")
+# VGPIO_FRESH_CCACHE names another (an empty one: a measure from nothing).
+ccache_dir=${VGPIO_FRESH_CCACHE:-$(ccache -k cache_dir 2> /dev/null || echo "$cache/ccache")}
 mkdir -p "$cache/apt-archives/partial" "$ccache_dir"
 # One check at a time on a machine: they share apt's downloads (and its lock).
 exec 9> "$cache/lock"

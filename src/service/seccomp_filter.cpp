@@ -152,7 +152,7 @@ Result<void> install_syscall_filter(SandboxState& state) {
   for (int nr : kAllowed)
     if (nr >= 0) TRY(checked(seccomp_rule_add(f.ctx, SCMP_ACT_ALLOW, nr, 0), "allow"));
   for (int family : {SCMP_SYS(socket), SCMP_SYS(socketpair)})
-    TRY(checked(seccomp_rule_add(f.ctx, SCMP_ACT_ALLOW, family, 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX)), "socket"));
+    TRY(checked(seccomp_rule_add(f.ctx, SCMP_ACT_ALLOW, family, 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0)), "socket"));
   for (unsigned long request : kIoctls)
     TRY(checked(seccomp_rule_add(f.ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
                                  SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, request & 0xffffffffu)),
@@ -165,7 +165,7 @@ Result<void> install_syscall_filter(SandboxState& state) {
   TRY(checked(seccomp_rule_add(f.ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0), "clone3"));
   // Thread names only.
   for (scmp_datum_t option : {PR_SET_NAME, PR_GET_NAME})
-    TRY(checked(seccomp_rule_add(f.ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, SCMP_A0(SCMP_CMP_EQ, option)),
+    TRY(checked(seccomp_rule_add(f.ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, SCMP_A0(SCMP_CMP_EQ, option, 0)),
                 "prctl"));
   TRY(checked(seccomp_load(f.ctx), "load"));
   state.seccomp = "filter";

@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "app/commands.h"
 #include "app/daemon.h"
 #include "app/host_setup.h"
 #include "base/log.h"
