@@ -17,6 +17,7 @@
 #include "app/host_setup.h"
 #include "base/log.h"
 #include "base/unix_socket.h"
+#include "control/control_client.h"
 
 using namespace vgpio;
 
@@ -57,6 +58,17 @@ Harness& harness() {
   return *h;
 }
 
+// Devices an input made to persist: gone before the next input, so that
+// inputs do not pile up threads.
+void destroy_created(const std::string& control) {
+  auto client = control::ControlClient::connect(control);
+  if (!client) abort();
+  auto list = client.value().call({{"cmd", "list"}});
+  if (!list) abort();
+  for (const auto& d : list.value()["devices"])
+    if (d.value("created", false)) (void)client.value().call({{"cmd", "destroy"}, {"device", d["name"]}});
+}
+
 bool send_all(int fd, const uint8_t* data, size_t size) {
   while (size > 0) {
     pollfd p{fd, POLLOUT, 0};
@@ -80,16 +92,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!send_all(s, data, size) ||
       !send_all(s, reinterpret_cast<const uint8_t*>(sentinel.data()), sentinel.size()))
     return 0;
-  // Answers (and watch events) until the sentinel's, or the daemon closes.
-  std::string in;
+  // Answers (and watch events) until a status answer (the sentinel's, or
+  // one the input asked for), or the daemon closes.
+  std::string line;
   char buf[65536];
-  while (in.find("{\"devices\":2,\"ok\":true}") == std::string::npos) {
+  for (bool done = false; !done;) {
     pollfd p{s, POLLIN, 0};
     if (poll(&p, 1, 5000) != 1) abort();  // no answer: a hang
     ssize_t n = recv(s, buf, sizeof buf, 0);
     if (n <= 0) break;
-    in.append(buf, static_cast<size_t>(n));
-    if (in.size() > (64u << 20)) break;
+    for (ssize_t i = 0; i < n && !done; ++i) {
+      if (buf[i] != '\n') {
+        if (line.size() < 256) line += buf[i];
+        continue;
+      }
+      done = line.rfind("{\"devices\":", 0) == 0 && line.find("\"ok\":true}") != std::string::npos;
+      line.clear();
+    }
   }
+  destroy_created(h.dir + "/control.sock");
   return 0;
 }
