@@ -131,7 +131,7 @@ if(have)
 endif()
 
 # The units, man pages and libvirt example; the Debian package, built and installed.
-vgpio_tests_need(have packaging.units systemd-analyze mandoc groff virt-xml-validate)
+vgpio_tests_need(have packaging.units systemd-analyze mandoc groff virt-xml-validate xmllint)
 if(have)
   add_test(NAME packaging.units COMMAND ${CMAKE_SOURCE_DIR}/tests/packaging/units_test.sh ${CMAKE_SOURCE_DIR}
     ${CMAKE_BINARY_DIR})
