@@ -11,8 +11,11 @@ for build in "address,undefined build-asan" "thread build-tsan"; do
   echo "== sanitizers: $1"
   # A unity build (several files compiled as one): these two builds are for
   # the tests only, and it takes 40% off their time (5 against 8.5 minutes
-  # each, from nothing, on 2 cores).
-  cmake -S . -B "$2" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVGPIO_SANITIZE="$1" -DCMAKE_UNITY_BUILD=ON > /dev/null
+  # each, from nothing, on 2 cores). -O1 with line tables only, as the
+  # sanitizers' own docs advise: reports keep their file:line, the compile
+  # is quicker.
+  cmake -S . -B "$2" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
+    -DVGPIO_SANITIZE="$1" -DCMAKE_UNITY_BUILD=ON > /dev/null
   cmake --build "$2" --target unit_tests integration_tests
   ctest --test-dir "$2" --output-on-failure -j2 -R '^(unit|integration)\.'
 done

@@ -10,6 +10,7 @@
 //          stall (sends the first byte of a message, and never the rest)
 //          flood N (sends N requests that want a reply, as fast as the socket
 //                   takes them, and never reads a reply)
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -96,10 +97,16 @@ int main(int argc, char** argv) {
       uint8_t first = vhost::kGetFeatures;
       result = ::send(drv.frontend().socket(), &first, 1, MSG_NOSIGNAL) == 1 ? "ok" : "failed";
     } else if (step == "flood") {
+      // As fast as the backend takes them, until it stops taking them (it
+      // cut us off) or N are sent; a backend that stops reading for 60 s
+      // ends the flood too.
       unsigned long n = std::stoul(arg()), sent = 0;
       vhost::Header h{vhost::kGetFeatures, vhost::kVersion, 0};
-      while (sent < n && ::send(drv.frontend().socket(), &h, sizeof h, MSG_NOSIGNAL | MSG_DONTWAIT) == sizeof h)
-        ++sent;
+      for (; sent < n; ++sent) {
+        pollfd p{drv.frontend().socket(), POLLOUT, 0};
+        if (poll(&p, 1, 60000) != 1 || (p.revents & (POLLERR | POLLHUP))) break;
+        if (::send(drv.frontend().socket(), &h, sizeof h, MSG_NOSIGNAL) != sizeof h) break;
+      }
       result = "sent " + std::to_string(sent);
     } else if (step == "sleep") {
       std::this_thread::sleep_for(std::chrono::milliseconds(std::stoul(arg())));
