@@ -175,7 +175,7 @@ void add_ctl_commands(CLI::App& ctl, CtlOptions& o) {
   commands->callback([&o] { o.run = [&o] { return print_commands(o.markdown), 0; }; });
   // Each command's help is the table's (control/commands.cpp), unless given.
   auto sub = [&](const std::string& name, std::string help = {}) {
-    if (help.empty()) help = control::find_command(name)->help;
+    if (const control::Command* c = control::find_command(name); help.empty() && c) help = c->help;
     CLI::App* cmd = ctl.add_subcommand(name, help);
     cmd->callback([&o, name] {
       o.run = [&o, name] {

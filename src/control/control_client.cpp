@@ -22,10 +22,16 @@ Result<void> ControlClient::send(const nlohmann::json& request) {
 
 Result<nlohmann::json> ControlClient::call(const nlohmann::json& request) {
   TRY(send(request));
-  auto answer = TRY(next(std::chrono::milliseconds(10000)));
-  if (!answer) return Error("the daemon did not answer within 10 s");
-  if (!answer->value("ok", false)) return Error(answer->value("error", "request failed"));
-  return *answer;
+  // next() also returns early when a signal interrupts its wait: wait on.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return Error("the daemon did not answer within 10 s");
+    auto answer = TRY(next(left));
+    if (!answer) continue;
+    if (!answer->value("ok", false)) return Error(answer->value("error", "request failed"));
+    return *answer;
+  }
 }
 
 Result<std::optional<nlohmann::json>> ControlClient::next(std::chrono::milliseconds timeout) {

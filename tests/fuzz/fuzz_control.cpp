@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -69,10 +71,23 @@ void destroy_created(const std::string& control) {
     if (d.value("created", false)) (void)client.value().call({{"cmd", "destroy"}, {"device", d["name"]}});
 }
 
+// Waits up to 10 s for `events`; libFuzzer's timer signal (SIGALRM) does
+// not count as an answer, nor as the end of the wait.
+bool wait_for(int fd, short events) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, events, 0};
+    int n = poll(&p, 1, 1000);
+    if (n == 1) return true;
+    if (n < 0 && errno != EINTR) return false;
+  }
+  return false;
+}
+bool readable(int fd) { return wait_for(fd, POLLIN); }
+
 bool send_all(int fd, const uint8_t* data, size_t size) {
   while (size > 0) {
-    pollfd p{fd, POLLOUT, 0};
-    if (poll(&p, 1, 5000) != 1) return false;
+    if (!wait_for(fd, POLLOUT)) return false;
     ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
     if (n <= 0) return false;
     data += n;
@@ -97,8 +112,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string line;
   char buf[65536];
   for (bool done = false; !done;) {
-    pollfd p{s, POLLIN, 0};
-    if (poll(&p, 1, 5000) != 1) abort();  // no answer: a hang
+    if (!readable(s)) abort();  // no answer: a hang
     ssize_t n = recv(s, buf, sizeof buf, 0);
     if (n <= 0) break;
     for (ssize_t i = 0; i < n && !done; ++i) {
