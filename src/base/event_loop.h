@@ -64,6 +64,10 @@ class EventLoop {
   // How long the main loop waits for a device's loop before it reports that
   // device as not answering.
   static constexpr std::chrono::milliseconds kAnswerTimeout{500};
+  // What a caller says when the loop of device `name` did not answer in time.
+  static Error not_answering(const std::string& name) {
+    return Error("device " + name + " is not answering (its thread is busy or stuck); try again");
+  }
   // call() and wait at most `timeout`; false when the loop did not answer in
   // time, and then the task never runs.
   [[nodiscard]] bool run_sync(Task task, std::chrono::milliseconds timeout = kAnswerTimeout);

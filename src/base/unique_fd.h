@@ -1,9 +1,13 @@
 // RAII owner of one file descriptor.
 #pragma once
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <utility>
+
+#include "base/result.h"
 
 namespace vgpio {
 
@@ -33,5 +37,12 @@ class UniqueFd {
  private:
   int fd_ = -1;
 };
+
+// O_NONBLOCK on (the open file of) fd.
+inline Result<void> set_nonblocking(int fd) {
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) return Error::from_errno(errno, "O_NONBLOCK");
+  return ok();
+}
 
 }  // namespace vgpio

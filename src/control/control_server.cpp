@@ -203,7 +203,7 @@ const std::unordered_map<std::string, ControlServer::Handler>& ControlServer::ha
 }
 
 Error ControlServer::not_answering(const ControlledDevice& d) {
-  return Error("device " + d.device->name() + " is not answering (its thread is busy or stuck); try again");
+  return EventLoop::not_answering(d.device->name());
 }
 
 json ControlServer::execute(Client& client, const json& request) {

@@ -9,7 +9,7 @@ namespace vgpio::sim {
 
 namespace {
 Error not_answering(const SimDevice& d) {
-  return Error("device " + d.device->name() + " is not answering (its thread is busy or stuck); try again");
+  return EventLoop::not_answering(d.device->name());
 }
 }  // namespace
 

@@ -53,9 +53,7 @@ MemoryRegionSpec to_spec(const MemoryRegion& r) { return {r.guest_addr, r.size, 
 Result<UniqueFd> take_vring_fd(const UniqueFd& sent) {
   UniqueFd fd(fcntl(sent.get(), F_DUPFD_CLOEXEC, 3));
   if (!fd) return Error::from_errno(errno, "dup(vring fd)");
-  int flags = fcntl(fd.get(), F_GETFL);
-  if (flags < 0 || fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK) != 0)
-    return Error::from_errno(errno, "making the vring fd non-blocking");
+  TRY(set_nonblocking(fd.get()).error_context("vring fd"));
   return fd;
 }
 

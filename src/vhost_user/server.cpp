@@ -1,13 +1,11 @@
 #include "vhost_user/server.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
 #include "base/log.h"
 
@@ -116,9 +114,9 @@ void Server::on_accept() {
 void Server::begin_session(UniqueFd fd) {
   // Non-blocking: a frontend that stops halfway through a message, or never
   // reads its replies, must not hold the device thread.
-  int flags = fcntl(fd.get(), F_GETFL);
-  if (flags < 0 || fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
-    LOG_ERROR("device %s: cannot make the frontend connection non-blocking: %s", name_.c_str(), strerror(errno));
+  if (auto r = set_nonblocking(fd.get()); !r) {
+    LOG_ERROR("device %s: cannot make the frontend connection non-blocking: %s", name_.c_str(),
+              r.error().message().c_str());
     if (retry_) retry_->arm(kRetry);
     return;
   }
