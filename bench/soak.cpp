@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   config.devices.push_back(std::move(device));
   auto daemon = Daemon::create(std::move(config));
   if (!daemon) return fail(daemon.error());
+  if (auto started = daemon.value()->start(); !started) return fail(started.error());
   auto d = driver::GpioDriver::connect(dir + "/soak.sock");
   if (!d) return fail(d.error());
   driver::GpioDriver& drv = *d.value();

@@ -79,7 +79,7 @@ if(GTest_FOUND)
   add_executable(integration_tests
     tests/integration/handshake_test.cpp tests/integration/interrupt_test.cpp
     tests/integration/lifecycle_test.cpp tests/integration/control_test.cpp tests/integration/fault_test.cpp
-    tests/integration/robustness_test.cpp
+    tests/integration/robustness_test.cpp tests/integration/access_test.cpp
     tests/integration/hil_test.cpp tests/integration/panel_test.cpp)
   target_link_libraries(integration_tests PRIVATE vgpio_app vgpio_panel vgpio_test_support GTest::gtest_main)
   gtest_discover_tests(integration_tests TEST_PREFIX "integration." DISCOVERY_TIMEOUT 60)
@@ -121,9 +121,9 @@ if(have)
 endif()
 
 # ---- vgpio under a service manager, and as a Debian package ----
-vgpio_tests_need(have "the service tests" /usr/bin/python3 systemd-socket-activate systemd-analyze strace pgrep)
+vgpio_tests_need(have "the service tests" /usr/bin/python3 systemd-socket-activate systemd-analyze strace pgrep setpriv)
 if(have)
-  foreach(name capabilities_and_version fd_handed_over socket_activation notify reload syscall_filter)
+  foreach(name capabilities_and_version fd_handed_over socket_activation notify reload syscall_filter two_instances)
     add_test(NAME service.${name} COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/service/service_tests.py ${name})
     set_tests_properties(service.${name} PROPERTIES TIMEOUT 300 ENVIRONMENT
       "VGPIO_BIN=$<TARGET_FILE:vgpio>;VGPIO_FRONTEND=$<TARGET_FILE:vgpio-frontend>")
@@ -144,7 +144,7 @@ endif()
 
 # The panel in Debian's chromium, driven by puppeteer-core (scripts/setup.sh
 # test runs npm ci in tests/browser first).
-vgpio_tests_need(have browser.panel node chromium)
+vgpio_tests_need(have browser.panel node chromium setpriv /usr/bin/python3)
 if(have)
   add_test(NAME browser.panel COMMAND node ${CMAKE_SOURCE_DIR}/tests/browser/panel_test.mjs)
   set_tests_properties(browser.panel PROPERTIES TIMEOUT 600 ENVIRONMENT

@@ -104,7 +104,10 @@ Result<json> request_for(const std::string& cmd, const CtlOptions& o) {
   json r = {{"cmd", cmd}};
   if (!o.device.empty()) r["device"] = o.device, r["line"] = line_arg(o.line);
   if (cmd == "set") r["value"] = o.value;
-  if (cmd == "sandbox-probe") r.erase("line"), put_if_given(r, "chip", o.from);
+  if (cmd == "sandbox-probe") {
+    r.erase("line"), put_if_given(r, "chip", o.from), put_if_given(r, "socket", o.socket);
+    if (o.count > 1) r["pid"] = o.count;
+  }
   if (cmd == "pulse") {
     r["width"] = o.width, r["count"] = o.count, r["level"] = o.level;
     put_if_given(r, "period", o.period);
@@ -154,8 +157,8 @@ void print_commands(bool markdown) {
     if (c.test_only) continue;
     std::string help = c.help;
     if (markdown) help[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(help[0])));
-    if (markdown) std::printf("### `%s`\n\n%s.\n\n", c.name, help.c_str());
-    else std::printf("%-14s %s\n", c.name, c.help);
+    if (markdown) std::printf("### `%s`\n\n%s. Role: %s.\n\n", c.name, help.c_str(), control::role_name(c.role));
+    else std::printf("%-14s %s [%s]\n", c.name, c.help, control::role_name(c.role));
     if (markdown && c.fields.empty()) std::printf("No fields.\n\n");
     if (markdown && !c.fields.empty()) std::printf("| field | type | |\n|---|---|---|\n");
     for (const auto& f : c.fields) {
@@ -201,6 +204,8 @@ void add_ctl_commands(CLI::App& ctl, CtlOptions& o) {
   CLI::App* probe = sub("sandbox-probe", "test builds: try what the sandbox must refuse, on a device's thread");
   probe->add_option("device", o.device, "device name")->required();
   probe->add_option("--chip", o.from, "also open this GPIO chip, one the device was not given");
+  probe->add_option("--pid", o.count, "also signal this process (a sibling instance)");
+  probe->add_option("--socket", o.socket, "also connect to this socket (a sibling's control socket)");
 #endif
   on_line("get", "print a line's value");
   on_line("set", "drive a simulated input to 0 or 1 (ends its stimulus)")

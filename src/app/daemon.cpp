@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/paths.h"
 #include "gpio/guest_limits.h"
 
 namespace vgpio {
@@ -52,21 +53,37 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
   d->reload_ = std::move(config.reload);
   d->config_wires_ = std::move(config.wires);
   d->make_device_ = std::move(config.make_device);
+  if (d->make_device_ && !config.control_socket.empty()) {
+    d->create_dir_ = config.create_dir.empty() ? directory_of(absolute_path(config.control_socket)) : config.create_dir;
+    auto dir = open_directory(d->create_dir_);
+    if (dir) d->create_dir_fd_ = dir.release_value();
+    else LOG_WARN("devices made at run time: %s; \"create\" is refused until vgpio restarts with it in place",
+                  dir.error().message().c_str());
+  }
   for (auto& spec : config.devices) d->devices_.push_back(TRY(d->start_device(spec)));
   // The control socket last: once it answers, every device socket does.
   if (!config.control_socket.empty()) {
-    d->control_ = TRY(control::ControlServer::create(*d->main_loop_, config.control_socket, config.access, {})
+    d->control_ = TRY(control::ControlServer::create(*d->main_loop_, config.control_socket, config.control_access, {})
                           .error_context("control socket"));
+    d->control_->set_grants(config.control_observe, config.control_act);
     d->control_->set_wires(&d->wires_);
     d->control_->set_device_maker(d.get());
     for (auto& dev : d->devices_) d->attach_control(*dev);
     d->publish_devices();
   }
-  for (auto& dev : d->devices_) d->launch(*dev);
-  if (auto errors = d->plug_config_wires(); !errors.empty()) return errors.front();
   d->warn_unused_sockets(config.devices);
   TRY(d->watch_signals());
   return d;
+}
+
+// Apart from create(): the sandbox goes on between the two, so no device
+// thread reads a frontend's message before it is complete.
+Result<void> Daemon::start() {
+  if (started_) return ok();
+  started_ = true;
+  for (auto& dev : devices_) launch(*dev);
+  if (auto errors = plug_config_wires(); !errors.empty()) return errors.front();
+  return ok();
 }
 
 // Lines first (held outputs go to their safe level), the socket last: a
@@ -91,9 +108,14 @@ Result<std::unique_ptr<Daemon::Device>> Daemon::start_device(DeviceConfig& spec)
     std::string path = sockets_[*i].path.empty() ? spec.socket : sockets_[*i].path;
     LOG_INFO("device %s: serving the socket handed over as \"%s\" (%s)", spec.name.c_str(), sockets_[*i].name.c_str(),
              path.c_str());
-    dev->server = TRY(vhost::Server::create_adopted(*dev->loop, *dev->device, spec.name, std::move(fd), path));
+    // The socket file is the manager's, and stays.
+    dev->server = TRY(vhost::Server::create(*dev->loop, *dev->device, spec.name, Listener{std::move(fd), {}}, path));
+  } else if (!spec.socket_name.empty()) {  // made at run time: in the create directory, by name only
+    Listener l = TRY(listen_unix_at(create_dir_fd_.get(), spec.socket_name, spec.socket, access_).error_context(where));
+    dev->server = TRY(vhost::Server::create(*dev->loop, *dev->device, spec.name, std::move(l), spec.socket));
   } else {
-    dev->server = TRY(vhost::Server::create(*dev->loop, *dev->device, spec.name, spec.socket, access_).error_context(where));
+    Listener l = TRY(listen_unix(spec.socket, access_).error_context(where));
+    dev->server = TRY(vhost::Server::create(*dev->loop, *dev->device, spec.name, std::move(l), spec.socket));
   }
   uint64_t id = dev->id;
   dev->server->set_frontend_observer(

@@ -41,12 +41,19 @@ struct DeviceConfig {
   std::string fingerprint;
   // The [[pool]] lines it holds (devices made at run time): one device each.
   std::vector<std::string> pool_lines;
+  // Devices made at run time: the socket's file name in the create directory.
+  std::string socket_name;
 };
 
 struct DaemonConfig {
   std::vector<DeviceConfig> devices;
   std::string control_socket;  // "" for none
-  SocketAccess access;
+  SocketAccess access;          // the device sockets
+  SocketAccess control_access;  // the control socket: owner-only unless the config says
+  Grant control_observe, control_act;
+  // Where devices made at run time get their sockets; "" for the control
+  // socket's directory.
+  std::string create_dir;
   bool offer_irq = true;
   // Listening sockets handed over (socket activation, --fd): a device takes
   // the one with its name, else the one bound to its socket path.
@@ -65,18 +72,25 @@ struct DaemonConfig {
 class Daemon : private control::DeviceMaker {
  public:
   // Builds everything, or nothing: no socket is left behind on failure.
+  // Nothing is served until start().
   static Result<std::unique_ptr<Daemon>> create(DaemonConfig config);
+  // Starts the device threads (frontends are served from here on) and plugs
+  // the config's wires.
+  Result<void> start();
   ~Daemon();
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
   // Tells the service manager it is ready, then runs the main loop until a
   // stop signal (SIGTERM, SIGINT, SIGQUIT...) or stop(). Device threads run
-  // from create().
+  // from start().
   void run();
   void stop();  // thread-safe
   // What `vgpio ctl status` shows besides the devices. Before run().
   void set_status(std::function<nlohmann::json()> status);
+  // Devices made at run time, at once: in all, and per user.
+  static constexpr size_t kMaxCreated = 64;
+  static constexpr size_t kMaxCreatedPerUser = 16;
   // The signals the daemon handles must be blocked in every thread: call this
   // before any thread starts.
   static void block_signals();
@@ -105,6 +119,7 @@ class Daemon : private control::DeviceMaker {
     std::optional<DeviceConfig> replacement;  // a changed config, for when the frontend leaves
     bool created = false;      // made at run time by a control client, not by the config
     uint64_t owner = 0;        // the control connection it lives as long as; 0: until destroyed
+    uid_t maker_uid = 0;       // the user whose client made it
     std::vector<std::string> pool_lines;
   };
   Daemon() = default;
@@ -118,8 +133,8 @@ class Daemon : private control::DeviceMaker {
   // Plugs the config's wires that are missing (after start-up and reloads).
   std::vector<Error> plug_config_wires();
   // daemon_created.cpp: control::DeviceMaker
-  Result<nlohmann::json> create_device(const nlohmann::json& request, uint64_t owner) override;
-  Result<void> destroy_device(const std::string& name) override;
+  Result<nlohmann::json> create_device(const nlohmann::json& request, uint64_t owner, const Peer& maker) override;
+  Result<void> destroy_device(const std::string& name, const Peer& by) override;
   void owner_gone(uint64_t owner) override;
   // Stops a device: outputs to their safe levels on its own thread, then the
   // thread ends and the rest is torn down. A thread that has not ended by
@@ -149,6 +164,10 @@ class Daemon : private control::DeviceMaker {
   UniqueFd signal_fd_;
   SocketAccess access_;
   bool offer_irq_ = true;
+  bool started_ = false;  // start() ran: device threads serve
+  // The directory devices made at run time get their sockets in, held open.
+  std::string create_dir_;
+  UniqueFd create_dir_fd_;
   std::vector<service::InheritedSocket> sockets_;
   std::function<Result<DaemonConfig>()> reload_;
   std::function<Result<DeviceConfig>(const nlohmann::json&)> make_device_;

@@ -4,33 +4,53 @@
 #include <algorithm>
 #include <cerrno>
 
+#include <unistd.h>
+
 #include "app/daemon.h"
 #include "base/log.h"
+#include "base/strings.h"
+#include "config/config.h"
 
 namespace vgpio {
 
-Result<nlohmann::json> Daemon::create_device(const nlohmann::json& request, uint64_t owner) {
+namespace {
+// "vm9.sock", or a path in the create directory: the file name alone is
+// kept, and checked like a device name, so it can name nothing elsewhere.
+Result<std::string> socket_name(const std::string& socket, const std::string& dir) {
+  size_t slash = socket.rfind('/');
+  std::string name = slash == std::string::npos ? socket : socket.substr(slash + 1);
+  if (slash != std::string::npos && socket.substr(0, slash) != dir && !(slash == 0 && dir == "/"))
+    return Error("\"socket\": devices made at run time get their sockets in " + dir +
+                 " (create_dir in the config); give a file name, or a path in that directory");
+  TRY(config::check_name(name).error_context("\"socket\" file name"));
+  return name;
+}
+}  // namespace
+
+Result<nlohmann::json> Daemon::create_device(const nlohmann::json& request, uint64_t owner, const Peer& maker) {
   if (!make_device_) return Error("this daemon makes no devices at run time");
   const nlohmann::json& persist = request.contains("persist") ? request["persist"] : nlohmann::json(false);
   if (!persist.is_boolean()) return Error("\"persist\" must be true or false");
+  size_t made_in_all = 0, made_by_user = 0;
+  for (const auto& d : devices_) made_in_all += d->created, made_by_user += d->created && d->maker_uid == maker.uid;
+  if (made_in_all >= kMaxCreated || made_by_user >= kMaxCreatedPerUser)
+    return Error(strfmt("too many devices made at run time (at most %zu, %zu per user; uid %u has %zu); destroy "
+                        "some first",
+                        kMaxCreated, kMaxCreatedPerUser, unsigned(maker.uid), made_by_user));
   DeviceConfig spec = TRY(make_device_(request));
+  if (!create_dir_fd_) return Error("devices made at run time have no directory for their sockets: " + create_dir_ +
+                                    " could not be opened when vgpio started");
+  spec.socket_name = TRY(socket_name(spec.socket, create_dir_));
+  spec.socket = (create_dir_ == "/" ? "" : create_dir_) + "/" + spec.socket_name;
   if (std::any_of(devices_.begin(), devices_.end(), [&](const auto& d) { return d->name == spec.name; }))
     return Error("a device named \"" + spec.name + "\" already runs");
   for (const auto& line : spec.pool_lines)
     for (const auto& d : devices_)
       if (std::count(d->pool_lines.begin(), d->pool_lines.end(), line))
         return Error("pool line \"" + line + "\" is in device " + d->name + " now; a pool line is in one device at a time");
-  auto started = start_device(spec);
-  if (!started) {
-    Error e = started.release_error();
-    // Where the sandbox's Landlock layer says no (or the socket modes do).
-    if (e.code() == EACCES)
-      return Error(e.message() + " (vgpio makes sockets only in its configured sockets' directories and below them)",
-                   e.code());
-    return e;
-  }
-  auto made = started.release_value();
+  auto made = TRY(start_device(spec));
   made->created = true;
+  made->maker_uid = maker.uid;
   made->owner = persist.get<bool>() ? 0 : owner;
   made->pool_lines = spec.pool_lines;
   launch(*made);
@@ -44,11 +64,14 @@ Result<nlohmann::json> Daemon::create_device(const nlohmann::json& request, uint
                         {"persist", dev.owner == 0}};
 }
 
-Result<void> Daemon::destroy_device(const std::string& name) {
+Result<void> Daemon::destroy_device(const std::string& name, const Peer& by) {
   auto it = std::find_if(devices_.begin(), devices_.end(), [&](const auto& d) { return d->name == name; });
   if (it == devices_.end()) return Error("no device named \"" + name + "\"");
   if (!(*it)->created)
     return Error("device " + name + " is the config file's; remove it from the file and reload instead");
+  if (by.uid != (*it)->maker_uid && by.uid != 0 && by.uid != geteuid())
+    return Error(strfmt("device %s was made by uid %u; only that user (or root) may destroy it", name.c_str(),
+                        unsigned((*it)->maker_uid)));
   LOG_INFO("device %s: destroyed by a control client (outputs to their safe levels, socket removed)", name.c_str());
   remove_device(static_cast<size_t>(it - devices_.begin()));
   notifier_.status(status());

@@ -84,6 +84,7 @@ void Daemon::reload() {
   }
   std::vector<DeviceConfig>& specs = next.value().devices;
   make_device_ = std::move(next.value().make_device);
+  if (control_) control_->set_grants(next.value().control_observe, next.value().control_act);
   // Devices made at run time are their makers', not the file's: a file device
   // of the same name waits until that one is gone.
   std::erase_if(specs, [&](const DeviceConfig& spec) {

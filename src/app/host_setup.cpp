@@ -36,6 +36,15 @@ HostLineSource source_of(const config::LineSpec& l) { return {l.chip, l.offset.v
 Result<std::vector<ResolvedDevice>> resolve(const config::ConfigSpec& spec) {
   std::vector<ResolvedDevice> out;
   std::map<std::pair<std::string, unsigned>, std::string> taken;  // host line -> where it was given
+  // The resolved chip and offset, not the names: one chip may be named by
+  // path, by gpiochipN and by label, and one line by offset and by name.
+  auto give = [&taken](const HostLineRef& ref, const std::string& at) -> Result<void> {
+    auto [it, fresh] = taken.emplace(std::make_pair(ref.chip_path, ref.offset), at);
+    if (!fresh)
+      return Error(strfmt("%s: %s line %u is already given at %s; a host line belongs to one place only",
+                          at.c_str(), ref.chip_path.c_str(), ref.offset, it->second.c_str()));
+    return ok();
+  };
   for (const auto& d : spec.devices) {
     ResolvedDevice dev;
     for (size_t i = 0; i < d.lines.size(); ++i) {
@@ -46,13 +55,16 @@ Result<std::vector<ResolvedDevice>> resolve(const config::ConfigSpec& spec) {
         continue;
       }
       HostLineRef ref = TRY(resolve_line(source_of(l)).error_context(at));
-      auto [it, fresh] = taken.emplace(std::make_pair(ref.chip_path, ref.offset), at);
-      if (!fresh)
-        return Error(strfmt("%s: %s line %u is already given at %s; a host line belongs to one place only",
-                            at.c_str(), ref.chip_path.c_str(), ref.offset, it->second.c_str()));
+      TRY(give(ref, at));
       dev.push_back({&l, ref});
     }
     out.push_back(std::move(dev));
+  }
+  // A pool line is a device's line as soon as a client asks for it: one
+  // owner per physical line holds across devices and pools alike.
+  for (const auto& l : spec.pool) {
+    std::string at = strfmt("%s:%d: pool line \"%s\"", spec.file.c_str(), l.source_line, l.name.c_str());
+    TRY(give(TRY(resolve_line(source_of(l)).error_context(at)), at));
   }
   return out;
 }
@@ -68,6 +80,10 @@ Result<DaemonConfig> daemon_config(const config::ConfigSpec& spec) {
   auto resolved = TRY(resolve(spec));
   DaemonConfig config;
   config.access = spec.access;
+  config.control_access = spec.control_access;
+  config.control_observe = spec.control_observe;
+  config.control_act = spec.control_act;
+  config.create_dir = spec.create_dir;
   config.user = spec.user;
   config.group = spec.group;
   config.control_socket = spec.control.empty() ? default_control_socket(spec.devices.front().socket) : spec.control;

@@ -1,5 +1,7 @@
 #include "app/sandbox_setup.h"
 
+#include <cstdlib>
+
 #include "base/paths.h"
 
 namespace vgpio::app {
@@ -16,7 +18,9 @@ void add_once(std::vector<std::string>& list, const std::string& item) {
 
 service::FilesystemNeeds filesystem_needs(const ServeOptions& options, const DaemonConfig& config) {
   service::FilesystemNeeds needs;
-  // Devices made at run time get their sockets beside these.
+  // A reload may add devices beside these; devices made at run time go in
+  // the create directory (by default the control socket's).
+  if (!config.create_dir.empty()) add_once(needs.socket_dirs, config.create_dir);
   for (const auto& d : config.devices)
     if (!d.connect) add_once(needs.socket_dirs, directory_of(d.socket));
   for (const auto& s : config.sockets)
@@ -29,6 +33,8 @@ service::FilesystemNeeds filesystem_needs(const ServeOptions& options, const Dae
   // A config file may name host lines now or after a reload; --line always
   // does. Only the simulated default needs nothing under /dev.
   needs.dev_files = !options.config.empty() || !options.lines.empty();
+  const char* notify = std::getenv("NOTIFY_SOCKET");
+  needs.abstract_sockets = notify && notify[0] == '@';
   return needs;
 }
 

@@ -16,6 +16,7 @@ Result<std::vector<std::unique_ptr<Line>>> simulated_lines(unsigned count, const
   if (!names.empty() && names.size() != count)
     return Error("--names gives " + std::to_string(names.size()) + " names for " + std::to_string(count) +
                  " lines; give one per line");
+  for (const auto& name : names) TRY(config::check_name(name).error_context("--names \"" + name + "\""));
   std::vector<std::unique_ptr<Line>> lines;
   for (unsigned i = 0; i < count; ++i)
     lines.push_back(std::make_unique<SimLine>(names.empty() ? "sim" + std::to_string(i) : names[i]));
@@ -68,6 +69,7 @@ Result<config::ConfigSpec> spec_from_line_options(const ServeOptions& options) {
 // Three ways in (a file, --line, --sim); the options that apply to all last.
 Result<DaemonConfig> config_from_options(const ServeOptions& options) {
   DaemonConfig config;
+  TRY(config::check_name(options.name).error_context("--name"));
   if (!options.config.empty()) {
     // The same reading at start-up and at every SIGHUP.
     auto read_file = [file = options.config]() -> Result<DaemonConfig> {
@@ -81,7 +83,7 @@ Result<DaemonConfig> config_from_options(const ServeOptions& options) {
     config = TRY(daemon_config(spec));
   } else {
     auto lines = TRY(simulated_lines(options.sim, split_names(options.names_csv)));
-    config.devices.push_back(DeviceConfig{options.name, options.socket, std::move(lines), options.connect, {}, "", {}});
+    config.devices.push_back(DeviceConfig{options.name, options.socket, std::move(lines), options.connect, {}, "", {}, ""});
     config.control_socket = default_control_socket(options.socket);
     config.access.mode = static_cast<mode_t>(options.mode);
     // Without a file there is no [[pool]]: devices made at run time are simulated.
@@ -144,7 +146,7 @@ int serve(const ServeOptions& options) {
     return 1;
   }
   DaemonConfig shown;
-  for (const auto& d : config.devices) shown.devices.push_back(DeviceConfig{d.name, d.socket, {}, d.connect, {}, "", {}});
+  for (const auto& d : config.devices) shown.devices.push_back(DeviceConfig{d.name, d.socket, {}, d.connect, {}, "", {}, ""});
   shown.control_socket = config.control_socket;
   auto daemon = Daemon::create(std::move(config));
   if (!daemon) {
@@ -156,6 +158,10 @@ int serve(const ServeOptions& options) {
     return 1;  // the daemon's destructor puts outputs to their safe levels
   }
   if (sandbox.enabled) LOG_INFO("%s", sandbox_summary(sandbox).c_str());
+  if (auto r = daemon.value()->start(); !r) {
+    LOG_ERROR("cannot start: %s", r.error().message().c_str());
+    return 1;
+  }
   daemon.value()->set_status([sandbox] { return sandbox_json(sandbox); });
   print_qemu_help(shown);
   daemon.value()->run();

@@ -21,28 +21,68 @@ Result<sockaddr_un> make_address(const std::string& path) {
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   return addr;
 }
-}  // namespace
 
-Result<UniqueFd> connect_unix(const std::string& path) {
+// bind() and connect() take a path, not a directory fd: the kernel's own
+// link to the open directory stands in for the path, so the name is looked
+// up in that very directory.
+std::string path_in(int dir, const std::string& name) { return "/proc/self/fd/" + std::to_string(dir) + "/" + name; }
+
+Result<UniqueFd> connect_address(const std::string& path, const std::string& shown) {
   sockaddr_un addr = TRY(make_address(path));
   UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) return Error::from_errno(errno, "socket");
   if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    return Error::from_errno(errno, "connect to " + path);
+    return Error::from_errno(errno, "connect to " + shown);
   return fd;
 }
+}  // namespace
 
-Result<UniqueFd> listen_unix(const std::string& path, const SocketAccess& access) {
-  sockaddr_un addr = TRY(make_address(path));
+SocketFile& SocketFile::operator=(SocketFile&& other) noexcept {
+  if (this != &other) {
+    remove();
+    dir_ = std::move(other.dir_);
+    name_ = std::move(other.name_);
+  }
+  return *this;
+}
+
+void SocketFile::remove() {
+  if (dir_) unlinkat(dir_.get(), name_.c_str(), 0);
+  dir_.reset();
+}
+
+Result<UniqueFd> open_directory(const std::string& path) {
+  UniqueFd dir(open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return Error::from_errno(errno, "opening the directory " + path);
+  return dir;
+}
+
+Result<UniqueFd> connect_unix(const std::string& path) { return connect_address(path, path); }
+
+Result<Listener> listen_unix(const std::string& path, const SocketAccess& access) {
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (name.empty() || name == "." || name == "..") return Error("socket path \"" + path + "\" names no file");
+  TRY(make_address(path));  // the limit applies to the path the clients use
+  UniqueFd dirfd = TRY(open_directory(dir).error_context("socket " + path));
+  return listen_unix_at(dirfd.get(), name, path, access);
+}
+
+Result<Listener> listen_unix_at(int dir, const std::string& name, const std::string& shown, const SocketAccess& access) {
+  if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
+    return Error("socket name \"" + name + "\" must be a file name, without '/'");
+  std::string at = path_in(dir, name);
+  sockaddr_un addr = TRY(make_address(at));
   struct stat st {};
-  if (lstat(path.c_str(), &st) == 0) {
-    if (!S_ISSOCK(st.st_mode)) return Error(path + " exists and is not a socket; refusing to replace it");
-    auto probe = connect_unix(path);
-    if (probe) return Error(path + " is in use by another running process; stop it or choose another path");
+  if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (!S_ISSOCK(st.st_mode)) return Error(shown + " exists and is not a socket; refusing to replace it");
+    auto probe = connect_address(at, shown);
+    if (probe) return Error(shown + " is in use by another running process; stop it or choose another path");
     if (probe.error().code() != ECONNREFUSED)
-      return probe.release_error().with_context("checking the existing socket " + path);
-    LOG_INFO("replacing stale socket %s (nobody is listening on it)", path.c_str());
-    if (unlink(path.c_str()) != 0) return Error::from_errno(errno, "removing stale socket " + path);
+      return probe.release_error().with_context("checking the existing socket " + shown);
+    LOG_INFO("replacing stale socket %s (nobody is listening on it)", shown.c_str());
+    if (unlinkat(dir, name.c_str(), 0) != 0) return Error::from_errno(errno, "removing stale socket " + shown);
   }
   UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd) return Error::from_errno(errno, "socket");
@@ -52,24 +92,17 @@ Result<UniqueFd> listen_unix(const std::string& path, const SocketAccess& access
   int rc = bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   int bind_errno = errno;
   umask(old_mask);
-  if (rc != 0) return Error::from_errno(bind_errno, "bind " + path);
+  if (rc != 0) return Error::from_errno(bind_errno, "bind " + shown);
+  UniqueFd held(fcntl(dir, F_DUPFD_CLOEXEC, 3));
+  if (!held) return Error::from_errno(errno, "keeping the directory of " + shown);
+  Listener l{std::move(fd), SocketFile(std::move(held), name)};  // removed again on any error below
   if ((access.owner || access.group) &&
-      chown(path.c_str(), access.owner.value_or(static_cast<uid_t>(-1)), access.group.value_or(static_cast<gid_t>(-1))) != 0) {
-    int e = errno;
-    unlink(path.c_str());
-    return Error::from_errno(e, "chown " + path);
-  }
-  if (chmod(path.c_str(), access.mode) != 0) {
-    int e = errno;
-    unlink(path.c_str());
-    return Error::from_errno(e, "chmod " + path);
-  }
-  if (listen(fd.get(), 4) != 0) {
-    int e = errno;
-    unlink(path.c_str());
-    return Error::from_errno(e, "listen " + path);
-  }
-  return fd;
+      fchownat(dir, name.c_str(), access.owner.value_or(static_cast<uid_t>(-1)),
+               access.group.value_or(static_cast<gid_t>(-1)), AT_SYMLINK_NOFOLLOW) != 0)
+    return Error::from_errno(errno, "chown " + shown);
+  if (fchmodat(dir, name.c_str(), access.mode, AT_SYMLINK_NOFOLLOW) != 0) return Error::from_errno(errno, "chmod " + shown);
+  if (listen(l.fd.get(), 4) != 0) return Error::from_errno(errno, "listen " + shown);
+  return l;
 }
 
 }  // namespace vgpio

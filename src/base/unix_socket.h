@@ -1,5 +1,8 @@
 // Unix stream sockets: listening (with stale-file handling and permissions)
-// and connecting.
+// and connecting. A socket file is made, checked and removed through its
+// directory held open (openat-style), by name alone: once the directory is
+// open, no symlink swapped into its path or put in its place can send a bind,
+// chown, chmod or unlink anywhere else.
 #pragma once
 
 #include <sys/types.h>
@@ -18,9 +21,37 @@ struct SocketAccess {
   std::optional<gid_t> group;
 };
 
+// The file of a listening socket; removed when this goes (or not, after keep()).
+class SocketFile {
+ public:
+  SocketFile() = default;
+  SocketFile(UniqueFd dir, std::string name) : dir_(std::move(dir)), name_(std::move(name)) {}
+  SocketFile(SocketFile&&) noexcept = default;
+  SocketFile& operator=(SocketFile&& other) noexcept;
+  ~SocketFile() { remove(); }
+  void keep() { dir_.reset(); }
+
+ private:
+  void remove();
+  UniqueFd dir_;
+  std::string name_;
+};
+
+struct Listener {
+  UniqueFd fd;
+  SocketFile file;
+};
+
+// A directory to make sockets in, held open (O_PATH): the symlinks in `path`
+// are followed now, and never again.
+Result<UniqueFd> open_directory(const std::string& path);
+
 // Listens on `path`. A socket file nobody answers on (left by a crashed run)
 // is replaced; one that a live process serves is refused.
-Result<UniqueFd> listen_unix(const std::string& path, const SocketAccess& access);
+Result<Listener> listen_unix(const std::string& path, const SocketAccess& access);
+// The same, for `name` (no '/') in the directory `dir` (from open_directory);
+// `shown` is the path for messages.
+Result<Listener> listen_unix_at(int dir, const std::string& name, const std::string& shown, const SocketAccess& access);
 Result<UniqueFd> connect_unix(const std::string& path);
 
 }  // namespace vgpio

@@ -4,6 +4,7 @@
 #include <pwd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <set>
@@ -17,15 +18,28 @@ namespace vgpio::config {
 
 using namespace detail;
 
+Result<void> check_name(std::string_view name) {
+  auto fail = [](const std::string& why) {
+    return Error(why + strfmt("; a name is 1 to %zu of A-Z a-z 0-9 _ . + -, not starting with '.' or '-'",
+                              kMaxNameLength));
+  };
+  if (name.empty()) return fail("it is empty");
+  if (name.size() > kMaxNameLength) return fail(strfmt("it is %zu characters long", name.size()));
+  for (unsigned char c : name)
+    if (!std::isalnum(c) && c != '_' && c != '.' && c != '+' && c != '-')
+      return fail(c == '/' ? "it has a '/'" : std::isprint(c) ? strfmt("it has a '%c'", c) : strfmt("it has the byte 0x%02x", c));
+  if (name[0] == '.' || name[0] == '-') return fail(strfmt("it starts with '%c'", name[0]));
+  if (name.find("..") != std::string_view::npos) return fail("it has \"..\"");
+  return ok();
+}
+
 namespace detail {
 Result<LineSpec> parse_line(const Context& ctx, const toml::table& t) {
   TRY(only_keys(ctx, t, {"name", "simulated", "chip", "offset", "host_name", "direction", "safe_level", "initial",
                          "when_idle", "active_low", "bias", "debounce"}));
   LineSpec l;
   l.source_line = Context::line_of(t);
-  l.name = TRY(get_string(ctx, t, "name")).value_or("");
-  for (unsigned char c : l.name)
-    if (c == 0 || c > 127) return ctx.error(*t.get("name"), "\"name\" must be 7-bit ASCII");
+  l.name = TRY(get_name(ctx, t, "name")).value_or("");
   l.simulated = TRY(get_bool(ctx, t, "simulated")).value_or(false);
   l.chip = TRY(get_string(ctx, t, "chip")).value_or("");
   l.host_name = TRY(get_string(ctx, t, "host_name")).value_or("");
@@ -90,7 +104,7 @@ namespace {
 Result<DeviceSpec> parse_device(const Context& file_ctx, const toml::table& t, size_t index) {
   DeviceSpec d;
   d.source_line = Context::line_of(t);
-  d.name = TRY(get_string(file_ctx, t, "name")).value_or("vgpio" + std::to_string(index));
+  d.name = TRY(get_name(file_ctx, t, "name")).value_or("vgpio" + std::to_string(index));
   Context ctx = file_ctx.inner("device \"" + d.name + "\"");
   TRY(only_keys(ctx, t, {"name", "socket", "connect", "line"}));
   auto socket = TRY(get_string(ctx, t, "socket"));
@@ -110,26 +124,6 @@ Result<DeviceSpec> parse_device(const Context& file_ctx, const toml::table& t, s
     d.lines.push_back(std::move(l));
   }
   return d;
-}
-
-Result<void> parse_access(const Context& ctx, const toml::table& t, SocketAccess* access) {
-  if (auto mode = TRY(get_string(ctx, t, "socket_mode"))) {
-    char* end = nullptr;
-    unsigned long m = std::strtoul(mode->c_str(), &end, 8);
-    if (mode->empty() || *end || m > 0777) return ctx.error(*t.get("socket_mode"), "\"socket_mode\" must be octal, like \"0660\"");
-    access->mode = static_cast<mode_t>(m);
-  }
-  if (auto owner = TRY(get_string(ctx, t, "socket_owner"))) {
-    struct passwd* pw = getpwnam(owner->c_str());
-    if (!pw) return ctx.error(*t.get("socket_owner"), "no user \"" + *owner + "\"");
-    access->owner = pw->pw_uid;
-  }
-  if (auto group_name = TRY(get_string(ctx, t, "socket_group"))) {
-    struct group* gr = getgrnam(group_name->c_str());
-    if (!gr) return ctx.error(*t.get("socket_group"), "no group \"" + *group_name + "\"");
-    access->group = gr->gr_gid;
-  }
-  return ok();
 }
 
 // Each end must name a device of this file and one of its lines, by name or number.
@@ -203,8 +197,7 @@ Result<LineSpec> parse_line_option(const std::string& text) {
   LineSpec l;
   l.name = text.substr(0, eq);
   std::string source = text.substr(eq + 1);
-  for (unsigned char c : l.name)
-    if (c == 0 || c > 127) return fail("the name must be 7-bit ASCII");
+  if (auto r = check_name(l.name); !r) return fail("the name: " + r.error().message());
   if (source == "sim") {
     l.simulated = true;
     return l;
@@ -245,15 +238,17 @@ Result<ConfigSpec> parse(std::string_view text, const std::string& file_name) {
   } catch (const toml::parse_error& e) {
     return ctx.error(static_cast<int>(e.source().begin.line), std::string(e.description()));
   }
-  TRY(only_keys(ctx, root, {"control", "socket_mode", "socket_owner", "socket_group", "user", "group", "device", "wire",
-                            "pool"}));
+  TRY(only_keys(ctx, root, {"control", "socket_mode", "socket_owner", "socket_group", "control_mode", "control_owner",
+                            "control_group", "control_observe", "control_act", "create_dir", "user", "group",
+                            "device", "wire", "pool"}));
   ConfigSpec spec;
   spec.file = file_name;
   spec.control = TRY(get_string(ctx, root, "control")).value_or("");
   // Checked when the daemon starts (the user may not exist where `check` runs).
   spec.user = TRY(get_string(ctx, root, "user")).value_or("");
   spec.group = TRY(get_string(ctx, root, "group")).value_or("");
-  TRY(parse_access(ctx, root, &spec.access));
+  TRY(parse_access(ctx, root, "socket", &spec.access));
+  TRY(parse_control_access(ctx, root, spec));
   const toml::array* devices = root["device"].as_array();
   if (!devices || devices->empty()) return ctx.error(1, "no [[device]] in the file");
   std::set<std::string> names, sockets;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/duration.h"
+#include "base/peer.h"
 #include "base/result.h"
 #include "base/unix_socket.h"
 #include "lines/host_line.h"
@@ -52,12 +53,25 @@ struct WireEntry {
 struct ConfigSpec {
   std::string file;
   std::string control;  // control socket; "" for none
-  SocketAccess access;
+  SocketAccess access;  // the device sockets (QEMU's side)
+  // The control socket, apart from QEMU's: owner-only unless said otherwise.
+  // Root and the daemon's own user may do anything; others as granted.
+  SocketAccess control_access;
+  Grant control_observe;  // list, get, watch...
+  Grant control_act;      // set, stimuli, wires, create, destroy (and observe)
+  std::string create_dir;  // where "create" makes sockets; "" for the control socket's directory
   std::string user, group;  // whom a daemon started as root becomes; "" for no change
   std::vector<DeviceSpec> devices;
   std::vector<WireEntry> wires;
   std::vector<LineSpec> pool;  // [[pool]]: host lines for devices made at run time
 };
+
+// Device and line names: they become socket names, log lines, sd_notify
+// STATUS= text and guest-visible line names, so one rule for the config file,
+// the command line and "create": 1 to 64 of A-Z a-z 0-9 _ . + -, not starting
+// with '.' or '-', and no "..". The error says what is wrong, not the name.
+inline constexpr size_t kMaxNameLength = 64;
+Result<void> check_name(std::string_view name);
 
 // Every error names the file and line: "vgpio.toml:12: device "vm1" line 2: ...".
 Result<ConfigSpec> parse(std::string_view text, const std::string& file_name);

@@ -21,7 +21,7 @@ Result<LineSpec> pool_line(const Context& ctx, const toml::table& t, const std::
                             (names.empty() ? "none" : names) + ")");
   }
   LineSpec l = *it;  // the pool's policy: a client cannot change it
-  if (auto name = TRY(get_string(ctx, t, "name"))) l.name = *name;
+  if (auto name = TRY(get_name(ctx, t, "name"))) l.name = *name;
   return l;
 }
 }  // namespace
@@ -29,7 +29,7 @@ Result<LineSpec> pool_line(const Context& ctx, const toml::table& t, const std::
 Result<DeviceSpec> parse_created_device(const toml::table& request, const std::vector<LineSpec>& pool) {
   Context file_ctx("create request", "");
   DeviceSpec d;
-  d.name = TRY(get_string(file_ctx, request, "name")).value_or("");
+  d.name = TRY(get_name(file_ctx, request, "name")).value_or("");
   if (d.name.empty()) return file_ctx.error(request, "\"name\" is required");
   Context ctx = file_ctx.inner("device \"" + d.name + "\"");
   TRY(only_keys(ctx, request, {"name", "socket", "line"}));

@@ -61,6 +61,14 @@ inline Result<std::optional<std::string>> get_string(const Context& ctx, const t
   return get<std::string>(ctx, t, key, "a string");
 }
 
+// A device or line name, checked by check_name().
+inline Result<std::optional<std::string>> get_name(const Context& ctx, const toml::table& t, std::string_view key) {
+  auto name = TRY(get_string(ctx, t, key));
+  if (name)
+    if (auto r = check_name(*name); !r) return ctx.error(*t.get(key), strfmt("\"%s\": %s", std::string(key).c_str(), r.error().message().c_str()));
+  return name;
+}
+
 inline Result<std::optional<bool>> get_bool(const Context& ctx, const toml::table& t, std::string_view key) {
   const toml::node* n = t.get(key);
   if (n && !n->is_boolean()) return ctx.error(*n, strfmt("\"%s\" must be true or false", std::string(key).c_str()));
@@ -80,5 +88,9 @@ inline Result<std::optional<bool>> get_level(const Context& ctx, const toml::tab
 
 // One [[device.line]] table (or a pool entry, or a line of a created device).
 Result<LineSpec> parse_line(const Context& ctx, const toml::table& t);
+// access.cpp: PREFIX_mode, PREFIX_owner and PREFIX_group ("socket", "control").
+Result<void> parse_access(const Context& ctx, const toml::table& t, const std::string& prefix, SocketAccess* access);
+// The control socket's access, its grants and create_dir.
+Result<void> parse_control_access(const Context& ctx, const toml::table& t, ConfigSpec& spec);
 
 }  // namespace vgpio::config::detail

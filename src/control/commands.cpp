@@ -14,38 +14,39 @@ constexpr Field kLine{"line", FieldType::Line, true};
 
 const std::vector<Command>& table() {
   static const std::vector<Command> commands = {
-      {"list", {}, "every device and line: direction, value, interrupt, holder, driver, wires"},
-      {"status", {}, "the daemon: device count and its sandbox"},
-      {"get", {kDevice, kLine}, "one line's state"},
-      {"set", {kDevice, kLine, {"value", FieldType::Level, true}}, "drives a simulated input (or a host line) to 0 or 1"},
-      {"watch", {kDevice, {"snapshot", FieldType::Bool}},
+      {"list", Role::Observe, {}, "every device and line: direction, value, interrupt, holder, driver, wires"},
+      {"status", Role::Observe, {}, "the daemon: device count and its sandbox"},
+      {"get", Role::Observe, {kDevice, kLine}, "one line's state"},
+      {"set", Role::Act, {kDevice, kLine, {"value", FieldType::Level, true}}, "drives a simulated input (or a host line) to 0 or 1"},
+      {"watch", Role::Observe, {kDevice, {"snapshot", FieldType::Bool}},
        "turns the connection into a stream of change events; with snapshot, the state first"},
-      {"pulse",
+      {"pulse", Role::Act,
        {kDevice, kLine, {"width", FieldType::Duration, true}, {"level", FieldType::Level}, {"count", FieldType::Count},
         {"period", FieldType::Duration}},
        "pulses a simulated input: count pulses of width at level, one each period"},
-      {"clock", {kDevice, kLine, {"period", FieldType::Duration, true}, {"duty", FieldType::Number}},
+      {"clock", Role::Act, {kDevice, kLine, {"period", FieldType::Duration, true}, {"duty", FieldType::Number}},
        "a square wave on a simulated input until stopped"},
-      {"bounce",
+      {"bounce", Role::Act,
        {kDevice, kLine, {"transitions", FieldType::Count}, {"settle", FieldType::Level}, {"window", FieldType::Duration},
         {"seed", FieldType::Count}},
        "contact bounce on a simulated input, settling at a level"},
-      {"pattern", {kDevice, kLine, {"steps", FieldType::Array, true}, {"repeat", FieldType::Count}},
+      {"pattern", Role::Act, {kDevice, kLine, {"steps", FieldType::Array, true}, {"repeat", FieldType::Count}},
        "plays [level, duration] steps on a simulated input"},
-      {"stop", {kDevice, kLine}, "ends the stimulus on a line"},
-      {"wire",
+      {"stop", Role::Act, {kDevice, kLine}, "ends the stimulus on a line"},
+      {"wire", Role::Act,
        {{"from", FieldType::String, true}, {"to", FieldType::String, true}, {"delay", FieldType::Duration},
         {"invert", FieldType::Level}},
        "carries a line's level to another device's simulated input (DEVICE:LINE)"},
-      {"unwire", {{"from", FieldType::String, true}, {"to", FieldType::String, true}}, "removes a wire"},
-      {"wires", {}, "every wire"},
-      {"create",
+      {"unwire", Role::Act, {{"from", FieldType::String, true}, {"to", FieldType::String, true}}, "removes a wire"},
+      {"wires", Role::Observe, {}, "every wire"},
+      {"create", Role::Act,
        {{"name", FieldType::String, true}, {"socket", FieldType::String, true}, {"lines", FieldType::Array, true},
         {"persist", FieldType::Bool}},
        "makes a device at run time: simulated lines, or host lines from the config's [[pool]]"},
-      {"destroy", {{"device", FieldType::String, true}}, "removes a device made at run time"},
+      {"destroy", Role::Act, {{"device", FieldType::String, true}}, "removes a device made at run time"},
 #ifdef VGPIO_SANDBOX_PROBE
-      {"sandbox-probe", {kDevice, {"chip", FieldType::String}}, "what the device thread may do", true},
+      {"sandbox-probe", Role::Act, {kDevice, {"chip", FieldType::String}, {"pid", FieldType::Count}, {"socket", FieldType::String}},
+       "what the device thread may do", true},
 #endif
   };
   return commands;
@@ -86,6 +87,8 @@ std::string command_names() {
   for (const auto& c : table()) out += (out.empty() ? "" : ", ") + std::string(c.name);
   return out;
 }
+
+const char* role_name(Role role) { return role == Role::Act ? "act" : "observe"; }
 
 const char* describe(FieldType type) {
   switch (type) {

@@ -34,8 +34,16 @@ struct Field {
   bool required = false;
 };
 
+// Who may send a command (control/access is decided per connection).
+enum class Role {
+  Observe,  // reads state: list, get, watch...
+  Act,      // changes something: set, stimuli, wires, create, destroy
+};
+const char* role_name(Role role);
+
 struct Command {
   const char* name;
+  Role role;
   std::vector<Field> fields;
   const char* help;
   bool test_only = false;  // in test builds only: not part of the protocol

@@ -21,7 +21,13 @@ Result<void> ControlClient::send(const nlohmann::json& request) {
 }
 
 Result<nlohmann::json> ControlClient::call(const nlohmann::json& request) {
-  TRY(send(request));
+  if (auto sent = send(request); !sent) {
+    // A daemon that turns a connection away (too many, no grant) says why,
+    // then closes, perhaps before the request got there: read its reason.
+    auto why = next(std::chrono::milliseconds(1000));  // at once: it is there, or the socket is closed
+    if (why && why.value() && !why.value()->value("ok", true)) return Error(why.value()->value("error", "refused"));
+    return sent.release_error();
+  }
   // next() also returns early when a signal interrupts its wait: wait on.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   for (;;) {

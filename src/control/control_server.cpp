@@ -34,8 +34,9 @@ std::string format_timestamp(std::chrono::system_clock::time_point now) {
 Result<std::unique_ptr<ControlServer>> ControlServer::create(EventLoop& loop, std::string path,
                                                              const SocketAccess& access,
                                                              std::vector<ControlledDevice> devices) {
-  UniqueFd listener = TRY(listen_unix(path, access));
-  std::unique_ptr<ControlServer> s(new ControlServer(loop, std::move(path), std::move(listener), std::move(devices)));
+  Listener listener = TRY(listen_unix(path, access));
+  std::unique_ptr<ControlServer> s(new ControlServer(loop, std::move(path), std::move(listener.fd), std::move(devices)));
+  s->file_ = std::move(listener.file);
   ControlServer* raw = s.get();
   s->listen_watch_ = TRY(loop.watch(s->listener_.get(), EPOLLIN, [raw](uint32_t) { raw->on_accept(); }));
   return s;
@@ -48,13 +49,41 @@ ControlServer::ControlServer(EventLoop& loop, std::string path, UniqueFd listene
 ControlServer::~ControlServer() {
   for (auto& c : clients_) loop_.unwatch(c->watch);
   if (listen_watch_) loop_.unwatch(listen_watch_);
-  unlink(path_.c_str());
+}
+
+std::optional<Role> ControlServer::role_of(const Peer& peer) const {
+  if (peer.uid == 0 || peer.uid == geteuid() || act_.admits(peer)) return Role::Act;
+  if (observe_.admits(peer)) return Role::Observe;
+  return std::nullopt;
+}
+
+void ControlServer::turn_away(UniqueFd fd, const Peer& peer, const std::string& why) {
+  LOG_WARN_LIMITED("control: turned away a client, %s: %s", peer.describe().c_str(), why.c_str());
+  std::string line = refusal(Error(why)).dump() + "\n";
+  // A new connection's buffer is empty: the line fits, or the peer is gone.
+  [[maybe_unused]] ssize_t n = ::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 void ControlServer::on_accept() {
   UniqueFd fd(accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
   if (!fd) return;
+  auto peer = peer_of(fd.get());
+  if (!peer) {
+    LOG_WARN_LIMITED("control: a client's credentials: %s; closed it", peer.error().message().c_str());
+    return;
+  }
+  if (!role_of(peer.value()))
+    return turn_away(std::move(fd), peer.value(),
+                     strfmt("uid %u may not use this control socket (the daemon's control_observe and control_act "
+                            "name who may)", unsigned(peer.value().uid)));
+  size_t same_user = 0;
+  for (const auto& c : clients_) same_user += !c->closing && c->peer.uid == peer.value().uid;
+  if (clients_.size() >= kMaxClients || same_user >= kMaxClientsPerUser)
+    return turn_away(std::move(fd), peer.value(),
+                     strfmt("too many control connections (at most %zu, %zu per user); close some and try again",
+                            kMaxClients, kMaxClientsPerUser));
   auto client = std::make_unique<Client>();
+  client->peer = peer.release_value();
   Client* c = client.get();
   auto watch = loop_.watch(fd.get(), EPOLLIN, [this, c](uint32_t events) {
     if (events & EPOLLOUT) on_writable(*c);
@@ -213,6 +242,14 @@ json ControlServer::execute(Client& client, const json& request) {
   const Command* command = find_command(name);
   if (!command) return refusal(Error("unknown \"cmd\" \"" + name + "\"; use one of " + command_names()));
   if (auto r = check_request(*command, request); !r) return refusal(r.error().with_context(name));
+  // Decided per request: a reload may have changed the grants.
+  std::optional<Role> role = role_of(client.peer);
+  if (command->role == Role::Act && role != Role::Act)
+    return refusal(Error(strfmt("%s: uid %u may observe but not act (list, get, watch...; the daemon's control_act "
+                                "names who may act)",
+                                name.c_str(), unsigned(client.peer.uid))));
+  if (!role) return refusal(Error(strfmt("%s: uid %u may no longer use this control socket", name.c_str(),
+                                         unsigned(client.peer.uid))));
   auto handler = handlers().find(name);
   assert(handler != handlers().end() && "a command in the table has no handler");
   return (this->*handler->second)(client, name, request);

@@ -16,7 +16,9 @@
 #include <nlohmann/json.hpp>
 
 #include "base/event_loop.h"
+#include "base/peer.h"
 #include "base/unix_socket.h"
+#include "control/commands.h"
 #include "gpio/gpio_device.h"
 #include "sim/device_sim.h"
 #include "sim/wire_board.h"
@@ -36,9 +38,11 @@ struct ControlledDevice {
 class DeviceMaker {
  public:
   virtual ~DeviceMaker() = default;
-  // `owner` names the connection; the answer describes the device.
-  virtual Result<nlohmann::json> create_device(const nlohmann::json& request, uint64_t owner) = 0;
-  virtual Result<void> destroy_device(const std::string& name) = 0;
+  // `owner` names the connection, `maker` who is at its other end; the
+  // answer describes the device.
+  virtual Result<nlohmann::json> create_device(const nlohmann::json& request, uint64_t owner, const Peer& maker) = 0;
+  // Only its maker's user, root or the daemon's own user may destroy a device.
+  virtual Result<void> destroy_device(const std::string& name, const Peer& by) = 0;
   // The connection `owner` closed: its devices go.
   virtual void owner_gone(uint64_t owner) = 0;
 };
@@ -51,6 +55,10 @@ class ControlServer {
   // watcher that falls this far behind the events is dropped. One answer
   // may be larger (a list of 65,535 lines is about 13 MB).
   static constexpr size_t kMaxBacklog = 1 << 20;
+  // Connections at once, in all and per user: beyond them, a new one is
+  // answered with an error and closed.
+  static constexpr size_t kMaxClients = 64;
+  static constexpr size_t kMaxClientsPerUser = 16;
 
   static Result<std::unique_ptr<ControlServer>> create(EventLoop& loop, std::string path, const SocketAccess& access,
                                                        std::vector<ControlledDevice> devices);
@@ -66,6 +74,11 @@ class ControlServer {
   // The wires between devices, for wire, unwire and wires. Main loop only.
   void set_wires(sim::WireBoard* wires) { wires_ = wires; }
   void set_device_maker(DeviceMaker* maker) { maker_ = maker; }
+  // Who may do what, besides root and the daemon's own user (who may do
+  // anything). Applies to every request from now on. Main loop only.
+  void set_grants(Grant observe, Grant act) { observe_ = std::move(observe), act_ = std::move(act); }
+  // What `peer` may do; nullopt: nothing.
+  std::optional<Role> role_of(const Peer& peer) const;
   // What "status" answers besides the devices (the daemon's sandbox). Main loop only.
   void set_status(std::function<nlohmann::json()> status) { status_ = std::move(status); }
   const std::string& path() const { return path_; }
@@ -73,6 +86,7 @@ class ControlServer {
  private:
   struct Client {
     uint64_t id = 0;  // owns the devices it creates
+    Peer peer;        // as the kernel saw it connect
     UniqueFd fd;
     EventLoop::WatchId watch = 0;
     uint32_t events = EPOLLIN;
@@ -92,6 +106,8 @@ class ControlServer {
 
   ControlServer(EventLoop& loop, std::string path, UniqueFd listener, std::vector<ControlledDevice> devices);
   void on_accept();
+  // Answers a connection that may not stay, then closes it.
+  void turn_away(UniqueFd fd, const Peer& peer, const std::string& why);
   void on_readable(Client& client);
   void serve_requests(Client& client);
   void refuse_long_line(Client& client);
@@ -124,11 +140,13 @@ class ControlServer {
   EventLoop& loop_;
   const std::string path_;
   UniqueFd listener_;
+  SocketFile file_;  // removed with the server
   EventLoop::WatchId listen_watch_ = 0;
   std::vector<ControlledDevice> devices_;
   sim::WireBoard* wires_ = nullptr;
   DeviceMaker* maker_ = nullptr;
   std::function<nlohmann::json()> status_;
+  Grant observe_, act_;
   uint64_t next_client_id_ = 1;
   std::vector<std::unique_ptr<Client>> clients_;
   std::atomic<int> watchers_{0};  // read by device threads in publish()

@@ -151,13 +151,13 @@ json ControlServer::watch(Client& client, const std::string&, const json& reques
 json ControlServer::create_or_destroy(Client& client, const std::string& cmd, const json& request) {
   if (!maker_) return refusal(Error("this daemon makes no devices at run time"));
   if (cmd == "create") {
-    auto made = maker_->create_device(request, client.id);
+    auto made = maker_->create_device(request, client.id, client.peer);
     if (!made) return refusal(made.error());
     json answer = made.release_value();
     answer["ok"] = true;
     return answer;
   }
-  auto r = maker_->destroy_device(request["device"].get<std::string>());
+  auto r = maker_->destroy_device(request["device"].get<std::string>(), client.peer);
   return r ? json{{"ok", true}} : refusal(r.error());
 }
 
@@ -168,8 +168,9 @@ json ControlServer::sandbox_probe([[maybe_unused]] Client& client, const std::st
   auto d = find_device(request);
   if (!d) return refusal(d.error());
   std::vector<std::pair<std::string, int>> results;
-  std::string chip = request.value("chip", "");
-  if (!devices_[d.value()].loop->run_sync([&] { results = service::probe_sandbox(chip); }))
+  service::ProbeTargets targets{request.value("chip", ""), request.value("pid", 0),
+                                request.value("socket", "")};
+  if (!devices_[d.value()].loop->run_sync([&] { results = service::probe_sandbox(targets); }))
     return refusal(not_answering(devices_[d.value()]));
   json attempts = json::object();
   for (const auto& [what, err] : results) attempts[what] = err == 0 ? "allowed" : strerrorname_np(err);

@@ -105,6 +105,24 @@ Result<HostLineRef> resolve_line(const HostLineSource& source) {
   return ref;
 }
 
+std::string ChipIdentity::describe() const {
+  std::string text = strfmt("label \"%s\", %zu lines", label.c_str(), num_lines);
+  if (!line_name.empty()) text += ", line named \"" + line_name + "\"";
+  return text;
+}
+
+Result<ChipIdentity> identify(const HostLineRef& ref) {
+  try {
+    gpiod::chip chip(ref.chip_path);
+    auto info = chip.get_info();
+    ChipIdentity id{info.label(), info.num_lines(), ""};
+    if (ref.offset < id.num_lines) id.line_name = chip.get_line_info(ref.offset).name();
+    return id;
+  } catch (const std::exception& e) {
+    return error_from(e, "reading " + ref.chip_path);
+  }
+}
+
 Result<std::string> line_holder(const HostLineRef& ref) {
   try {
     auto info = gpiod::chip(ref.chip_path).get_line_info(ref.offset);

@@ -16,6 +16,17 @@ struct HostLineRef {
   unsigned offset;
 };
 
+// What makes a chip the same chip when it comes back: a /dev/gpiochipN number
+// is reused by whatever chip appears next, so the path alone proves nothing.
+struct ChipIdentity {
+  std::string label;
+  size_t num_lines = 0;
+  std::string line_name;  // the line's own name; "" when it has none
+  bool operator==(const ChipIdentity&) const = default;
+  // "label \"gpio-sim.0-node0\", 8 lines, line named \"relay\"".
+  std::string describe() const;
+};
+
 // A host line as the config names it: by chip (path, gpiochipN or label) and
 // offset, or by the line's name. Kept so that a chip that comes back under
 // another /dev/gpiochipN is found again.
@@ -35,6 +46,7 @@ Result<void> check_line(const HostLineRef& ref);
 // Finds the line now, checks it exists, and gives its chip's canonical path
 // (the same chip named two ways is one chip).
 Result<HostLineRef> resolve_line(const HostLineSource& source);
+Result<ChipIdentity> identify(const HostLineRef& ref);
 // "" when the line is free, else its consumer ("?" when it has none).
 Result<std::string> line_holder(const HostLineRef& ref);
 // The chip's name and label, e.g. "gpiochip2 [gpio-sim.0-node0]".

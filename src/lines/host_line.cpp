@@ -14,6 +14,7 @@ value level_value(bool level) { return level ? value::ACTIVE : value::INACTIVE; 
 Result<std::unique_ptr<HostLine>> HostLine::create(std::string name, LinePolicy policy, HostLineSettings settings,
                                                    EventLoop& loop, std::shared_ptr<ChipMonitor> chips) {
   std::unique_ptr<HostLine> line(new HostLine(std::move(name), policy, std::move(settings), loop, std::move(chips)));
+  line->identity_ = TRY(identify(line->settings_.ref));
   if (policy.hold_when_idle) {
     TRY(line->hold_safe().error_context(strfmt("cannot hold %s (%s) at its safe level %d", line->where().c_str(),
                                                line->name().c_str(), policy.safe_level)));
@@ -58,7 +59,7 @@ std::string HostLine::where() const {
 std::string HostLine::describe() const { return where(); }
 
 std::string HostLine::holder() const {
-  if (chip_gone_) return "chip gone";
+  if (chip_gone_) return mismatch_.empty() ? "chip gone" : "chip gone (" + mismatch_ + ")";
   if (request_ && mode_ == LineMode::Idle)
     return strfmt("%s, held at safe level %d", settings_.consumer.c_str(), policy().safe_level);
   if (request_) return settings_.consumer;
@@ -243,6 +244,18 @@ void HostLine::try_reacquire() {
     LOG_DEBUG("%s (%s): still gone: %s", where().c_str(), name().c_str(), ref.error().message().c_str());
     return;
   }
+  auto found = identify(ref.value());
+  if (!found) return;  // gone again, or not ours to open yet: the next change in /dev tries again
+  if (found.value() != identity_) {
+    std::string mismatch = strfmt("%s has %s; this line's chip had %s", ref.value().chip_path.c_str(),
+                                  found.value().describe().c_str(), identity_.describe().c_str());
+    if (mismatch != mismatch_)
+      LOG_ERROR("%s (%s): not taking %s line %u: another chip (%s); the line stays gone until its own chip is back",
+                where().c_str(), name().c_str(), ref.value().chip_path.c_str(), ref.value().offset, mismatch.c_str());
+    mismatch_ = std::move(mismatch);
+    return;
+  }
+  mismatch_.clear();
   settings_.ref = ref.value();
   chip_gone_ = false;
   Result<void> r = ok();

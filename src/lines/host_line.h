@@ -11,7 +11,9 @@
 // Edge events are read from the request's fd in the device's event loop: no
 // thread, no polling. A chip that goes away and comes back (a re-plugged USB
 // expander, under another /dev/gpiochipN) is found again through the
-// ChipMonitor, and the line is put back as it was.
+// ChipMonitor, and the line is put back as it was; only on a chip with the
+// label, line count and line name it had at start-up, never on whatever chip
+// took its number.
 #pragma once
 
 #include <chrono>
@@ -73,6 +75,8 @@ class HostLine final : public Line, private ChipListener {
   std::string where() const;
 
   HostLineSettings settings_;
+  ChipIdentity identity_;   // the chip as it was at start-up
+  std::string mismatch_;    // what was found instead, while it is not the same chip
   EventLoop& loop_;
   std::shared_ptr<ChipMonitor> chips_;
   LineMode mode_ = LineMode::Idle;  // as the guest set it

@@ -15,7 +15,19 @@ Result<std::string> HttpGuard::make_token() {
   return token;
 }
 
+namespace {
+// Length first, then every byte: the comparison takes the same time however
+// much of a guess is right.
+bool same_secret(const std::string& given, const std::string& secret) {
+  if (given.size() != secret.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < given.size(); ++i) diff |= static_cast<unsigned char>(given[i] ^ secret[i]);
+  return diff == 0;
+}
+}  // namespace
+
 Result<void> HttpGuard::check_host(const std::string& host) const {
+  if (hosts_.empty()) return ok();
   for (const auto& h : hosts_)
     if (host == h) return ok();
   return Error("Host \"" + host + "\" does not name this panel");
@@ -28,14 +40,30 @@ Result<void> HttpGuard::check_origin(const std::string& origin) const {
   return Error("Origin \"" + origin + "\" is not this panel");
 }
 
-Result<void> HttpGuard::check_token(const std::string& token) const {
-  // Length first, then every byte: the comparison takes the same time
-  // however much of a guess is right.
-  if (token.size() != token_.size()) return Error("missing or wrong token");
-  unsigned char diff = 0;
-  for (size_t i = 0; i < token.size(); ++i) diff |= static_cast<unsigned char>(token[i] ^ token_[i]);
-  if (diff != 0) return Error("missing or wrong token");
+Result<void> HttpGuard::redeem(const std::string& login) {
+  if (!same_secret(login, login_)) return Error("wrong login token: open the URL that vgpio panel printed");
+  if (redeemed_.exchange(true))
+    return Error("this login token was used already (it is good once); restart vgpio panel for a new URL");
   return ok();
+}
+
+Result<void> HttpGuard::check_cookie(const std::string& header) const {
+  // "a=1; vgpio_panel=SECRET; b=2"
+  const std::string key = std::string(kCookie) + "=";
+  for (size_t pos = 0; pos < header.size();) {
+    size_t end = header.find(';', pos);
+    if (end == std::string::npos) end = header.size();
+    size_t start = header.find_first_not_of(' ', pos);
+    if (start < end && header.compare(start, key.size(), key) == 0 &&
+        same_secret(header.substr(start + key.size(), end - start - key.size()), session_))
+      return ok();
+    pos = end + 1;
+  }
+  return Error("no session: open the URL that vgpio panel printed in its owner's terminal");
+}
+
+std::string HttpGuard::session_cookie() const {
+  return std::string(kCookie) + "=" + session_ + "; HttpOnly; SameSite=Strict; Path=/";
 }
 
 std::vector<std::string> host_names(const std::string& address, int port) {

@@ -1,12 +1,16 @@
-// What keeps other websites out of a panel on localhost. A page the user has
-// open elsewhere can make the browser send requests here, so:
+// Who may use a panel. It belongs to whoever started it, the way Jupyter
+// does it: the owner's terminal gets a URL with a one-time login token; the
+// first request with it is given a session cookie (HttpOnly, SameSite=Strict)
+// and every page, event stream and API call needs that cookie. The page never
+// holds the secret, so another local user who fetches it learns nothing.
+// Against other websites, which a browser may make send requests here:
 //   - Host must name this panel (a DNS-rebinding name points here but says
-//     otherwise);
-//   - Origin, when the browser sends one, must be this panel (CSRF);
-//   - a state change is a POST carrying the per-process token that only the
-//     panel's own page has.
+//     otherwise); a Unix socket, which no web page reaches, takes any Host;
+//   - Origin, when the browser sends one, must be this panel (CSRF; the
+//     cookie is SameSite=Strict as well).
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -16,20 +20,30 @@ namespace vgpio::panel {
 
 class HttpGuard {
  public:
+  static constexpr const char* kCookie = "vgpio_panel";
   // `hosts`: the Host values that name this panel, e.g. "127.0.0.1:8080",
-  // "localhost:8080". `token`: random, made once per process.
-  HttpGuard(std::vector<std::string> hosts, std::string token) : hosts_(std::move(hosts)), token_(std::move(token)) {}
+  // "localhost:8080"; empty for any. `login`, `session`: random (make_token).
+  HttpGuard(std::vector<std::string> hosts, std::string login, std::string session)
+      : hosts_(std::move(hosts)), login_(std::move(login)), session_(std::move(session)) {}
   static Result<std::string> make_token();
 
   Result<void> check_host(const std::string& host) const;
   // Empty: the browser sent none (a same-origin GET may not).
   Result<void> check_origin(const std::string& origin) const;
-  Result<void> check_token(const std::string& token) const;
-  const std::string& token() const { return token_; }
+  // The login token, once: the first right one succeeds, and no later one.
+  // Thread-safe.
+  Result<void> redeem(const std::string& login);
+  // The request's Cookie header must carry the session.
+  Result<void> check_cookie(const std::string& cookie_header) const;
+  // The Set-Cookie value that gives the session.
+  std::string session_cookie() const;
+  const std::string& login() const { return login_; }
 
  private:
   std::vector<std::string> hosts_;
-  std::string token_;
+  std::string login_;
+  std::string session_;
+  std::atomic<bool> redeemed_{false};
 };
 
 // The Host values that name a panel listening on `address:port`: the

@@ -10,8 +10,12 @@
 
 namespace {
 
-// "127.0.0.1:8080", "[::1]:8080", or a port alone (on loopback).
+// "127.0.0.1:8080", "[::1]:8080", a port alone (on loopback), or unix:PATH.
 bool parse_listen(const std::string& text, vgpio::panel::PanelOptions& o) {
+  if (text.rfind("unix:", 0) == 0) {
+    o.unix_path = text.substr(5);
+    return !o.unix_path.empty();
+  }
   size_t colon = text.rfind(':');
   std::string port = colon == std::string::npos ? text : text.substr(colon + 1);
   if (colon != std::string::npos) {
@@ -33,15 +37,18 @@ int main(int argc, char** argv) {
   vgpio::panel::PanelOptions options;
   std::string listen = "127.0.0.1:8080";
   app.add_option("--control", options.control, "the daemon's control socket")->capture_default_str();
-  app.add_option("--listen", listen, "ADDRESS:PORT to serve on (port 0: any free one)")->capture_default_str();
+  app.add_option("--listen", listen,
+                 "ADDRESS:PORT to serve on (port 0: any free one), or unix:PATH (a socket only its owner may use)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (!parse_listen(listen, options)) {
-    std::fprintf(stderr, "vgpio panel: --listen %s: give ADDRESS:PORT, like 127.0.0.1:8080\n", listen.c_str());
+    std::fprintf(stderr, "vgpio panel: --listen %s: give ADDRESS:PORT, like 127.0.0.1:8080, or unix:PATH\n",
+                 listen.c_str());
     return 2;
   }
-  if (!loopback(options.address))
-    LOG_WARN("panel: listening on %s, not on loopback: anyone who can reach it sees every line and may drive "
-             "simulated inputs (the page's token still guards every change)",
+  if (options.unix_path.empty() && !loopback(options.address))
+    LOG_WARN("panel: listening on %s, not on loopback: the login token in the URL below crosses the network in "
+             "the clear; prefer loopback or unix:PATH with an SSH tunnel",
              options.address.c_str());
   signal(SIGPIPE, SIG_IGN);  // a page that leaves mid-event is a failed write, not a signal
   auto server = vgpio::panel::PanelServer::create(options);
@@ -55,6 +62,7 @@ int main(int argc, char** argv) {
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);  // before the server's threads start
   std::thread serving([&] { server.value()->run(); });
+  // The owner's terminal only: the URL's token is good once, for one browser.
   std::printf("vgpio panel: open %s (daemon: %s)\n", server.value()->url().c_str(), options.control.c_str());
   std::fflush(stdout);
   int sig = 0;

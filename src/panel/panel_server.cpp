@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <fcntl.h>
+
 #include <chrono>
 
 #include "base/log.h"
@@ -15,6 +17,13 @@ namespace vgpio::panel {
 using nlohmann::json;
 
 namespace {
+
+// cpp-httplib 0.11 (Debian 12's) binds TCP only, but serves any listening
+// socket it is given as its own.
+class HttpServer : public httplib::Server {
+ public:
+  void adopt(int listening_fd) { svr_sock_ = listening_fd; }
+};
 
 void refuse(httplib::Response& res, int status, const std::string& why) {
   res.status = status;
@@ -52,8 +61,20 @@ bool forward_events(control::ControlClient& client, httplib::DataSink& sink) {
 Result<std::unique_ptr<PanelServer>> PanelServer::create(const PanelOptions& options) {
   std::unique_ptr<PanelServer> p(new PanelServer());
   p->options_ = options;
-  p->http_ = std::make_unique<httplib::Server>();
-  if (options.port == 0) {
+  auto http = std::make_unique<HttpServer>();
+  std::vector<std::string> hosts;
+  if (!options.unix_path.empty()) {
+    // The file's mode decides who connects: the owner only.
+    Listener l = TRY(listen_unix(options.unix_path, SocketAccess{0600, {}, {}}));
+    // httplib accepts with blocking calls.
+    fcntl(l.fd.get(), F_SETFL, fcntl(l.fd.get(), F_GETFL) & ~O_NONBLOCK);
+    http->adopt(l.fd.release());
+    p->socket_file_ = std::move(l.file);
+  }
+  p->http_ = std::move(http);
+  if (!options.unix_path.empty()) {
+    p->url_ = "unix:" + options.unix_path + " /";
+  } else if (options.port == 0) {
     p->port_ = p->http_->bind_to_any_port(options.address);
     if (p->port_ < 0) return Error("cannot listen on " + options.address);
   } else {
@@ -62,10 +83,13 @@ Result<std::unique_ptr<PanelServer>> PanelServer::create(const PanelOptions& opt
                    " (in use? another --listen)");
     p->port_ = options.port;
   }
-  std::string token = TRY(HttpGuard::make_token());
-  p->guard_ = std::make_unique<HttpGuard>(host_names(options.address, p->port_), token);
-  std::string shown = options.address.find(':') != std::string::npos ? "[" + options.address + "]" : options.address;
-  p->url_ = "http://" + shown + ":" + std::to_string(p->port_) + "/";
+  if (options.unix_path.empty()) {
+    hosts = host_names(options.address, p->port_);
+    std::string shown = options.address.find(':') != std::string::npos ? "[" + options.address + "]" : options.address;
+    p->url_ = "http://" + shown + ":" + std::to_string(p->port_) + "/";
+  }
+  p->guard_ = std::make_unique<HttpGuard>(std::move(hosts), TRY(HttpGuard::make_token()), TRY(HttpGuard::make_token()));
+  p->url_ += "?token=" + p->guard_->login();
   p->add_routes();
   return p;
 }
@@ -77,28 +101,34 @@ void PanelServer::run() { http_->listen_after_bind(); }
 void PanelServer::stop() { http_->stop(); }
 
 void PanelServer::add_routes() {
-  const HttpGuard& guard = *guard_;
+  HttpGuard& guard = *guard_;
   const std::string control = options_.control;
   http_->set_pre_routing_handler([&guard](const httplib::Request& req, httplib::Response& res) {
-    if (auto r = guard.check_host(req.get_header_value("Host")); !r) {
-      refuse(res, 403, r.error().message());
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    if (req.method != "GET" && req.method != "HEAD") {
-      auto r = guard.check_origin(req.get_header_value("Origin"));
-      if (r) r = guard.check_token(req.get_header_value("X-Vgpio-Token"));
-      if (!r) {
-        refuse(res, 403, r.error().message());
-        return httplib::Server::HandlerResponse::Handled;
+    using httplib::Server;
+    Result<void> r = guard.check_host(req.get_header_value("Host"));
+    if (r && req.method != "GET" && req.method != "HEAD") r = guard.check_origin(req.get_header_value("Origin"));
+    if (r && req.path == "/" && req.has_param("token")) {
+      // The owner's URL: its token becomes the session cookie, and the
+      // address bar loses the token.
+      r = guard.redeem(req.get_param_value("token"));
+      if (r) {
+        res.set_header("Set-Cookie", guard.session_cookie());
+        res.set_redirect("/", 303);
+        set_page_headers(res);
+        return Server::HandlerResponse::Handled;
       }
     }
-    return httplib::Server::HandlerResponse::Unhandled;
+    // The scripts and the style are public: the secret is in the cookie.
+    if (r && req.path != "/panel.js" && req.path != "/panel.css") r = guard.check_cookie(req.get_header_value("Cookie"));
+    if (!r) {
+      refuse(res, 403, r.error().message());
+      return Server::HandlerResponse::Handled;
+    }
+    return Server::HandlerResponse::Unhandled;
   });
-  http_->Get("/", [&guard](const httplib::Request&, httplib::Response& res) {
-    std::string page(assets::kIndexHtml);
-    page.replace(page.find("@TOKEN@"), 7, guard.token());
+  http_->Get("/", [](const httplib::Request&, httplib::Response& res) {
     set_page_headers(res);
-    res.set_content(page, "text/html; charset=utf-8");
+    res.set_content(std::string(assets::kIndexHtml), "text/html; charset=utf-8");
   });
   http_->Get("/panel.js", [](const httplib::Request&, httplib::Response& res) {
     set_page_headers(res);

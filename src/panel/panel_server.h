@@ -5,14 +5,17 @@
 //   GET  /events          server-sent events: the watch stream, snapshot first
 //   POST /api/drive       toggle, pulse or bounce a simulated input
 //   POST /api/record      record N seconds of every line into a VCD
-// Every request must name this panel in Host; a POST must come from the
-// panel's own page (Origin, and the page's token).
+//   GET  /?token=LOGIN    the owner's URL: the one-time token for a session cookie
+// The page, /events and /api/ need the session cookie (see http_guard.h);
+// every request must name this panel in Host; a POST must come from the
+// panel's own page (Origin).
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "base/result.h"
+#include "base/unix_socket.h"
 
 namespace httplib {
 class Server;
@@ -25,7 +28,8 @@ class HttpGuard;
 struct PanelOptions {
   std::string control = "./vgpio.sock.ctl";
   std::string address = "127.0.0.1";
-  int port = 8080;  // 0: any free port
+  int port = 8080;        // 0: any free port
+  std::string unix_path;  // set: a Unix socket (owner-only) instead of TCP
 };
 
 class PanelServer {
@@ -48,6 +52,7 @@ class PanelServer {
   PanelOptions options_;
   std::unique_ptr<httplib::Server> http_;
   std::unique_ptr<HttpGuard> guard_;
+  SocketFile socket_file_;  // with unix_path
   int port_ = 0;
   std::string url_;
 };

@@ -20,6 +20,10 @@
 #ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
 #define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
 #endif
+#ifndef LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET
+#define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)
+#define LANDLOCK_SCOPE_SIGNAL (1ULL << 1)
+#endif
 
 namespace vgpio::service {
 
@@ -39,6 +43,14 @@ uint64_t handled_rights(int abi) {
   if (abi >= 5) rights |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
   return rights;
 }
+
+// struct landlock_ruleset_attr as of ABI 6; the kernel reads as much of it
+// as the size says, so an older kernel is given the first field only.
+struct RulesetAttr {
+  uint64_t handled_access_fs = 0;
+  uint64_t handled_access_net = 0;
+  uint64_t scoped = 0;
+};
 
 Result<void> allow(int ruleset, const std::string& path, uint64_t rights) {
   UniqueFd fd(open(path.c_str(), O_PATH | O_CLOEXEC));
@@ -63,9 +75,16 @@ Result<void> restrict_filesystem(const FilesystemNeeds& needs, SandboxState& sta
     return ok();
   }
   uint64_t handled = handled_rights(abi);
-  landlock_ruleset_attr attr{};
+  RulesetAttr attr;
   attr.handled_access_fs = handled;
-  UniqueFd ruleset(static_cast<int>(syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0)));
+  size_t size = sizeof attr.handled_access_fs;
+  if (abi >= 6) {
+    // Scopes (ABI 6): no signal to, and no abstract socket of, a process
+    // outside this sandbox, such as a sibling instance under the same user.
+    attr.scoped = LANDLOCK_SCOPE_SIGNAL | (needs.abstract_sockets ? 0 : LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET);
+    size = sizeof attr;
+  }
+  UniqueFd ruleset(static_cast<int>(syscall(SYS_landlock_create_ruleset, &attr, size, 0)));
   if (!ruleset) return Error::from_errno(errno, "landlock_create_ruleset");
 
   const uint64_t read_file = LANDLOCK_ACCESS_FS_READ_FILE;
@@ -79,6 +98,7 @@ Result<void> restrict_filesystem(const FilesystemNeeds& needs, SandboxState& sta
   if (syscall(SYS_landlock_restrict_self, ruleset.get(), 0) != 0)
     return Error::from_errno(errno, "landlock_restrict_self");
   state.landlock = strfmt("ABI %d", abi);
+  if (abi >= 6) state.landlock += needs.abstract_sockets ? ", signals scoped" : ", signals and abstract sockets scoped";
   return ok();
 }
 

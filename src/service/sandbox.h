@@ -2,10 +2,11 @@
 // person did. Layers, in the order serve applies them:
 //   1. no_new_privs, and Landlock (filesystem): before any thread starts,
 //      because Landlock binds the calling thread and the threads it makes;
-//   2. the daemon is built: sockets bound, lines requested, threads started;
+//   2. the daemon is built: sockets bound, lines requested, nothing served;
 //   3. --user/--group: a root daemon becomes that user (all threads);
 //   4. seccomp: an allowlist of system calls, on every thread (TSYNC), and
-//      inherited by the threads made later (hot-plug, reload, created devices).
+//      inherited by the threads made later (hot-plug, reload, created devices);
+//   5. only then do the device threads start, and read what frontends send.
 // A denied call fails with EPERM and is logged; nothing kills the daemon, so
 // outputs still go to their safe levels on the way out.
 #pragma once
@@ -27,6 +28,9 @@ struct FilesystemNeeds {
   // start-up (a chip that comes back is a new inode, which no Landlock rule
   // made earlier can name).
   bool dev_files = false;
+  // An abstract socket outside the sandbox is used (NOTIFY_SOCKET="@..."):
+  // Landlock's abstract-socket scope stays off.
+  bool abstract_sockets = false;
 };
 
 // What is in place, for `vgpio ctl status` and the start-up log.

@@ -8,7 +8,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cerrno>
+
+#include "base/unix_socket.h"
 
 namespace vgpio::service {
 
@@ -23,7 +26,8 @@ int outcome(long fd_or_result, bool is_fd) {
 
 }  // namespace
 
-std::vector<std::pair<std::string, int>> probe_sandbox(const std::string& foreign_chip) {
+std::vector<std::pair<std::string, int>> probe_sandbox(const ProbeTargets& targets) {
+  const std::string& foreign_chip = targets.foreign_chip;
   std::vector<std::pair<std::string, int>> out;
   // A path that does not exist: without a sandbox this fails with ENOENT.
   char* const no_args[] = {nullptr};
@@ -38,6 +42,17 @@ std::vector<std::pair<std::string, int>> probe_sandbox(const std::string& foreig
   close(efd);
   if (!foreign_chip.empty())
     out.emplace_back("open(" + foreign_chip + ")", outcome(open(foreign_chip.c_str(), O_RDWR | O_CLOEXEC), true));
+  if (targets.sibling_pid > 0) {
+    // Signal 0: delivers nothing, only asks whether it could.
+    const std::string pid = std::to_string(targets.sibling_pid);
+    out.emplace_back("kill(" + pid + ")", outcome(kill(targets.sibling_pid, 0), false));
+    out.emplace_back("tgkill(" + pid + ")",
+                     outcome(syscall(SYS_tgkill, targets.sibling_pid, targets.sibling_pid, 0), false));
+  }
+  if (!targets.sibling_socket.empty()) {
+    auto fd = connect_unix(targets.sibling_socket);
+    out.emplace_back("connect(" + targets.sibling_socket + ")", fd ? 0 : fd.error().code());
+  }
   return out;
 }
 

@@ -9,8 +9,14 @@
 
 namespace vgpio::service {
 
-// (attempt, errno): 0 when the call succeeded. `foreign_chip`: a GPIO chip
-// the daemon was not given ("" to skip that attempt).
-std::vector<std::pair<std::string, int>> probe_sandbox(const std::string& foreign_chip);
+// What to reach for besides the fixed attempts; each is skipped when unset.
+struct ProbeTargets {
+  std::string foreign_chip;    // a GPIO chip the daemon was not given
+  int sibling_pid = 0;         // another process (a sibling instance): signalled with 0
+  std::string sibling_socket;  // another instance's control socket: connected to
+};
+
+// (attempt, errno): 0 when the call succeeded.
+std::vector<std::pair<std::string, int>> probe_sandbox(const ProbeTargets& targets);
 
 }  // namespace vgpio::service

@@ -40,7 +40,7 @@ const int kAllowed[] = {
     // threads
     SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(get_robust_list), SCMP_SYS(rseq),
     SCMP_SYS(set_tid_address), SCMP_SYS(sched_yield), SCMP_SYS(sched_getaffinity), SCMP_SYS(exit),
-    SCMP_SYS(exit_group), SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(tgkill), SCMP_SYS(tkill),
+    SCMP_SYS(exit_group), SCMP_SYS(getpid), SCMP_SYS(gettid),
     // signals
     SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn), SCMP_SYS(sigaltstack),
     SCMP_SYS(signalfd4),
@@ -163,6 +163,12 @@ Result<void> install_syscall_filter(SandboxState& state) {
   // clone3's flags sit in memory a filter cannot read: ENOSYS makes the C
   // library fall back to clone, checked above.
   TRY(checked(seccomp_rule_add(f.ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0), "clone3"));
+  // Signals to this process only (raise, pthread_kill, abort): never to a
+  // sibling instance, which may run as the same user. tkill names a thread
+  // of any process, so it has no allowed form.
+  const scmp_datum_t self = static_cast<scmp_datum_t>(getpid());
+  for (int call : {SCMP_SYS(kill), SCMP_SYS(tgkill)})
+    TRY(checked(seccomp_rule_add(f.ctx, SCMP_ACT_ALLOW, call, 1, SCMP_A0(SCMP_CMP_EQ, self, 0)), "signals"));
   // Thread names only.
   for (scmp_datum_t option : {PR_SET_NAME, PR_GET_NAME})
     TRY(checked(seccomp_rule_add(f.ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, SCMP_A0(SCMP_CMP_EQ, option, 0)),

@@ -12,20 +12,10 @@
 namespace vgpio::vhost {
 
 Result<std::unique_ptr<Server>> Server::create(EventLoop& loop, VirtioDevice& device, std::string device_name,
-                                               std::string path, const SocketAccess& access) {
-  UniqueFd listener = TRY(listen_unix(path, access));
+                                               Listener listener, std::string path) {
   std::unique_ptr<Server> server(
-      new Server(loop, device, std::move(device_name), std::move(path), std::move(listener)));
-  server->owns_path_ = true;
-  TRY(server->make_watches());
-  TRY(server->watch_listener());
-  return server;
-}
-
-Result<std::unique_ptr<Server>> Server::create_adopted(EventLoop& loop, VirtioDevice& device,
-                                                       std::string device_name, UniqueFd listener, std::string path) {
-  std::unique_ptr<Server> server(
-      new Server(loop, device, std::move(device_name), std::move(path), std::move(listener)));
+      new Server(loop, device, std::move(device_name), std::move(path), std::move(listener.fd)));
+  server->file_ = std::move(listener.file);
   TRY(server->make_watches());
   TRY(server->watch_listener());
   return server;
@@ -76,7 +66,7 @@ Server::~Server() {
   if (listen_watch_) loop_.unwatch(listen_watch_);
   if (fault_watch_) loop_.unwatch(fault_watch_);
   device_.memory().set_fault_notifier(-1);
-  if (owns_path_) unlink(path_.c_str());
+  file_ = SocketFile();  // the socket file goes now, before anyone reuses the path
 }
 
 void Server::try_connect() {

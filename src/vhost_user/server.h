@@ -20,16 +20,14 @@ namespace vgpio::vhost {
 
 class Server {
  public:
+  // Serves `listener` (its file, if any, goes with the server; a socket
+  // handed over by systemd or --fd comes without one). `path` is for logs.
   static Result<std::unique_ptr<Server>> create(EventLoop& loop, VirtioDevice& device, std::string device_name,
-                                                std::string path, const SocketAccess& access);
-  // Serves a listening socket someone else made (systemd's socket
-  // activation, or --fd): the socket file is theirs, and stays.
-  static Result<std::unique_ptr<Server>> create_adopted(EventLoop& loop, VirtioDevice& device,
-                                                        std::string device_name, UniqueFd listener, std::string path);
+                                                Listener listener, std::string path);
   // Connects to `path` instead of listening, retrying until it can.
   static Result<std::unique_ptr<Server>> create_client(EventLoop& loop, VirtioDevice& device,
                                                        std::string device_name, std::string path);
-  ~Server();  // closes the session and removes the socket file (if it made it)
+  ~Server();  // closes the session and removes the socket file (if it has one)
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
@@ -70,7 +68,7 @@ class Server {
   std::unique_ptr<Timer> deadline_;  // a message that started arriving must end in time
   UniqueFd fault_fd_;                 // the frontend shrank the guest memory (memory_fault.h)
   EventLoop::WatchId fault_watch_ = 0;
-  bool owns_path_ = false;  // the socket file is ours to remove
+  SocketFile file_;  // removed with the server
   std::unique_ptr<Timer> retry_;  // client mode only
   std::function<void(bool)> frontend_observer_;
   bool waiting_logged_ = false;

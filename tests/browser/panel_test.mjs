@@ -5,7 +5,7 @@
 // Waits are for events, with generous limits; only the 300 ms budget for a
 // change to reach the page is a figure, checked on the median of ten.
 import { execFile, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -47,12 +47,12 @@ function start(cmd, args, ready) {
 
 const ctl = async (...args) => (await run(vgpio, ["ctl", "--control", control, ...args])).stdout.trim();
 
-function request(url, { method = "GET", headers = {}, body } = {}) {
+function request(url, { method = "GET", headers = {}, body, socketPath } = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers }, (res) => {
+    const req = http.request(url, { method, headers, socketPath }, (res) => {
       let text = "";
       res.on("data", (d) => (text += d));
-      res.on("end", () => resolve({ status: res.statusCode, text }));
+      res.on("end", () => resolve({ status: res.statusCode, text, headers: res.headers }));
     });
     req.on("error", reject);
     if (body) req.write(body);
@@ -62,7 +62,20 @@ function request(url, { method = "GET", headers = {}, body } = {}) {
 
 async function main() {
   await start(vgpio, ["serve", "--sim", "1000", "--socket", path.join(dir, "vgpio.sock")], /vgpio is serving/);
-  const [, url] = await start(panelBin, ["--control", control, "--listen", "127.0.0.1:0"], /open (http:\S+)/);
+  const [, ownerUrl] = await start(panelBin, ["--control", control, "--listen", "127.0.0.1:0"], /open (http:\S+)/);
+  const url = ownerUrl.replace(/\?token=.*/, "");
+  const body = JSON.stringify({ device: "vgpio0", line: 4, action: "toggle" });
+  const post = (headers) => request(url + "api/drive", { method: "POST", headers, body });
+
+  // Another local user reaches the port, but not the owner's terminal: the
+  // page, its events and its API are closed to it, and the page itself never
+  // holds the secret.
+  const page403 = await request(url);
+  check(page403.status === 403 && !page403.text.includes("token="), `GET / without the cookie: ${page403.status}`);
+  check((await request(url + "events")).status === 403, "GET /events without the cookie is refused");
+  check((await post({})).status === 403, "a POST without the cookie is refused");
+  check((await request(url + "?token=0123456789abcdef0123456789abcdef")).status === 403, "a wrong login token is refused");
+  check((await ctl("get", "vgpio0", "4")) === "0", "nothing drove sim4");
   const browser = await puppeteer.launch({
     executablePath: process.env.VGPIO_CHROMIUM || "/usr/bin/chromium",
     headless: true,
@@ -72,7 +85,10 @@ async function main() {
     const page = await browser.newPage();
     await page.setViewport({ width: 1400, height: 700 });
     page.setDefaultTimeout(WAIT);
-    await page.goto(url);
+    await page.goto(ownerUrl);  // the token becomes an HttpOnly cookie
+    check(page.url() === url, `the address bar loses the token: ${page.url()}`);
+    check(!(await page.content()).includes(ownerUrl.split("token=")[1]), "the page does not hold the login token");
+    check(await page.evaluate(() => document.cookie === ""), "the session cookie is out of the page's scripts' reach");
     await page.waitForFunction(() => window.vgpioPanel.lines.length === 1000);
     const rendered = await page.$$eval(".row", (rows) => rows.length);
     check(rendered > 10 && rendered < 100, `1,000 lines listed, ${rendered} rows in the page (virtualized)`);
@@ -137,9 +153,7 @@ async function main() {
 
     // The record button's request: a VCD of every line.
     const vcd = await page.evaluate(async () => {
-      const token = document.querySelector('meta[name="vgpio-token"]').content;
-      const r = await fetch("/api/record", { method: "POST", headers: { "X-Vgpio-Token": token },
-                                             body: JSON.stringify({ seconds: 1 }) });
+      const r = await fetch("/api/record", { method: "POST", body: JSON.stringify({ seconds: 1 }) });
       return { status: r.status, text: await r.text() };
     });
     check(vcd.status === 200 && vcd.text.includes("$timescale") && vcd.text.includes("sim999"),
@@ -149,20 +163,31 @@ async function main() {
     await page.screenshot({ path: path.join(artifacts, "panel.png") });
     console.log(`screenshot: ${path.join(artifacts, "panel.png")}`);
 
-    // Other websites: no token, a foreign Origin, a foreign Host.
-    const token = await page.$eval('meta[name="vgpio-token"]', (m) => m.content);
-    const body = JSON.stringify({ device: "vgpio0", line: 4, action: "toggle" });
-    const post = (headers) => request(url + "api/drive", { method: "POST", headers, body });
-    check((await post({})).status === 403, "a POST without the token is refused");
-    check((await post({ "X-Vgpio-Token": token, Origin: "http://evil.example" })).status === 403,
+    // Other websites: a foreign Origin, a foreign Host, even with the cookie;
+    // and the login token is good once.
+    const cookie = (await page.cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
+    check((await post({ Cookie: cookie, Origin: "http://evil.example" })).status === 403,
           "a POST from a foreign Origin is refused");
-    check((await request(url, { headers: { Host: "evil.example:8080" } })).status === 403,
+    check((await request(url, { headers: { Host: "evil.example:8080", Cookie: cookie } })).status === 403,
           "a foreign Host (DNS rebinding) is refused");
-    check((await post({ "X-Vgpio-Token": token })).status === 200, "the page's own POST is accepted");
+    check((await request(ownerUrl)).status === 403, "the owner's URL is good once");
+    check((await post({ Cookie: cookie })).status === 200, "the page's own POST is accepted");
     check((await ctl("get", "vgpio0", "4")) === "1", "and it drove sim4");
   } finally {
     await browser.close();
   }
+
+  // unix:PATH: the socket's mode decides, and it is the owner's alone.
+  const sock = path.join(dir, "panel.sock");
+  chmodSync(dir, 0o711);  // others may pass through the directory: the socket's own mode must stop them
+  const [, unixUrl] = await start(panelBin, ["--control", control, "--listen", `unix:${sock}`], /open unix:\S+ (\/\S+)/);
+  const viaUnix = await request(`http://localhost${unixUrl}`, { socketPath: sock });
+  check(viaUnix.status === 303 && /HttpOnly/.test(viaUnix.headers["set-cookie"]),
+        `the owner's URL over unix:${sock} gives the cookie (${viaUnix.status})`);
+  const other = await run("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c",
+    `import socket\ns = socket.socket(socket.AF_UNIX)\ntry:\n  s.connect(${JSON.stringify(sock)}); print("connected")\n` +
+    `except OSError as e:\n  print(e.strerror)`]).catch((e) => ({ stdout: `error: ${e}` }));
+  check(other.stdout.trim() === "Permission denied", `another uid cannot connect to the unix: panel: ${other.stdout.trim()}`);
 }
 
 try {

@@ -51,6 +51,7 @@ struct Harness {
       return app::created_device_config(confined, config::ConfigSpec{});
     };
     daemon = Daemon::create(std::move(config)).release_value();
+    if (!daemon->start()) abort();
     main = std::thread([this] { daemon->run(); });
   }
 };

@@ -403,9 +403,9 @@ def test_hil_stimuli_and_wires():
 
 @test
 def test_panel_toggle():
-    """The panel's toggle button reaches the guest: vgpio-panel's own page
-    gives the token, its POST toggles a simulated input, and gpiomon in the
-    guest sees both edges. (tests/browser clicks the same button in chromium.)"""
+    """The panel's toggle button reaches the guest: the owner's URL gives the
+    session cookie, a POST with it toggles a simulated input, and gpiomon in
+    the guest sees both edges. (tests/browser clicks the same button in chromium.)"""
     import urllib.request
     with Workdir() as w:
         d = Daemon(VGPIO, w, lines=4)
@@ -413,14 +413,16 @@ def test_panel_toggle():
         panel = subprocess.Popen([os.environ["VGPIO_PANEL_BIN"], "--control", d.control_path,
                                   "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE, text=True)
         try:
-            url = re.search(r"open (http://\S+)", panel.stdout.readline()).group(1)
-            page = urllib.request.urlopen(url).read().decode()
-            token = re.search(r'name="vgpio-token" content="([0-9a-f]+)"', page).group(1)
+            owner_url = re.search(r"open (http://\S+)", panel.stdout.readline()).group(1)
+            url = owner_url.split("?")[0]
+            # The owner's URL gives the session cookie; the opener keeps it.
+            browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+            check("vgpio" in browser.open(owner_url).read().decode(), "the owner's URL does not give the page")
             mon = g.spawn_gpiomon("-c gpiochip0 -e both -n 2 -F '@EV %e' sim3", "/tmp/panel.log")
             for want in ("1", "2"):
-                req = urllib.request.Request(url + "api/drive", method="POST", headers={"X-Vgpio-Token": token},
+                req = urllib.request.Request(url + "api/drive", method="POST",
                                              data=json.dumps({"device": "vgpio0", "line": 3, "action": "toggle"}).encode())
-                check(json.loads(urllib.request.urlopen(req).read()).get("ok"), "the panel's toggle was refused")
+                check(json.loads(browser.open(req).read()).get("ok"), "the panel's toggle was refused")
                 wait_until(lambda: g.must("grep @EV /tmp/panel.log | tail -n 1").strip() == f"@EV {want}",
                            f"gpiomon to see edge {want} from the panel")
             g.must(f"while kill -0 {mon} 2>/dev/null; do sleep 0.05; done")

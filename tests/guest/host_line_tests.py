@@ -519,6 +519,17 @@ def test_pool_lines():
         check(rc == 0 and line_used(g, sim.chip("b"), 1), f"the freed pool line cannot be had again ({rc}): {out}")
         g.must(f"{ctl} destroy t2")
         check(not line_used(g, sim.chip("b"), 1), "destroy left the pool line held")
+
+        # One owner per physical line: a pool line that is also a device's
+        # line (named another way) is refused by check, naming both places.
+        write_config(g, "/tmp/twice.toml", POOL + f'\n[[device]]\nname = "vm9"\nsocket = "/tmp/vm9.sock"\n'
+                     f'  [[device.line]]\n  name = "r"\n  chip = "/dev/{sim.chip("b")}"\n  offset = 1\n')
+        rc, out = g.sh("vgpio check /tmp/twice.toml 2>&1")
+        check(rc != 0 and 'pool line "relay0"' in out and 'device "vm9" line 0' in out,
+              f"a line in a device and in a pool ({rc}): {out}")
+        write_config(g, "/tmp/twice.toml", POOL + '\n[[pool]]\nname = "door2"\nchip = "simA"\noffset = 5\n')
+        rc, out = g.sh("vgpio check /tmp/twice.toml 2>&1")
+        check(rc != 0 and 'pool line "door2"' in out and 'pool line "door"' in out, f"a line in two pools ({rc}): {out}")
     finally:
         g.close()
 
@@ -575,6 +586,24 @@ def test_chip_comes_back():
         check(sim.chip("a") == old_a, f"simA came back as {sim.chip('a')}, not {old_a}")
         wait_until(lambda: sim.read("a", 4) == "1", "the pump to be held again at its safe level")
         check(frontend(g, "/tmp/vm1.sock", "dir", "2", "out", "get", "2")["get 2"] == ["1"], "pump after the return")
+
+        # By path again, but another chip (another label) takes the number
+        # meanwhile: the path matches, the chip does not; the line stays gone.
+        sim.plug("a", False)
+        wait_until(lambda: holder(g, "pump").startswith("chip gone"), "ctl to show the pump as gone again")
+        sim.add("d", "simD", 8)
+        check(sim.chip("d") == old_a, f"simD is {sim.chip('d')}, not {old_a}: the test needs the number taken")
+        wait_until(lambda: "another chip" in g.must("cat /tmp/daemon.log"), "the log to name the other chip")
+        check(not line_used(g, sim.chip("d"), 4), "vgpio requested a line on another chip with the same path")
+        check('label "simD"' in holder(g, "pump") and 'label "simA"' in holder(g, "pump"),
+              f"ctl does not say which chip was found: {holder(g, 'pump')}")
+        r = frontend(g, "/tmp/vm1.sock", "dir", "2", "out", "set", "2", "0")
+        check(r["dir 2"] == ["err"] and not line_used(g, sim.chip("d"), 4), f"a guest reached the other chip: {r}")
+        sim.plug("d", False)
+        sim.plug("a", True)
+        check(sim.chip("a") == old_a, f"simA came back as {sim.chip('a')}, not {old_a}")
+        wait_until(lambda: sim.read("a", 4) == "1" and holder(g, "pump").startswith("vgpio-vm1"),
+                   "the pump to be retaken at its safe level on its own chip")
         check(g.sh(f"kill -0 {daemon}")[0] == 0, "the daemon died")
         log = g.must("cat /tmp/daemon.log")
         check("the chip is back; the line is held at its safe level again" in log
@@ -615,8 +644,9 @@ def test_sandbox():
     `vgpio ctl status` says the same. The probe (compiled into test builds
     only) tries from a device thread what a compromised device would: execve,
     an AF_INET socket, /etc/shadow, ptrace, an ioctl outside the GPIO set,
-    and the chip the daemon was not given. Each fails, and the daemon serves
-    on with its held output at its safe level."""
+    the chip the daemon was not given, a signal to a process of its own user,
+    and a connection to a sibling instance's control socket. Each fails, and
+    the daemon serves on with its held output at its safe level."""
     g = Guest([])
     try:
         sim = SimChips(g)
@@ -637,17 +667,32 @@ def test_sandbox():
               f"ctl status:\n{shown}")
         check(sim.read("b", 1, 2) == "11", "the outputs are not held at their safe level")
 
-        answer = json.loads(g.must(f"{ctl} --json sandbox-probe vm1 --chip /dev/{sim.chip('a')}"))
+        # Siblings, as vgpio@.service makes them: one process of the same
+        # user (only the sandbox stops a signal to it), and another instance
+        # as its own user, its control socket in its own 0700 directory.
+        g.must("mkdir -m 0777 /tmp/same; mkdir -m 0700 /tmp/sib && chown 1001:1001 /tmp/sib")
+        same_user = g.spawn("vgpio serve --sim 1 --socket /tmp/same/x.sock --user 1000 --group 1000 > /tmp/same.log")
+        write_config(g, "/tmp/sib.toml", 'user = "1001"\ngroup = "1001"\ncontrol = "/tmp/sib/control.sock"\n'
+                     '[[device]]\nname = "vm2"\nsocket = "/tmp/sib/vm2.sock"\n[[device.line]]\nname = "x"\nsimulated = true\n')
+        sibling = g.spawn("vgpio serve --config /tmp/sib.toml > /tmp/sib.log")
+        wait_until(lambda: all("vgpio is serving" in output(g, log) for log in ("/tmp/sib.log", "/tmp/same.log")),
+                   "the sibling instances to serve")
+        answer = json.loads(g.must(f"{ctl} --json sandbox-probe vm1 --chip /dev/{sim.chip('a')} --pid {same_user} "
+                                   "--socket /tmp/sib/control.sock"))
         attempts = answer["attempts"]
-        check(len(attempts) == 6 and all(e in ("EPERM", "EACCES") for e in attempts.values()),
+        check(len(attempts) == 9 and all(e in ("EPERM", "EACCES") for e in attempts.values()),
               f"the probe got through: {attempts}")
+        check(attempts[f"kill({same_user})"] == attempts[f"tgkill({same_user})"] == "EPERM"
+              and attempts["connect(/tmp/sib/control.sock)"] == "EACCES",
+              f"a sibling was reached: {attempts}")
+        g.must(f"kill -0 {sibling} && kill {sibling} {same_user}")
 
         # Still serving: a guest drives the relay, and lets go of it.
         r = frontend(g, "/tmp/sbx/vm1.sock", "dir", "0", "out", "set", "0", "0", "read", sim.value("b", 1))
         check(r[f"read {sim.value('b', 1)}"] == ["0"], f"the guest's output after the probe: {r}")
         check(sim.read("b", 1, 2) == "11", "the outputs are not back at their safe level")
         log = g.must("cat /tmp/sbx.log")
-        check(log.count("sandbox: denied system call") == 4, f"the denials are not logged once each:\n{log}")
+        check(log.count("sandbox: denied system call") == 6, f"the denials are not logged once each:\n{log}")
         g.must(f"kill {daemon}; while kill -0 {daemon} 2>/dev/null; do sleep 0.05; done")
     finally:
         g.close()

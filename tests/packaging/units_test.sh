@@ -48,7 +48,8 @@ for option in $("$build/vgpio" serve --help | grep -oE -- '--[a-z-]+' | sort -u)
   [ "$option" = "--help" ] && continue
   grep -q -- "$option" "$src/man/vgpio.1.scd" || fail "vgpio(1) does not document serve $option"
 done
-for key in control socket_mode socket_owner socket_group name socket connect simulated chip offset host_name \
+for key in control socket_mode socket_owner socket_group control_mode control_observe control_act create_dir name socket \
+           connect simulated chip offset host_name \
            direction safe_level initial when_idle active_low bias debounce; do
   grep -q "\*$key\* (" "$src/man/vgpio.toml.5.scd" || fail "vgpio.toml(5) does not document \"$key\""
 done

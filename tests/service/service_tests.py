@@ -257,6 +257,55 @@ def test_reload():
     check(not os.path.exists(w("keep.sock")) and not os.path.exists(w("new.sock")), "sockets left at exit")
 
 
+def as_uid(uid, args, **kwargs):
+    """Runs args as uid (and its own gid, no other groups)."""
+    return subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"] + args,
+                          capture_output=True, text=True, timeout=WAIT, **kwargs)
+
+
+@test
+def test_two_instances():
+    """Two instances as vgpio@.service runs them: each its own user
+    (DynamicUser=), its control socket in its own 0700 runtime directory.
+    vm1's identity uses its own control socket and signals its own daemon,
+    but cannot connect to vm2's control socket nor signal vm2. With the
+    directory opened up, vm2's daemon itself turns vm1's user away."""
+    w = Workdir()
+    os.chmod(w.path, 0o711)
+    procs, uids = {}, {"vm1": 61001, "vm2": 61002}
+    try:
+        for name, uid in uids.items():
+            os.mkdir(w(name), 0o700)
+            os.chown(w(name), uid, uid)
+            config = w.write(f"{name}.toml", f'control = "{w(name)}/control.sock"\ncontrol_mode = "0666"\n' +
+                             device(name, f"{w(name)}/{name}.sock", ["a"]))
+            procs[name] = subprocess.Popen(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                                            VGPIO, "serve", "--config", config],
+                                           stdout=open(w(f"{name}.log"), "a"), stderr=subprocess.STDOUT)
+        for name in uids:
+            wait_until(lambda: "vgpio is serving" in w.read(f"{name}.log"), f"{name} to serve")
+        ctl = lambda name: [VGPIO, "ctl", "--control", f"{w(name)}/control.sock", "list"]  # noqa: E731
+        own = as_uid(uids["vm1"], ctl("vm1"))
+        check(own.returncode == 0 and "vm1" in own.stdout, f"vm1's user on its own control socket: {own.stderr}")
+        other = as_uid(uids["vm1"], ctl("vm2"))
+        check(other.returncode != 0 and "Permission denied" in other.stderr,
+              f"vm1's user reached vm2's control socket: {other.returncode} {other.stdout} {other.stderr}")
+        signal_code = "import os, sys\ntry:\n  os.kill(int(sys.argv[1]), 0); print('sent')\nexcept OSError as e:\n  print(e.strerror)"
+        to_own = as_uid(uids["vm1"], ["/usr/bin/python3", "-c", signal_code, str(procs["vm1"].pid)]).stdout.strip()
+        to_other = as_uid(uids["vm1"], ["/usr/bin/python3", "-c", signal_code, str(procs["vm2"].pid)]).stdout.strip()
+        check(to_own == "sent" and to_other == "Operation not permitted",
+              f"signals from vm1's user: to vm1 {to_own!r}, to vm2 {to_other!r}")
+        # The directory alone kept it out; vm2's own check is the next layer.
+        os.chmod(w("vm2"), 0o711)
+        refused = as_uid(uids["vm1"], ctl("vm2"))
+        check(refused.returncode != 0 and f"uid {uids['vm1']} may not use this control socket" in refused.stderr,
+              f"vm2's daemon let vm1's user in: {refused.returncode} {refused.stdout} {refused.stderr}")
+        check(all(p.poll() is None for p in procs.values()), "an instance died")
+    finally:
+        for p in procs.values():
+            stop(p)
+
+
 def syscall_groups():
     """{"@group": {members}} as this machine's systemd defines them."""
     groups, current = {}, None

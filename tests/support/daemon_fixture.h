@@ -50,6 +50,8 @@ class DaemonTest : public ::testing::Test {
     auto d = Daemon::create(std::move(config));
     ASSERT_TRUE(d.ok()) << d.error().message();
     daemon_ = d.release_value();
+    auto started = daemon_->start();
+    ASSERT_TRUE(started.ok()) << started.error().message();
     main_thread_ = std::thread([this] { daemon_->run(); });
   }
   void TearDown() override {

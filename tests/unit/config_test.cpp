@@ -84,6 +84,43 @@ TEST(Config, ErrorsNameTheFileAndLine) {
   }
 }
 
+TEST(Config, NamesAreCheckedForDevicesAndLines) {
+  const std::string line = "[[device.line]]\nsimulated = true\n";
+  for (std::string bad : {std::string("a\\nSTOPPING=1"), std::string("a/b"), std::string(".."), std::string("x..y"),
+                          std::string(200, 'n'), std::string(".hidden"), std::string("sp ace"), std::string("")}) {
+    std::string device = error_of("[[device]]\nname = \"" + bad + "\"\nsocket = \"a\"\n" + line);
+    EXPECT_EQ(device.rfind("test.toml:2: \"name\": ", 0), 0u) << device;
+    EXPECT_NE(device.find("a name is 1 to 64 of"), std::string::npos) << device;
+    std::string in_line = error_of("[[device]]\nsocket = \"a\"\n[[device.line]]\nname = \"" + bad + "\"\nsimulated = true\n");
+    EXPECT_EQ(in_line.rfind("test.toml:4: device \"vgpio0\" line 0: \"name\": ", 0), 0u) << in_line;
+  }
+  EXPECT_NE(error_of("[[device]]\nname = \"a\\nb\"\nsocket = \"a\"\n" + line).find("the byte 0x0a"), std::string::npos);
+  EXPECT_TRUE(parse("[[device]]\nname = \"vm-1_a.b+c\"\nsocket = \"a\"\n" + line, "t").ok());
+  EXPECT_TRUE(check_name(std::string(64, 'a')));
+  EXPECT_FALSE(check_name(std::string(65, 'a')));
+  EXPECT_FALSE(parse_line_option("a/b=sim"));
+}
+
+TEST(Config, TheControlSocketHasItsOwnAccess) {
+  const std::string device = "[[device]]\nsocket = \"a\"\n[[device.line]]\nsimulated = true\n";
+  auto plain = parse("socket_mode = \"0666\"\n" + device, "t");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain.value().access.mode, 0666u);
+  EXPECT_EQ(plain.value().control_access.mode, 0600u);  // the device sockets' mode is not the control socket's
+  auto granted = parse("control_mode = \"0660\"\ncontrol_group = \"root\"\ncontrol_observe = [\"root\", \"@root\"]\n"
+                       "control_act = [\"@root\"]\ncreate_dir = \"/run/vgpio\"\n" + device, "t");
+  ASSERT_TRUE(granted.ok()) << granted.error().message();
+  EXPECT_EQ(granted.value().control_access.mode, 0660u);
+  EXPECT_EQ(granted.value().control_access.group, 0u);
+  EXPECT_EQ(granted.value().control_observe.users, std::vector<uid_t>{0});
+  EXPECT_EQ(granted.value().control_observe.groups, std::vector<gid_t>{0});
+  EXPECT_EQ(granted.value().control_act.groups, std::vector<gid_t>{0});
+  EXPECT_EQ(granted.value().create_dir, "/run/vgpio");
+  EXPECT_NE(error_of("control_act = [\"no-such-user-here\"]\n" + device).find("no user"), std::string::npos);
+  EXPECT_NE(error_of("control_observe = \"root\"\n" + device).find("must be a list"), std::string::npos);
+  EXPECT_NE(error_of("create_dir = \"relative\"\n" + device).find("absolute path"), std::string::npos);
+}
+
 TEST(Config, Durations) {
   EXPECT_EQ(parse_duration("10ms").value(), std::chrono::milliseconds(10));
   EXPECT_EQ(parse_duration("250us").value(), std::chrono::microseconds(250));

@@ -1,4 +1,4 @@
-// The panel's guard against other websites (src/panel/http_guard.h).
+// Who may use a panel (src/panel/http_guard.h).
 #include <gtest/gtest.h>
 
 #include "panel/http_guard.h"
@@ -6,7 +6,10 @@
 namespace vgpio::panel {
 namespace {
 
-HttpGuard loopback_guard() { return HttpGuard(host_names("127.0.0.1", 8080), "0123456789abcdef0123456789abcdef"); }
+const std::string kLogin = "0123456789abcdef0123456789abcdef";
+const std::string kSession = "fedcba9876543210fedcba9876543210";
+
+HttpGuard loopback_guard() { return HttpGuard(host_names("127.0.0.1", 8080), kLogin, kSession); }
 
 TEST(HttpGuard, HostMustNameThePanel) {
   HttpGuard g = loopback_guard();
@@ -18,6 +21,12 @@ TEST(HttpGuard, HostMustNameThePanel) {
   EXPECT_FALSE(g.check_host(""));
 }
 
+TEST(HttpGuard, AUnixSocketTakesAnyHost) {
+  HttpGuard g({}, kLogin, kSession);
+  EXPECT_TRUE(g.check_host("localhost"));
+  EXPECT_TRUE(g.check_host(""));
+}
+
 TEST(HttpGuard, OriginMustBeThePanelWhenGiven) {
   HttpGuard g = loopback_guard();
   EXPECT_TRUE(g.check_origin(""));
@@ -27,12 +36,29 @@ TEST(HttpGuard, OriginMustBeThePanelWhenGiven) {
   EXPECT_FALSE(g.check_origin("https://127.0.0.1:8080"));
 }
 
-TEST(HttpGuard, TheTokenMustMatchExactly) {
+TEST(HttpGuard, TheLoginTokenIsGoodOnceAndExactly) {
   HttpGuard g = loopback_guard();
-  EXPECT_TRUE(g.check_token("0123456789abcdef0123456789abcdef"));
-  EXPECT_FALSE(g.check_token(""));
-  EXPECT_FALSE(g.check_token("0123456789abcdef0123456789abcdee"));
-  EXPECT_FALSE(g.check_token("0123456789abcdef0123456789abcdef0"));
+  EXPECT_FALSE(g.redeem(""));
+  EXPECT_FALSE(g.redeem("0123456789abcdef0123456789abcdee"));
+  EXPECT_FALSE(g.redeem(kLogin + "0"));
+  EXPECT_FALSE(g.redeem(kSession));
+  EXPECT_TRUE(g.redeem(kLogin));
+  auto again = g.redeem(kLogin);
+  ASSERT_FALSE(again);
+  EXPECT_NE(again.error().message().find("used already"), std::string::npos);
+}
+
+TEST(HttpGuard, TheSessionIsInTheCookieOnly) {
+  HttpGuard g = loopback_guard();
+  EXPECT_TRUE(g.check_cookie("vgpio_panel=" + kSession));
+  EXPECT_TRUE(g.check_cookie("a=1; vgpio_panel=" + kSession + "; b=2"));
+  EXPECT_FALSE(g.check_cookie(""));
+  EXPECT_FALSE(g.check_cookie("vgpio_panel=" + kLogin));  // the login token is not a session
+  EXPECT_FALSE(g.check_cookie("vgpio_panel=" + kSession + "0"));
+  EXPECT_FALSE(g.check_cookie("xvgpio_panel=" + kSession));
+  const std::string set = g.session_cookie();
+  EXPECT_NE(set.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(set.find("SameSite=Strict"), std::string::npos);
 }
 
 TEST(HttpGuard, TokensAreRandomAndLong) {

@@ -7,7 +7,6 @@
 
 const ROW = 32;            // px per line
 const WINDOW_NS = 10e9;    // the waveform's span
-const token = document.querySelector('meta[name="vgpio-token"]').content;
 const list = document.getElementById("list");
 const spacer = document.getElementById("spacer");
 const status = document.getElementById("status");
@@ -86,7 +85,7 @@ function applyFilter() {
 function post(path, body) {
   return fetch(path, {
     method: "POST",
-    headers: { "Content-Type": "application/json", "X-Vgpio-Token": token },
+    headers: { "Content-Type": "application/json" },  // the session is in an HttpOnly cookie
     body: JSON.stringify(body),
   });
 }
