@@ -16,7 +16,7 @@ Result<std::vector<std::unique_ptr<Line>>> simulated_lines(unsigned count, const
   if (!names.empty() && names.size() != count)
     return Error("--names gives " + std::to_string(names.size()) + " names for " + std::to_string(count) +
                  " lines; give one per line");
-  for (const auto& name : names) TRY(config::check_name(name).error_context("--names \"" + name + "\""));
+  for (const auto& name : names) TRY(config::check_line_name(name).error_context("--names \"" + name + "\""));
   std::vector<std::unique_ptr<Line>> lines;
   for (unsigned i = 0; i < count; ++i)
     lines.push_back(std::make_unique<SimLine>(names.empty() ? "sim" + std::to_string(i) : names[i]));

@@ -39,7 +39,7 @@ Result<LineSpec> parse_line(const Context& ctx, const toml::table& t) {
                          "when_idle", "active_low", "bias", "debounce"}));
   LineSpec l;
   l.source_line = Context::line_of(t);
-  l.name = TRY(get_name(ctx, t, "name")).value_or("");
+  l.name = TRY(get_name(ctx, t, "name", /*line=*/true)).value_or("");
   l.simulated = TRY(get_bool(ctx, t, "simulated")).value_or(false);
   l.chip = TRY(get_string(ctx, t, "chip")).value_or("");
   l.host_name = TRY(get_string(ctx, t, "host_name")).value_or("");
@@ -197,7 +197,7 @@ Result<LineSpec> parse_line_option(const std::string& text) {
   LineSpec l;
   l.name = text.substr(0, eq);
   std::string source = text.substr(eq + 1);
-  if (auto r = check_name(l.name); !r) return fail("the name: " + r.error().message());
+  if (auto r = check_line_name(l.name); !r) return fail("the name: " + r.error().message());
   if (source == "sim") {
     l.simulated = true;
     return l;

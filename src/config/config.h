@@ -70,8 +70,10 @@ struct ConfigSpec {
 // STATUS= text and guest-visible line names, so one rule for the config file,
 // the command line and "create": 1 to 64 of A-Z a-z 0-9 _ . + -, not starting
 // with '.' or '-', and no "..". The error says what is wrong, not the name.
+// A line may also have no name at all ("": the guest sees it unnamed).
 inline constexpr size_t kMaxNameLength = 64;
 Result<void> check_name(std::string_view name);
+inline Result<void> check_line_name(std::string_view name) { return name.empty() ? ok() : check_name(name); }
 
 // Every error names the file and line: "vgpio.toml:12: device "vm1" line 2: ...".
 Result<ConfigSpec> parse(std::string_view text, const std::string& file_name);

@@ -21,7 +21,7 @@ Result<LineSpec> pool_line(const Context& ctx, const toml::table& t, const std::
                             (names.empty() ? "none" : names) + ")");
   }
   LineSpec l = *it;  // the pool's policy: a client cannot change it
-  if (auto name = TRY(get_name(ctx, t, "name"))) l.name = *name;
+  if (auto name = TRY(get_name(ctx, t, "name", /*line=*/true))) l.name = *name;
   return l;
 }
 }  // namespace

@@ -61,11 +61,12 @@ inline Result<std::optional<std::string>> get_string(const Context& ctx, const t
   return get<std::string>(ctx, t, key, "a string");
 }
 
-// A device or line name, checked by check_name().
-inline Result<std::optional<std::string>> get_name(const Context& ctx, const toml::table& t, std::string_view key) {
+// A device name (check_name), or a line name (check_line_name: "" is unnamed).
+inline Result<std::optional<std::string>> get_name(const Context& ctx, const toml::table& t, std::string_view key,
+                                                   bool line = false) {
   auto name = TRY(get_string(ctx, t, key));
   if (name)
-    if (auto r = check_name(*name); !r) return ctx.error(*t.get(key), strfmt("\"%s\": %s", std::string(key).c_str(), r.error().message().c_str()));
+    if (auto r = line ? check_line_name(*name) : check_name(*name); !r) return ctx.error(*t.get(key), strfmt("\"%s\": %s", std::string(key).c_str(), r.error().message().c_str()));
   return name;
 }
 

@@ -154,6 +154,7 @@ TEST_F(Access, NamesAreCheckedForDevicesAndLines) {
     EXPECT_EQ(device["ok"], false) << bad;
     EXPECT_NE(error(device).find("a name is 1 to 64 of"), std::string::npos) << device.dump();
     EXPECT_EQ(error(device).find('\n'), std::string::npos) << "the bad name is echoed";
+    if (bad.empty()) continue;  // a line may have no name
     json line = create(c, "fine", "fine.sock", bad);
     EXPECT_EQ(line["ok"], false) << bad;
     EXPECT_NE(error(line).find("a name is 1 to 64 of"), std::string::npos) << line.dump();

@@ -87,7 +87,7 @@ TEST(Config, ErrorsNameTheFileAndLine) {
 TEST(Config, NamesAreCheckedForDevicesAndLines) {
   const std::string line = "[[device.line]]\nsimulated = true\n";
   for (std::string bad : {std::string("a\\nSTOPPING=1"), std::string("a/b"), std::string(".."), std::string("x..y"),
-                          std::string(200, 'n'), std::string(".hidden"), std::string("sp ace"), std::string("")}) {
+                          std::string(200, 'n'), std::string(".hidden"), std::string("sp ace")}) {
     std::string device = error_of("[[device]]\nname = \"" + bad + "\"\nsocket = \"a\"\n" + line);
     EXPECT_EQ(device.rfind("test.toml:2: \"name\": ", 0), 0u) << device;
     EXPECT_NE(device.find("a name is 1 to 64 of"), std::string::npos) << device;
@@ -96,6 +96,9 @@ TEST(Config, NamesAreCheckedForDevicesAndLines) {
   }
   EXPECT_NE(error_of("[[device]]\nname = \"a\\nb\"\nsocket = \"a\"\n" + line).find("the byte 0x0a"), std::string::npos);
   EXPECT_TRUE(parse("[[device]]\nname = \"vm-1_a.b+c\"\nsocket = \"a\"\n" + line, "t").ok());
+  EXPECT_NE(error_of("[[device]]\nname = \"\"\nsocket = \"a\"\n" + line).find("it is empty"), std::string::npos);
+  auto unnamed = parse("[[device]]\nsocket = \"a\"\n[[device.line]]\nname = \"\"\nsimulated = true\n", "t");
+  ASSERT_TRUE(unnamed.ok()) << unnamed.error().message();  // a line may have no name
   EXPECT_TRUE(check_name(std::string(64, 'a')));
   EXPECT_FALSE(check_name(std::string(65, 'a')));
   EXPECT_FALSE(parse_line_option("a/b=sim"));
