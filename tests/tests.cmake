@@ -16,6 +16,20 @@ endfunction()
 # vgpio_tests_need(OUT WHAT NEED...): OUT is true when every NEED is here: a
 # program on PATH, an absolute file name, or python3:MODULE (a module Debian's
 # python3 imports).
+# vgpio_python_tests(OUT SCRIPT [PLATFORM]): the scenario names SCRIPT's own
+# registry lists (SCRIPT --list [PLATFORM]). A scenario is written once, in
+# Python; a change to the script configures again.
+function(vgpio_python_tests out script)
+  execute_process(COMMAND /usr/bin/python3 ${script} --list ${ARGN} OUTPUT_VARIABLE names RESULT_VARIABLE failed)
+  if(failed)
+    message(FATAL_ERROR "${script} --list ${ARGN} failed (${failed})")
+  endif()
+  string(REPLACE "\n" ";" names "${names}")
+  list(REMOVE_ITEM names "")
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${script})
+  set(${out} ${names} PARENT_SCOPE)
+endfunction()
+
 function(vgpio_tests_need out what)
   foreach(need ${ARGN})
     if(need MATCHES "^python3:(.*)")
@@ -123,7 +137,8 @@ endif()
 # ---- vgpio under a service manager, and as a Debian package ----
 vgpio_tests_need(have "the service tests" /usr/bin/python3 systemd-socket-activate systemd-analyze strace pgrep setpriv)
 if(have)
-  foreach(name capabilities_and_version fd_handed_over socket_activation notify reload syscall_filter two_instances)
+  vgpio_python_tests(service_scenarios ${CMAKE_SOURCE_DIR}/tests/service/service_tests.py)
+  foreach(name ${service_scenarios})
     add_test(NAME service.${name} COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/service/service_tests.py ${name})
     set_tests_properties(service.${name} PROPERTIES TIMEOUT 300 ENVIRONMENT
       "VGPIO_BIN=$<TARGET_FILE:vgpio>;VGPIO_FRONTEND=$<TARGET_FILE:vgpio-frontend>")
@@ -164,20 +179,17 @@ set_tests_properties(guest.prepare PROPERTIES FIXTURES_SETUP guestvm TIMEOUT 300
 # The same scenarios on each platform (testvm/guestkit.py): x86_64 q35 over
 # PCI as guest.NAME, x86_64 microvm and arm64 virt over virtio-mmio as
 # guest.PLATFORM.NAME (QEMU's default legacy virtio-mmio; arm64_modern is
-# arm64 virt over virtio-mmio version 2).
-set(GUEST_SCENARIOS detect_and_info set_and_get gpiomon_edges two_devices hil_stimuli_and_wires 1024_lines driver_line_limit reset_and_guest_death
-    daemon_restart daemon_restart_qemu_listening)
+# arm64 virt over virtio-mmio version 2). Which scenario runs where is said in
+# guest_tests.py (@test(only_on=...)).
 foreach(platform q35 microvm arm64 arm64_modern)
-  set(scenarios ${GUEST_SCENARIOS})
+  vgpio_python_tests(scenarios ${CMAKE_SOURCE_DIR}/tests/guest/guest_tests.py ${platform})
   set(qemu72 ${TESTVM_DIR}/qemu72/qemu-system-x86_64)
   if(platform STREQUAL "q35")
-    list(APPEND scenarios qemu72_basics panel_toggle)
     set(prefix guest)
   else()
     set(prefix guest.${platform})
   endif()
   if(platform STREQUAL "arm64")
-    list(APPEND scenarios qemu72_basics)
     set(qemu72 ${TESTVM_DIR}/qemu72-aarch64/qemu-system-aarch64)
   endif()
   foreach(name ${scenarios})
@@ -199,8 +211,8 @@ if(have)
 endif()
 
 # Host lines against gpio-sim chips, with vgpio running inside the test guest.
-foreach(name aggregate_and_policy busy_lines_sigterm_and_bad_configs command_line_form_and_a_chip_that_goes_away
-             held_outputs chip_comes_back pool_lines sandbox)
+vgpio_python_tests(host_line_scenarios ${CMAKE_SOURCE_DIR}/tests/guest/host_line_tests.py)
+foreach(name ${host_line_scenarios})
   add_test(NAME guest.host_lines.${name} COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/guest/host_line_tests.py ${name})
   set_tests_properties(guest.host_lines.${name} PROPERTIES FIXTURES_REQUIRED guestvm TIMEOUT 900 ENVIRONMENT
     "VGPIO_KERNEL=${TESTVM_DIR}/bzImage;VGPIO_INITRD=${TESTVM_DIR}/initramfs.cpio.gz")

@@ -92,7 +92,7 @@ Result<std::unique_ptr<Daemon::Device>> Daemon::start_device(DeviceConfig& spec)
   auto dev = std::make_unique<Device>();
   dev->id = next_id_++;
   dev->name = spec.name;
-  dev->fingerprint = spec.fingerprint;
+  dev->origin = spec.origin;
   dev->loop = TRY(EventLoop::create());
   std::string where = "device " + spec.name;
   if (spec.make_lines) spec.lines = TRY(spec.make_lines(*dev->loop).error_context(where));

@@ -17,6 +17,7 @@
 
 #include "base/event_loop.h"
 #include "base/unix_socket.h"
+#include "config/config.h"
 #include "control/control_server.h"
 #include "gpio/gpio_device.h"
 #include "service/listen_fds.h"
@@ -30,19 +31,28 @@ namespace vgpio {
 using Lines = std::vector<std::unique_ptr<Line>>;
 
 struct DeviceConfig {
-  std::string name;
-  std::string socket;
-  Lines lines;
+  // Built with designated initialisers; every member has a default ({}), so
+  // one left out is empty, never a neighbour's value.
+  std::string name{};
+  std::string socket{};
+  Lines lines{};
   // Connect to a frontend that listens on `socket`, instead of listening.
   bool connect = false;
   // When set, makes the lines instead (host lines need the device's loop).
-  std::function<Result<Lines>(EventLoop&)> make_lines;
-  // Equal fingerprints mean the same device: a reload leaves it alone.
-  std::string fingerprint;
+  std::function<Result<Lines>(EventLoop&)> make_lines{};
+  // What the config file said of it, and its sockets' access: a reload
+  // compares these (operator==) and leaves an unchanged device alone. Unset
+  // for devices not from a file (--sim, made at run time).
+  struct Origin {
+    config::DeviceSpec spec;
+    SocketAccess access;
+    bool operator==(const Origin&) const = default;
+  };
+  std::optional<Origin> origin{};
   // The [[pool]] lines it holds (devices made at run time): one device each.
-  std::vector<std::string> pool_lines;
+  std::vector<std::string> pool_lines{};
   // Devices made at run time: the socket's file name in the create directory.
-  std::string socket_name;
+  std::string socket_name{};
 };
 
 struct DaemonConfig {
@@ -108,7 +118,7 @@ class Daemon : private control::DeviceMaker {
   struct Device {
     uint64_t id;
     std::string name;
-    std::string fingerprint;
+    std::optional<DeviceConfig::Origin> origin;  // as the config said it
     std::unique_ptr<EventLoop> loop;
     std::unique_ptr<GpioDevice> device;
     std::unique_ptr<sim::DeviceSim> sim;  // stimuli and wire ends, on the device's loop

@@ -110,7 +110,7 @@ void Daemon::reload() {
     auto it = std::find_if(devices_.begin(), devices_.end(), [&](const auto& d) { return d->name == spec.name; });
     if (it == devices_.end()) {
       added.push_back(&spec);
-    } else if ((*it)->fingerprint == spec.fingerprint && !spec.fingerprint.empty()) {
+    } else if ((*it)->origin && (*it)->origin == spec.origin) {
       (*it)->replacement.reset();  // unchanged (or changed back): leave it be
     } else if (has_frontend(**it)) {
       LOG_INFO("device %s: its configuration changed; it is replaced when its current frontend leaves",

@@ -12,21 +12,7 @@ namespace vgpio::app {
 namespace {
 
 std::string where(const config::ConfigSpec& spec, const config::DeviceSpec& d, size_t i) {
-  return strfmt("%s:%d: device \"%s\" line %zu", spec.file.c_str(), d.lines[i].source_line, d.name.c_str(), i);
-}
-
-// Everything that makes a device what it is, so that a reload can tell an
-// unchanged device from a changed one.
-std::string fingerprint(const config::DeviceSpec& d, const SocketAccess& access) {
-  std::string f = strfmt("%s|%s|%d|%o|%d|%d", d.name.c_str(), d.socket.c_str(), d.connect, access.mode,
-                         access.owner ? int(*access.owner) : -1, access.group ? int(*access.group) : -1);
-  for (const auto& l : d.lines) {
-    const LinePolicy& p = l.policy;
-    f += strfmt("\n%s|%d|%s|%d|%s|%d%d%d%d%d|%d|%d|%lld", l.name.c_str(), l.simulated, l.chip.c_str(),
-                l.offset ? int(*l.offset) : -1, l.host_name.c_str(), p.may_input, p.may_output, p.safe_level,
-                p.initial, p.hold_when_idle, l.active_low, int(l.bias), static_cast<long long>(l.debounce.count()));
-  }
-  return f;
+  return strfmt("%s:%d: device \"%s\" line %zu", spec.file.c_str(), d.lines[i].source_line.number, d.name.c_str(), i);
 }
 
 HostLineSource source_of(const config::LineSpec& l) { return {l.chip, l.offset.value_or(0), l.host_name}; }
@@ -63,7 +49,7 @@ Result<std::vector<ResolvedDevice>> resolve(const config::ConfigSpec& spec) {
   // A pool line is a device's line as soon as a client asks for it: one
   // owner per physical line holds across devices and pools alike.
   for (const auto& l : spec.pool) {
-    std::string at = strfmt("%s:%d: pool line \"%s\"", spec.file.c_str(), l.source_line, l.name.c_str());
+    std::string at = strfmt("%s:%d: pool line \"%s\"", spec.file.c_str(), l.source_line.number, l.name.c_str());
     TRY(give(TRY(resolve_line(source_of(l)).error_context(at)), at));
   }
   return out;
@@ -93,7 +79,7 @@ Result<DaemonConfig> daemon_config(const config::ConfigSpec& spec) {
     dc.name = dev.name;
     dc.socket = dev.socket;
     dc.connect = dev.connect;
-    dc.fingerprint = fingerprint(dev, spec.access);
+    dc.origin = DeviceConfig::Origin{dev, spec.access};
     // The lines are made on the device's own loop; copy what they need.
     std::vector<std::pair<config::LineSpec, std::optional<HostLineRef>>> lines;
     for (const auto& r : resolved[d]) lines.push_back({*r.spec, r.host});

@@ -60,7 +60,7 @@ Result<config::ConfigSpec> spec_from_line_options(const ServeOptions& options) {
   config::ConfigSpec spec;
   spec.file = "command line";
   spec.access.mode = static_cast<mode_t>(options.mode);
-  config::DeviceSpec device{options.name, options.socket, options.connect, {}, 0};
+  config::DeviceSpec device{.name = options.name, .socket = options.socket, .connect = options.connect};
   for (const auto& text : options.lines) device.lines.push_back(TRY(config::parse_line_option(text)));
   spec.devices.push_back(std::move(device));
   return spec;
@@ -83,7 +83,7 @@ Result<DaemonConfig> config_from_options(const ServeOptions& options) {
     config = TRY(daemon_config(spec));
   } else {
     auto lines = TRY(simulated_lines(options.sim, split_names(options.names_csv)));
-    config.devices.push_back(DeviceConfig{options.name, options.socket, std::move(lines), options.connect, {}, "", {}, ""});
+    config.devices.push_back(DeviceConfig{.name = options.name, .socket = options.socket, .lines = std::move(lines), .connect = options.connect});
     config.control_socket = default_control_socket(options.socket);
     config.access.mode = static_cast<mode_t>(options.mode);
     // Without a file there is no [[pool]]: devices made at run time are simulated.
@@ -146,7 +146,7 @@ int serve(const ServeOptions& options) {
     return 1;
   }
   DaemonConfig shown;
-  for (const auto& d : config.devices) shown.devices.push_back(DeviceConfig{d.name, d.socket, {}, d.connect, {}, "", {}, ""});
+  for (const auto& d : config.devices) shown.devices.push_back(DeviceConfig{.name = d.name, .socket = d.socket, .connect = d.connect});
   shown.control_socket = config.control_socket;
   auto daemon = Daemon::create(std::move(config));
   if (!daemon) {

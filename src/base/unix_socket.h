@@ -19,6 +19,7 @@ struct SocketAccess {
   mode_t mode = 0600;
   std::optional<uid_t> owner;
   std::optional<gid_t> group;
+  bool operator==(const SocketAccess&) const = default;
 };
 
 // The file of a listening socket; removed when this goes (or not, after keep()).

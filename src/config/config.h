@@ -20,34 +20,51 @@ namespace vgpio::config {
 
 using vgpio::Bias;
 
+// Where an entry is in its file, for messages. Not part of what the entry is:
+// entries that differ only in where they are compare equal, so a reload
+// leaves a device that merely moved in the file alone.
+struct SourceLine {
+  int number = 0;
+  SourceLine() = default;
+  SourceLine(int n) : number(n) {}  // NOLINT: a line number is a source line
+  bool operator==(const SourceLine&) const { return true; }
+};
+
+// The config's entries compare member by member (defaulted operator==): a
+// reload tells an unchanged device from a changed one with it, so a field
+// added here is compared without anyone having to remember it.
+
 struct LineSpec {
-  std::string name;           // what the guest sees
+  std::string name{};         // what the guest sees
   bool simulated = false;
-  std::string chip;           // host: a path, "gpiochipN" or a label
-  std::optional<unsigned> offset;
-  std::string host_name;      // host: a line name, looked up on every chip
-  LinePolicy policy;
+  std::string chip{};         // host: a path, "gpiochipN" or a label
+  std::optional<unsigned> offset{};
+  std::string host_name{};    // host: a line name, looked up on every chip
+  LinePolicy policy{};
   bool active_low = false;
   Bias bias = Bias::AsIs;
   std::chrono::microseconds debounce{0};
-  int source_line = 0;        // where it is in the file, for error messages
-  std::string pool;           // the [[pool]] entry it comes from, if any
+  SourceLine source_line{};   // where it is in the file, for error messages
+  std::string pool{};         // the [[pool]] entry it comes from, if any
+  bool operator==(const LineSpec&) const = default;
 };
 
 struct DeviceSpec {
-  std::string name;
-  std::string socket;
+  std::string name{};
+  std::string socket{};
   bool connect = false;  // connect to a listening frontend instead of listening
-  std::vector<LineSpec> lines;
-  int source_line = 0;
+  std::vector<LineSpec> lines{};
+  SourceLine source_line{};
+  bool operator==(const DeviceSpec&) const = default;
 };
 
 // [[wire]]: a guest output drives a simulated input ("DEVICE:LINE" each).
 struct WireEntry {
-  std::string from_device, from_line, to_device, to_line;
+  std::string from_device{}, from_line{}, to_device{}, to_line{};
   std::chrono::nanoseconds delay{0};
   bool invert = false;
-  int source_line = 0;
+  SourceLine source_line{};
+  bool operator==(const WireEntry&) const = default;
 };
 
 struct ConfigSpec {

@@ -25,6 +25,7 @@ struct LinePolicy {
   // Kept requested, driven to safe_level, whenever no guest drives the line
   // (from start-up on); else released while idle, for other host programs.
   bool hold_when_idle = false;
+  bool operator==(const LinePolicy&) const = default;
 };
 
 // Told about input changes; implemented by the device model.

@@ -22,11 +22,18 @@ from guestkit import GPIOMON_READY, WAIT, Daemon, Failure, Guest, Workdir, platf
 
 VGPIO = os.environ.get("VGPIO_BIN", "vgpio")
 TESTS = {}
+ONLY_ON = {}  # a scenario that runs on some platforms only: name -> platforms (testvm/guestkit.py)
 
 
-def test(fn):
-    TESTS[fn.__name__.removeprefix("test_")] = fn
-    return fn
+def test(fn=None, *, only_on=None):
+    """Registers a scenario; CTest reads the registry (--list PLATFORM)."""
+    def register(f):
+        name = f.__name__.removeprefix("test_")
+        TESTS[name] = f
+        if only_on:
+            ONLY_ON[name] = only_on
+        return f
+    return register(fn) if fn else register
 
 
 def check(condition, message):
@@ -333,7 +340,7 @@ def test_daemon_restart_qemu_listening():
             d.stop()
 
 
-@test
+@test(only_on=("q35", "arm64"))  # where Debian's QEMU 7.2 is unpacked for
 def test_qemu72_basics():
     """Debian 12's QEMU 7.2: no interrupts offered to the guest, the rest works."""
     qemu72 = os.environ.get("VGPIO_QEMU72")
@@ -401,7 +408,7 @@ def test_hil_stimuli_and_wires():
             d.stop()
 
 
-@test
+@test(only_on=("q35",))
 def test_panel_toggle():
     """The panel's toggle button reaches the guest: the owner's URL gives the
     session cookie, a POST with it toggles a simulated input, and gpiomon in
@@ -433,8 +440,16 @@ def test_panel_toggle():
             d.stop()
 
 
-def run(tests, argv):
-    """Runs the one test named on the command line; prints the closing line."""
+def run(tests, argv, only_on=None):
+    """Runs the one test named on the command line; prints the closing line.
+    `--list [PLATFORM]` prints the names instead (of those on PLATFORM), one
+    per line: the build registers its tests from that list."""
+    if len(argv) >= 2 and argv[1] == "--list":
+        where = argv[2] if len(argv) > 2 else None
+        for name in tests:
+            if where is None or where in (only_on or {}).get(name, (where,)):
+                print(name)
+        return 0
     if len(argv) != 2 or argv[1] not in tests:
         print(f"usage: {argv[0]} {{{'|'.join(tests)}}}", file=sys.stderr)
         return 2
@@ -453,4 +468,4 @@ def run(tests, argv):
 
 
 if __name__ == "__main__":
-    sys.exit(run(TESTS, sys.argv))
+    sys.exit(run(TESTS, sys.argv, ONLY_ON))

@@ -124,6 +124,26 @@ TEST(Config, TheControlSocketHasItsOwnAccess) {
   EXPECT_NE(error_of("create_dir = \"relative\"\n" + device).find("absolute path"), std::string::npos);
 }
 
+// A reload keeps a device whose entry is equal, and replaces one that is not:
+// equality is the compiler's (every field), except where the entry sits.
+TEST(Config, EntriesAreEqualWhenEveryFieldIsExceptWhereTheySit) {
+  const std::string device = "[[device]]\nname = \"vm\"\nsocket = \"a\"\n[[device.line]]\nname = \"x\"\n";
+  auto base = parse(device + "chip = \"c\"\noffset = 1\ndirection = \"output\"\n", "t");
+  auto moved = parse("\n\n# moved down\n" + device + "chip = \"c\"\noffset = 1\ndirection = \"output\"\n", "t");
+  ASSERT_TRUE(base.ok() && moved.ok());
+  EXPECT_EQ(base.value().devices[0], moved.value().devices[0]);
+  for (const std::string change : {"chip = \"c\"\noffset = 2\ndirection = \"output\"\n",
+                                   "chip = \"d\"\noffset = 1\ndirection = \"output\"\n",
+                                   "chip = \"c\"\noffset = 1\ndirection = \"output\"\nsafe_level = 1\n",
+                                   "chip = \"c\"\noffset = 1\ndirection = \"output\"\nactive_low = true\n",
+                                   "chip = \"c\"\noffset = 1\ndirection = \"output\"\nwhen_idle = \"release\"\n",
+                                   "chip = \"c\"\noffset = 1\ndirection = \"any\"\n"}) {
+    auto changed = parse(device + change, "t");
+    ASSERT_TRUE(changed.ok()) << changed.error().message();
+    EXPECT_NE(base.value().devices[0], changed.value().devices[0]) << change;
+  }
+}
+
 TEST(Config, Durations) {
   EXPECT_EQ(parse_duration("10ms").value(), std::chrono::milliseconds(10));
   EXPECT_EQ(parse_duration("250us").value(), std::chrono::microseconds(250));
@@ -181,7 +201,7 @@ TEST(Config, Wires) {
   EXPECT_EQ(w.from_device + ":" + w.from_line + " " + w.to_device + ":" + w.to_line, "plc:relay plant:0");
   EXPECT_EQ(w.delay, std::chrono::milliseconds(2));
   EXPECT_TRUE(w.invert);
-  EXPECT_EQ(w.source_line, 13);
+  EXPECT_EQ(w.source_line.number, 13);
   auto err = [&](const std::string& wire) { return error_of(devices + "[[wire]]\n" + wire); };
   EXPECT_NE(err("from = \"plc:relay\"\n").find("\"to\" is required"), std::string::npos);
   EXPECT_NE(err("from = \"plc:relay\"\nto = \"plant\"\n").find("DEVICE:LINE"), std::string::npos);

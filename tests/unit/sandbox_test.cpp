@@ -11,7 +11,7 @@ namespace {
 
 DaemonConfig with_sockets(std::vector<std::string> sockets, std::string control) {
   DaemonConfig config;
-  for (auto& s : sockets) config.devices.push_back(DeviceConfig{"d" + s, s, {}, false, {}, "", {}, ""});
+  for (auto& s : sockets) config.devices.push_back(DeviceConfig{.name = "d" + s, .socket = s});
   config.control_socket = std::move(control);
   return config;
 }
