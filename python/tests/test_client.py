@@ -130,3 +130,33 @@ def test_pip_installs_it(tmp_path):
                          capture_output=True, text=True, check=True).stdout
     assert out.startswith(str(tmp_path / "site"))
     assert list((tmp_path / "site").glob("vgpio-0.1.0.dist-info/entry_points.txt"))
+
+
+def test_the_client_follows_the_command_table(request, vgpio):
+    """Every command of the daemon's table has a method here, and every field
+    this client sends is one the table lists for that command: the table
+    (`vgpio ctl commands`) is the one source, and this says when they part."""
+    import re
+    import subprocess
+    from pathlib import Path
+    table, command = {}, None
+    out = subprocess.run([request.config.getoption("--vgpio-bin"), "ctl", "commands"],
+                         capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        if re.match(r"[a-z]", line):
+            command = line.split()[0]
+            table[command] = set()
+        elif line.strip():
+            table[command].add(line.split()[0])
+    source = "".join(p.read_text() for p in (Path(__file__).parent.parent / "vgpio").glob("*.py"))
+    sent = {}
+    for cmd, args in re.findall(r'call\(\s*"([a-z-]+)"(.*)', source):
+        fields = set(re.findall(r"(\w+)=", args)) | set(re.findall(r'"(\w+)":', args))
+        sent.setdefault(cmd, set()).update(fields)
+    for cmd, args in re.findall(r'call\(\{"cmd": "([a-z-]+)"(.*)', source):
+        sent.setdefault(cmd, set()).update(re.findall(r'"(\w+)":', args))
+    assert set(table) <= set(sent), f"commands without a client method: {sorted(set(table) - set(sent))}"
+    for cmd, fields in sent.items():
+        assert cmd in table, f"the client sends {cmd!r}, which the table does not have"
+        extra = fields - table[cmd] - {"cmd"}
+        assert not extra, f"the client sends {cmd!r} with fields the table does not list: {sorted(extra)}"

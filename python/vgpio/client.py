@@ -61,6 +61,10 @@ class Client:
         """A second connection to the same daemon (for a watch)."""
         return Connection(self.control_path, self.timeout)
 
+    def status(self) -> Dict[str, Any]:
+        """The daemon: its device count and its sandbox (as ``vgpio ctl status --json``)."""
+        return self.call("status")
+
     def devices(self) -> List["Device"]:
         """Every device the daemon serves."""
         return [Device(self, d["name"]) for d in self.call("list")["devices"]]
