@@ -8,7 +8,7 @@
 #include <fstream>
 #include <thread>
 
-#include "control/control_client.h"
+#include "client/control_client.h"
 #include "driver/gpio_driver.h"
 #include "measure.h"
 
@@ -69,8 +69,8 @@ Result<json> measure_stimulus_timing(const std::string& socket, const std::strin
   const uint16_t line = 3;
   const int64_t half_period_ns = 500000;  // 1 kHz, duty 0.5
   auto d = TRY(driver::GpioDriver::connect(socket));
-  auto ctl = TRY(control::ControlClient::connect(ctl_path));
-  auto watch = TRY(control::ControlClient::connect(ctl_path));
+  auto ctl = TRY(client::ControlClient::connect(ctl_path));
+  auto watch = TRY(client::ControlClient::connect(ctl_path));
   json list = TRY(ctl.call({{"cmd", "list"}}));
   std::string device = list["devices"][0]["name"];
   TRY(ctl.call({{"cmd", "set"}, {"device", device}, {"line", line}, {"value", 0}}));

@@ -1,7 +1,7 @@
 #include "interrupts.h"
 
 #include "base/process_stats.h"
-#include "control/control_client.h"
+#include "client/control_client.h"
 #include "driver/gpio_driver.h"
 #include "measure.h"
 
@@ -22,7 +22,7 @@ constexpr uint16_t kLine = 2;
 // For a second: unmask, `ctl set` the line to the other level, take the
 // interrupt. The rate, and with the daemon's pid its CPU per interrupt: all
 // threads (the control thread's JSON included) and the device thread alone.
-Result<json> sustained(driver::GpioDriver& d, control::ControlClient& ctl, const std::string& device, pid_t pid,
+Result<json> sustained(driver::GpioDriver& d, client::ControlClient& ctl, const std::string& device, pid_t pid,
                        long& level) {
   std::vector<pid_t> tids = pid > 0 ? threads(pid) : std::vector<pid_t>{};
   if (pid > 0 && tids.size() != 2) return Error("expected the daemon to have two threads: control and one device");
@@ -52,8 +52,8 @@ Result<json> measure_interrupts(const std::string& socket, const std::string& ct
                                 double floor_p50_us) {
   auto d = TRY(driver::GpioDriver::connect(socket));
   if (!d->has_irq()) return Error("the backend offers no interrupts");
-  auto ctl = TRY(control::ControlClient::connect(ctl_path));
-  auto watch = TRY(control::ControlClient::connect(ctl_path));
+  auto ctl = TRY(client::ControlClient::connect(ctl_path));
+  auto watch = TRY(client::ControlClient::connect(ctl_path));
   json list = TRY(ctl.call({{"cmd", "list"}}));
   std::string device = list["devices"][0]["name"];
   TRY(watch.call({{"cmd", "watch"}, {"device", device}}));
@@ -83,7 +83,7 @@ Result<json> measure_interrupts(const std::string& socket, const std::string& ct
   }
   json out = {{"latency", percentiles_json(percentiles(edge_to_eventq), floor_p50_us)},
               {"via_ctl_latency", percentiles_json(percentiles(ctl_to_eventq), floor_p50_us)}};
-  watch = TRY(control::ControlClient::connect(ctl_path));  // nobody watches from here on
+  watch = TRY(client::ControlClient::connect(ctl_path));  // nobody watches from here on
   out.update(TRY(sustained(*d, ctl, device, pid, level)));
   return out;
 }

@@ -107,6 +107,11 @@ endif()
 add_executable(vgpio-frontend tests/tools/frontend_tool.cpp)
 target_link_libraries(vgpio-frontend PRIVATE vgpio_driver)
 
+vgpio_tests_need(have cli.client_apart nm)
+if(have)
+  add_test(NAME cli.client_apart COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/client_apart.sh ${CMAKE_SOURCE_DIR}
+    $<TARGET_FILE:vgpio-panel>)
+endif()
 add_test(NAME cli.protocol_reference COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/protocol_reference.sh
   $<TARGET_FILE:vgpio> ${CMAKE_SOURCE_DIR}/docs/control.md)
 add_test(NAME cli.serve_probe_ctl COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/serve_probe_ctl.sh $<TARGET_FILE:vgpio>

@@ -36,29 +36,6 @@ int serve(const ServeOptions& options);
 // Execs vgpio-panel, the web panel over the control socket.
 int run_panel(const std::string& control, const std::string& listen);
 
-struct CtlOptions {
-  std::string control = "./vgpio.sock.ctl";
-  bool json = false;
-  bool markdown = false;  // `commands`: the protocol reference as docs/control.md has it
-  std::function<int()> run;  // set by the subcommand given
-  // What the subcommands take; each uses some.
-  std::string device, line, from, to;
-  int value = 0;
-  std::string width, period, window, delay;  // durations, checked by the daemon
-  uint64_t count = 1, transitions = 6, repeat = 1, seed = 1;
-  int level = 1;
-  std::optional<int> settle;
-  double duty = 0.5;
-  bool invert = false;
-  std::vector<std::string> steps;  // LEVEL:DURATION
-  std::string timeout = "5s", duration, vcd;
-  std::vector<std::string> lines;
-  // create: NAME SOCKET, its lines, and whether it outlives the command
-  std::string socket, lines_file;
-  bool persist = false;
-};
-// Adds `vgpio ctl`'s subcommands (ctl.cpp); the one given sets options.run.
-void add_ctl_commands(CLI::App& ctl, CtlOptions& options);
 
 struct ProbeOptions {
   std::string socket;

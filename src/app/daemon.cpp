@@ -8,6 +8,9 @@
 
 #include "base/log.h"
 #include "base/paths.h"
+#ifdef VGPIO_SANDBOX_PROBE
+#include "app/sandbox_setup.h"
+#endif
 #include "gpio/guest_limits.h"
 
 namespace vgpio {
@@ -66,6 +69,9 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
     d->control_ = TRY(control::ControlServer::create(*d->main_loop_, config.control_socket, config.control_access, {})
                           .error_context("control socket"));
     d->control_->set_grants(config.control_observe, config.control_act);
+#ifdef VGPIO_SANDBOX_PROBE
+    d->control_->set_sandbox_probe(app::probe_sandbox_json);
+#endif
     d->control_->set_wires(&d->wires_);
     d->control_->set_device_maker(d.get());
     for (auto& dev : d->devices_) d->attach_control(*dev);

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "app/commands.h"
+#include "client/ctl.h"
 #include "base/log.h"
 
 int main(int argc, char** argv) {
@@ -47,11 +48,11 @@ int main(int argc, char** argv) {
   CLI::App* check_cmd = app.add_subcommand("check", "validate a config file: syntax, host lines exist and are free");
   check_cmd->add_option("file", check_file, "config file")->required();
 
-  app::CtlOptions ctl;
+  client::CtlOptions ctl;
   CLI::App* ctl_cmd = app.add_subcommand("ctl", "inspect and drive a running daemon");
   ctl_cmd->add_option("--control", ctl.control, "control socket path")->capture_default_str();
   ctl_cmd->add_flag("--json", ctl.json, "print raw JSON");
-  app::add_ctl_commands(*ctl_cmd, ctl);
+  client::add_ctl_commands(*ctl_cmd, ctl);
 
   std::string panel_control = "./vgpio.sock.ctl", panel_listen = "127.0.0.1:8080";
   CLI::App* panel_cmd = app.add_subcommand("panel", "every line in the browser, live (runs vgpio-panel)");

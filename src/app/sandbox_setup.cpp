@@ -1,8 +1,12 @@
 #include "app/sandbox_setup.h"
 
 #include <cstdlib>
+#include <cstring>
 
 #include "base/paths.h"
+#ifdef VGPIO_SANDBOX_PROBE
+#include "service/sandbox_probe.h"
+#endif
 
 namespace vgpio::app {
 
@@ -62,5 +66,15 @@ nlohmann::json sandbox_json(const service::SandboxState& state) {
             {"landlock", state.landlock},
             {"landlock_abi", state.landlock_abi}}}};
 }
+
+#ifdef VGPIO_SANDBOX_PROBE
+nlohmann::json probe_sandbox_json(const nlohmann::json& request) {
+  service::ProbeTargets targets{request.value("chip", ""), request.value("pid", 0), request.value("socket", "")};
+  nlohmann::json attempts = nlohmann::json::object();
+  for (const auto& [what, err] : service::probe_sandbox(targets))
+    attempts[what] = err == 0 ? "allowed" : strerrorname_np(err);
+  return attempts;
+}
+#endif
 
 }  // namespace vgpio::app

@@ -21,4 +21,10 @@ Result<void> sandbox_after_start(const service::Identity& who, bool enabled, ser
 // For `vgpio ctl status`.
 nlohmann::json sandbox_json(const service::SandboxState& state);
 
+#ifdef VGPIO_SANDBOX_PROBE
+// Test builds: "sandbox-probe" (service/sandbox_probe.h) on the calling
+// thread, as {"attempt": "allowed" or the errno's name}.
+nlohmann::json probe_sandbox_json(const nlohmann::json& request);
+#endif
+
 }  // namespace vgpio::app

@@ -1,4 +1,4 @@
-#include "control/control_client.h"
+#include "client/control_client.h"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -6,7 +6,7 @@
 
 #include "base/unix_socket.h"
 
-namespace vgpio::control {
+namespace vgpio::client {
 
 Result<ControlClient> ControlClient::connect(const std::string& path) {
   UniqueFd fd = TRY(connect_unix(path).error_context("is the daemon running? control socket"));
@@ -70,4 +70,4 @@ Result<std::optional<nlohmann::json>> ControlClient::next(std::chrono::milliseco
   }
 }
 
-}  // namespace vgpio::control
+}  // namespace vgpio::client

@@ -11,7 +11,7 @@
 #include "base/result.h"
 #include "base/unique_fd.h"
 
-namespace vgpio::control {
+namespace vgpio::client {
 
 class ControlClient {
  public:
@@ -30,4 +30,4 @@ class ControlClient {
   std::string buffer_;
 };
 
-}  // namespace vgpio::control
+}  // namespace vgpio::client

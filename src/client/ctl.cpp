@@ -6,12 +6,12 @@
 
 #include <CLI/CLI.hpp>
 
-#include "app/commands.h"
-#include "app/ctl_stream.h"
+#include "client/ctl.h"
+#include "client/control_client.h"
+#include "client/ctl_stream.h"
 #include "control/commands.h"
-#include "control/control_client.h"
 
-namespace vgpio::app {
+namespace vgpio::client {
 
 using nlohmann::json;
 
@@ -134,7 +134,7 @@ json line_arg(const std::string& s) {
 }
 
 int call_and_print(const CtlOptions& o, const json& request, const std::function<void(const json&)>& print) {
-  auto client = control::ControlClient::connect(o.control);
+  auto client = client::ControlClient::connect(o.control);
   if (!client) {
     std::fprintf(stderr, "vgpio ctl: %s\n", client.error().message().c_str());
     return 1;
@@ -246,4 +246,4 @@ void add_ctl_commands(CLI::App& ctl, CtlOptions& o) {
   add_create_commands(ctl, o);
 }
 
-}  // namespace vgpio::app
+}  // namespace vgpio::client

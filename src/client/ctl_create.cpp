@@ -6,10 +6,10 @@
 #include <CLI/CLI.hpp>
 #include <toml++/toml.h>
 
-#include "app/ctl_stream.h"
-#include "control/control_client.h"
+#include "client/ctl_stream.h"
+#include "client/control_client.h"
 
-namespace vgpio::app {
+namespace vgpio::client {
 
 using nlohmann::json;
 
@@ -65,7 +65,7 @@ int run_create(const CtlOptions& o) {
     lines.push_back(line.release_value());
   }
   json request = {{"cmd", "create"}, {"name", o.device}, {"socket", o.socket}, {"lines", lines}, {"persist", o.persist}};
-  auto client = control::ControlClient::connect(o.control);
+  auto client = client::ControlClient::connect(o.control);
   if (!client) return fail("create", client.error().message(), 1);
   auto answer = client.value().call(request);
   if (!answer) return fail("create", answer.error().message(), 1);
@@ -102,4 +102,4 @@ void add_create_commands(CLI::App& ctl, CtlOptions& o) {
   });
 }
 
-}  // namespace vgpio::app
+}  // namespace vgpio::client

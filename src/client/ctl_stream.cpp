@@ -1,4 +1,4 @@
-#include "app/ctl_stream.h"
+#include "client/ctl_stream.h"
 
 #include <signal.h>
 
@@ -9,12 +9,10 @@
 #include <CLI/CLI.hpp>
 
 #include "base/duration.h"
-#include "control/control_client.h"
-#include "control/control_server.h"
-#include "gpio/protocol.h"
-#include "control/stream_recorder.h"
+#include "client/control_client.h"
+#include "client/stream_recorder.h"
 
-namespace vgpio::app {
+namespace vgpio::client {
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
@@ -53,8 +51,8 @@ void print_event(const json& e, bool raw) {
 }
 
 // Starts watching (with the state at that moment) on a new connection.
-Result<std::pair<control::ControlClient, json>> watch(const CtlOptions& o, const std::string& device) {
-  auto client = TRY(control::ControlClient::connect(o.control));
+Result<std::pair<client::ControlClient, json>> watch(const CtlOptions& o, const std::string& device) {
+  auto client = TRY(client::ControlClient::connect(o.control));
   json request = {{"cmd", "watch"}, {"snapshot", true}};
   if (!device.empty()) request["device"] = device;
   json answer = TRY(client.call(request));
@@ -66,7 +64,7 @@ bool same_line(const json& line, const std::string& key) {
 }
 
 int run_watch(const CtlOptions& o) {
-  auto client = control::ControlClient::connect(o.control);
+  auto client = client::ControlClient::connect(o.control);
   if (!client) return fail("watch", client.error().message(), 1);
   json request = {{"cmd", "watch"}};
   if (!o.device.empty()) request["device"] = o.device;
@@ -125,7 +123,7 @@ int run_record(const CtlOptions& o) {
   auto& [client, snapshot] = watched.value();
   auto started = Clock::now();
 
-  control::StreamRecorder recorder(out);
+  client::StreamRecorder recorder(out);
   size_t lines = recorder.add_lines(snapshot, [&](const json& l) {
     bool wanted = o.lines.empty();
     for (const auto& key : o.lines) wanted |= same_line(l, key);
@@ -184,4 +182,4 @@ void add_stream_commands(CLI::App& ctl, CtlOptions& o) {
   record->callback([&o] { o.run = [&o] { return run_record(o); }; });
 }
 
-}  // namespace vgpio::app
+}  // namespace vgpio::client

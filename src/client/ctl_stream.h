@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "app/commands.h"
+#include "client/ctl.h"
 
-namespace vgpio::app {
+namespace vgpio::client {
 
 // A LINE argument that is all digits is a line number; anything else a name.
 nlohmann::json line_arg(const std::string& s);
@@ -27,4 +27,4 @@ bool stop_requested();
 // create and destroy (ctl_create.cpp).
 void add_create_commands(CLI::App& ctl, CtlOptions& o);
 
-}  // namespace vgpio::app
+}  // namespace vgpio::client

@@ -1,8 +1,8 @@
-#include "sim/line_recorder.h"
+#include "client/line_recorder.h"
 
 #include "gpio/protocol.h"
 
-namespace vgpio::sim {
+namespace vgpio::client {
 
 using namespace gpio;
 
@@ -57,4 +57,4 @@ void LineRecorder::irq_type(size_t key, uint8_t type, uint64_t ns) {
 
 void LineRecorder::finish(uint64_t ns) { vcd_.finish(at(ns)); }
 
-}  // namespace vgpio::sim
+}  // namespace vgpio::client

@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "sim/vcd_writer.h"
+#include "client/vcd_writer.h"
 
-namespace vgpio::sim {
+namespace vgpio::client {
 
 class LineRecorder {
  public:
@@ -47,4 +47,4 @@ class LineRecorder {
   uint64_t start_ns_ = 0;
 };
 
-}  // namespace vgpio::sim
+}  // namespace vgpio::client

@@ -1,8 +1,8 @@
-#include "control/stream_recorder.h"
+#include "client/stream_recorder.h"
 
 #include "gpio/protocol.h"
 
-namespace vgpio::control {
+namespace vgpio::client {
 
 using nlohmann::json;
 
@@ -25,7 +25,7 @@ size_t StreamRecorder::add_lines(const json& snapshot, const std::function<bool(
     std::string device = d.value("name", "");
     for (const auto& l : d["lines"]) {
       if (!wanted(l)) continue;
-      sim::LineRecorder::State s;
+      client::LineRecorder::State s;
       s.level = l["value"].is_null() ? -1 : l["value"].get<int>();
       s.direction = direction_number(l.value("direction", ""));
       s.irq_type = irq_number(l.value("irq", ""));
@@ -54,4 +54,4 @@ bool StreamRecorder::apply(const json& ev) {
 
 void StreamRecorder::finish(uint64_t elapsed_ns) { recorder_.finish(start_ns_ + elapsed_ns); }
 
-}  // namespace vgpio::control
+}  // namespace vgpio::client

@@ -1,6 +1,6 @@
 // A VCD recording fed by the control socket's watch stream: the snapshot a
 // watch starts with gives the lines and their first state, each event after
-// it a change (sim/line_recorder.h says what is written per line). Used by
+// it a change (client/line_recorder.h says what is written per line). Used by
 // `vgpio ctl record` and by the panel's record button.
 #pragma once
 
@@ -13,9 +13,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/line_recorder.h"
+#include "client/line_recorder.h"
 
-namespace vgpio::control {
+namespace vgpio::client {
 
 class StreamRecorder {
  public:
@@ -31,7 +31,7 @@ class StreamRecorder {
   void finish(uint64_t elapsed_ns);
 
  private:
-  sim::LineRecorder recorder_;
+  client::LineRecorder recorder_;
   std::map<std::pair<std::string, size_t>, size_t> keys_;  // (device, line) -> recorder key
   uint64_t start_ns_ = 0;
 };
@@ -40,4 +40,4 @@ class StreamRecorder {
 uint8_t direction_number(const std::string& name);
 uint8_t irq_number(const std::string& name);
 
-}  // namespace vgpio::control
+}  // namespace vgpio::client

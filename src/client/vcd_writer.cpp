@@ -1,8 +1,8 @@
-#include "sim/vcd_writer.h"
+#include "client/vcd_writer.h"
 
 #include <cctype>
 
-namespace vgpio::sim {
+namespace vgpio::client {
 
 std::string VcdWriter::identifier(size_t index) {
   // Identifier codes are printable ASCII, '!' (33) to '~' (126): base 94.
@@ -54,4 +54,4 @@ void VcdWriter::finish(uint64_t time_ns) {
   out_.flush();
 }
 
-}  // namespace vgpio::sim
+}  // namespace vgpio::client

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace vgpio::sim {
+namespace vgpio::client {
 
 class VcdWriter {
  public:
@@ -40,4 +40,4 @@ class VcdWriter {
   uint64_t time_ = 0;
 };
 
-}  // namespace vgpio::sim
+}  // namespace vgpio::client

@@ -79,6 +79,11 @@ class ControlServer {
   void set_grants(Grant observe, Grant act) { observe_ = std::move(observe), act_ = std::move(act); }
   // What `peer` may do; nullopt: nothing.
   std::optional<Role> role_of(const Peer& peer) const;
+  // Test builds: what "sandbox-probe" tries, on the device's thread (the app
+  // registers it; the control layer knows nothing of the sandbox).
+  void set_sandbox_probe(std::function<nlohmann::json(const nlohmann::json& request)> probe) {
+    probe_ = std::move(probe);
+  }
   // What "status" answers besides the devices (the daemon's sandbox). Main loop only.
   void set_status(std::function<nlohmann::json()> status) { status_ = std::move(status); }
   const std::string& path() const { return path_; }
@@ -146,6 +151,7 @@ class ControlServer {
   sim::WireBoard* wires_ = nullptr;
   DeviceMaker* maker_ = nullptr;
   std::function<nlohmann::json()> status_;
+  std::function<nlohmann::json(const nlohmann::json&)> probe_;
   Grant observe_, act_;
   uint64_t next_client_id_ = 1;
   std::vector<std::unique_ptr<Client>> clients_;

@@ -2,12 +2,6 @@
 // watch, create and destroy. Each reaches a device through that device's own
 // loop, with a deadline: a device whose thread is stuck is reported as not
 // answering, and the others answer as usual.
-#ifdef VGPIO_SANDBOX_PROBE
-#include <cstring>
-
-#include "service/sandbox_probe.h"
-#endif
-
 #include "control/control_server.h"
 
 namespace vgpio::control {
@@ -161,23 +155,14 @@ json ControlServer::create_or_destroy(Client& client, const std::string& cmd, co
   return r ? json{{"ok", true}} : refusal(r.error());
 }
 
-json ControlServer::sandbox_probe([[maybe_unused]] Client& client, const std::string&,
-                                  [[maybe_unused]] const json& request) {
-#ifdef VGPIO_SANDBOX_PROBE
-  // Test builds only: what the device's own thread may do.
+json ControlServer::sandbox_probe(Client&, const std::string&, const json& request) {
+  if (!probe_) return refusal(Error("sandbox-probe is in test builds only"));
   auto d = find_device(request);
   if (!d) return refusal(d.error());
-  std::vector<std::pair<std::string, int>> results;
-  service::ProbeTargets targets{request.value("chip", ""), request.value("pid", 0),
-                                request.value("socket", "")};
-  if (!devices_[d.value()].loop->run_sync([&] { results = service::probe_sandbox(targets); }))
+  json attempts;  // made on the device's own thread: what it may do is the question
+  if (!devices_[d.value()].loop->run_sync([&] { attempts = probe_(request); }))
     return refusal(not_answering(devices_[d.value()]));
-  json attempts = json::object();
-  for (const auto& [what, err] : results) attempts[what] = err == 0 ? "allowed" : strerrorname_np(err);
   return {{"ok", true}, {"attempts", attempts}};
-#else
-  return refusal(Error("sandbox-probe is in test builds only"));
-#endif
 }
 
 }  // namespace vgpio::control

@@ -3,8 +3,8 @@
 #include <chrono>
 #include <sstream>
 
-#include "control/control_client.h"
-#include "control/stream_recorder.h"
+#include "client/control_client.h"
+#include "client/stream_recorder.h"
 
 namespace vgpio::panel {
 
@@ -15,7 +15,7 @@ Result<json> drive(const std::string& control, const json& request) {
       !request.contains("line") || !request["line"].is_number_unsigned())
     return Error("give \"device\" (a name) and \"line\" (a number)");
   std::string action = request.value("action", "");
-  auto client = TRY(control::ControlClient::connect(control));
+  auto client = TRY(client::ControlClient::connect(control));
   json line = TRY(client.call({{"cmd", "get"}, {"device", request["device"]}, {"line", request["line"]}}));
   // The panel may drive what a test harness may: simulated inputs, never a
   // host line. (The daemon also refuses a guest's output.)
@@ -38,12 +38,12 @@ Result<json> drive(const std::string& control, const json& request) {
 Result<std::string> record(const std::string& control, const json& request) {
   int seconds = request.is_object() ? request.value("seconds", 5) : 5;
   if (seconds < 1 || seconds > 60) return Error("\"seconds\" must be 1 to 60");
-  auto client = TRY(control::ControlClient::connect(control));
+  auto client = TRY(client::ControlClient::connect(control));
   json snapshot = TRY(client.call({{"cmd", "watch"}, {"snapshot", true}}));
   auto started = std::chrono::steady_clock::now();
   auto until = started + std::chrono::seconds(seconds);
   std::ostringstream out;
-  control::StreamRecorder recorder(out);
+  client::StreamRecorder recorder(out);
   recorder.add_lines(snapshot, [](const json&) { return true; });
   recorder.begin("vgpio panel; five signals per line: the level (z: no direction set), .out (1 out, 0 in, "
                  "z none) and the interrupt type as .irq_rising .irq_falling .irq_level");

@@ -7,7 +7,7 @@
 #include <chrono>
 
 #include "base/log.h"
-#include "control/control_client.h"
+#include "client/control_client.h"
 #include "panel/assets.h"
 #include "panel/http_guard.h"
 #include "panel/panel_api.h"
@@ -42,7 +42,7 @@ void set_page_headers(httplib::Response& res) {
 
 // One SSE message per watch event; what is already queued goes out together,
 // so that 1,000 edges a second cost a few writes, not a thousand.
-bool forward_events(control::ControlClient& client, httplib::DataSink& sink) {
+bool forward_events(client::ControlClient& client, httplib::DataSink& sink) {
   std::string batch;
   auto first = client.next(std::chrono::milliseconds(1000));
   if (!first) return false;  // the daemon went away: the page reconnects
@@ -139,12 +139,12 @@ void PanelServer::add_routes() {
     res.set_content(std::string(assets::kPanelCss), "text/css; charset=utf-8");
   });
   http_->Get("/events", [control](const httplib::Request&, httplib::Response& res) {
-    auto client = control::ControlClient::connect(control);
+    auto client = client::ControlClient::connect(control);
     if (!client) return refuse(res, 502, "the daemon's control socket: " + client.error().message());
     auto snapshot = client.value().call({{"cmd", "watch"}, {"snapshot", true}});
     if (!snapshot) return refuse(res, 502, snapshot.error().message());
     res.set_header("Cache-Control", "no-store");
-    auto shared = std::make_shared<control::ControlClient>(client.release_value());
+    auto shared = std::make_shared<client::ControlClient>(client.release_value());
     auto first = std::make_shared<std::string>("event: snapshot\ndata: " + snapshot.value().dump() + "\n\n");
     res.set_chunked_content_provider("text/event-stream", [shared, first](size_t, httplib::DataSink& sink) {
       if (!first->empty()) {

@@ -19,7 +19,7 @@
 #include "app/host_setup.h"
 #include "base/log.h"
 #include "base/unix_socket.h"
-#include "control/control_client.h"
+#include "client/control_client.h"
 
 using namespace vgpio;
 
@@ -64,7 +64,7 @@ Harness& harness() {
 // Devices an input made to persist: gone before the next input, so that
 // inputs do not pile up threads.
 void destroy_created(const std::string& control) {
-  auto client = control::ControlClient::connect(control);
+  auto client = client::ControlClient::connect(control);
   if (!client) abort();
   auto list = client.value().call({{"cmd", "list"}});
   if (!list) abort();

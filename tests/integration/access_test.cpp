@@ -34,7 +34,7 @@ class Access : public testing::DaemonTest {
       if (setgroups(0, nullptr) != 0 || setresgid(uid, uid, uid) != 0 || setresuid(uid, uid, uid) != 0) {
         out = json{{"setresuid", errno}}.dump();
       } else {
-        auto client = control::ControlClient::connect(control_path());
+        auto client = client::ControlClient::connect(control_path());
         if (!client) out = json{{"connect", client.error().code()}}.dump();
         else {
           out = answer(client.value(), request).dump();
@@ -61,11 +61,11 @@ class Access : public testing::DaemonTest {
     chmod(dir_.c_str(), 0711);
   }
   // The answer, refusals included (ControlClient makes those errors).
-  static json answer(control::ControlClient& c, const json& request) {
+  static json answer(client::ControlClient& c, const json& request) {
     auto r = c.call(request);
     return r ? r.value() : json{{"ok", false}, {"error", r.error().message()}};
   }
-  json create(control::ControlClient& c, const std::string& name, const std::string& socket,
+  json create(client::ControlClient& c, const std::string& name, const std::string& socket,
               const std::string& line = "a", bool persist = false) {
     return answer(c, {{"cmd", "create"}, {"name", name}, {"socket", socket}, {"persist", persist},
                       {"lines", {{{"name", line}, {"simulated", true}}}}});
@@ -116,19 +116,19 @@ TEST_F(Access, AUserWithNoGrantGetsNothing) {
 
 TEST_F(Access, ConnectionsAreLimitedPerUser) {
   start({1});
-  std::vector<control::ControlClient> clients;
+  std::vector<client::ControlClient> clients;
   for (size_t i = 0; i < control::ControlServer::kMaxClientsPerUser; ++i) {
     clients.push_back(control());
     ASSERT_EQ(clients.back().call({{"cmd", "status"}}).value()["ok"], true) << i;
   }
-  auto extra = control::ControlClient::connect(control_path());
+  auto extra = client::ControlClient::connect(control_path());
   ASSERT_TRUE(extra);
   json refused = answer(extra.value(), {{"cmd", "status"}});
   EXPECT_NE(error(refused).find("too many control connections"), std::string::npos) << refused.dump();
   clients.pop_back();  // one leaves: there is room again, once the daemon has seen it go
   bool let_in = false;
   eventually([&] {
-    auto again = control::ControlClient::connect(control_path());
+    auto again = client::ControlClient::connect(control_path());
     let_in = again && answer(again.value(), {{"cmd", "status"}})["ok"] == true;
     if (let_in) clients.push_back(again.release_value());  // kept: a closing one would free the place again
     return let_in;

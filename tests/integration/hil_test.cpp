@@ -30,7 +30,7 @@ class Hil : public testing::DaemonTest {
     return r.ok() ? "" : r.error().message();
   }
   // The next `n` value changes of `line`, from a watch started earlier.
-  std::vector<json> values(control::ControlClient& watch, size_t line, size_t n) {
+  std::vector<json> values(client::ControlClient& watch, size_t line, size_t n) {
     std::vector<json> got;
     while (got.size() < n) {
       auto e = watch.next(10000ms);

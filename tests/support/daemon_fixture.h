@@ -14,7 +14,7 @@
 #include "app/commands.h"
 #include "app/daemon.h"
 #include "app/host_setup.h"
-#include "control/control_client.h"
+#include "client/control_client.h"
 #include "driver/gpio_driver.h"
 
 // Checks a Result and shows its error when it failed.
@@ -71,7 +71,7 @@ class DaemonTest : public ::testing::Test {
     EXPECT_TRUE(d.ok()) << (d.ok() ? "" : d.error().message());
     return d.ok() ? d.release_value() : nullptr;
   }
-  control::ControlClient control() { return control::ControlClient::connect(control_path()).release_value(); }
+  client::ControlClient control() { return client::ControlClient::connect(control_path()).release_value(); }
   // Drives a simulated input from the harness side.
   void drive(size_t line, bool level, size_t device = 0) {
     Result<void> r;

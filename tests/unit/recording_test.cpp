@@ -5,10 +5,10 @@
 #include <sstream>
 
 #include "gpio/protocol.h"
-#include "sim/line_recorder.h"
-#include "sim/vcd_writer.h"
+#include "client/line_recorder.h"
+#include "client/vcd_writer.h"
 
-namespace vgpio::sim {
+namespace vgpio::client {
 namespace {
 
 TEST(VcdWriter, HeaderDumpvarsAndChanges) {
@@ -64,4 +64,4 @@ TEST(LineRecorder, LevelIsZUntilTheGuestSetsADirection) {
 }
 
 }  // namespace
-}  // namespace vgpio::sim
+}  // namespace vgpio::client
