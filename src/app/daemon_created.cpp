@@ -8,6 +8,7 @@
 
 #include "app/daemon.h"
 #include "base/log.h"
+#include "base/paths.h"
 #include "base/strings.h"
 #include "config/config.h"
 
@@ -17,9 +18,8 @@ namespace {
 // "vm9.sock", or a path in the create directory: the file name alone is
 // kept, and checked like a device name, so it can name nothing elsewhere.
 Result<std::string> socket_name(const std::string& socket, const std::string& dir) {
-  size_t slash = socket.rfind('/');
-  std::string name = slash == std::string::npos ? socket : socket.substr(slash + 1);
-  if (slash != std::string::npos && socket.substr(0, slash) != dir && !(slash == 0 && dir == "/"))
+  auto [in, name] = split_path(socket);
+  if (socket.find('/') != std::string::npos && in != dir)
     return Error("\"socket\": devices made at run time get their sockets in " + dir +
                  " (create_dir in the config); give a file name, or a path in that directory");
   TRY(config::check_name(name).error_context("\"socket\" file name"));
@@ -41,7 +41,7 @@ Result<nlohmann::json> Daemon::create_device(const nlohmann::json& request, uint
   if (!create_dir_fd_) return Error("devices made at run time have no directory for their sockets: " + create_dir_ +
                                     " could not be opened when vgpio started");
   spec.socket_name = TRY(socket_name(spec.socket, create_dir_));
-  spec.socket = (create_dir_ == "/" ? "" : create_dir_) + "/" + spec.socket_name;
+  spec.socket = join_path(create_dir_, spec.socket_name);
   if (std::any_of(devices_.begin(), devices_.end(), [&](const auto& d) { return d->name == spec.name; }))
     return Error("a device named \"" + spec.name + "\" already runs");
   for (const auto& line : spec.pool_lines)

@@ -5,19 +5,26 @@
 
 namespace vgpio {
 
-std::string directory_of(const std::string& path) {
+SplitPath split_path(const std::string& path) {
   size_t slash = path.find_last_of('/');
-  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  if (slash == std::string::npos) return {".", path};
+  return {slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1)};
+}
+
+std::string join_path(const std::string& dir, const std::string& name) {
+  return dir + (dir == "/" ? "" : "/") + name;
+}
+
+std::string directory_of(const std::string& path) {
+  std::string dir = split_path(path).dir;
   char resolved[PATH_MAX];
   return realpath(dir.c_str(), resolved) ? std::string(resolved) : dir;
 }
 
 std::string absolute_path(const std::string& path) {
-  size_t slash = path.find_last_of('/');
-  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
   std::string dir = directory_of(path);
   if (dir.empty() || dir[0] != '/') return path;  // the directory is gone: say what we were given
-  return dir + (dir == "/" ? "" : "/") + name;
+  return join_path(dir, split_path(path).name);
 }
 
 }  // namespace vgpio

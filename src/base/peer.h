@@ -28,7 +28,6 @@ struct Grant {
   std::vector<uid_t> users;
   std::vector<gid_t> groups;
   bool admits(const Peer& peer) const;
-  bool empty() const { return users.empty() && groups.empty(); }
 };
 
 }  // namespace vgpio

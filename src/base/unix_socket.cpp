@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "base/log.h"
+#include "base/paths.h"
 
 namespace vgpio {
 namespace {
@@ -60,9 +61,7 @@ Result<UniqueFd> open_directory(const std::string& path) {
 Result<UniqueFd> connect_unix(const std::string& path) { return connect_address(path, path); }
 
 Result<Listener> listen_unix(const std::string& path, const SocketAccess& access) {
-  size_t slash = path.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  auto [dir, name] = split_path(path);
   if (name.empty() || name == "." || name == "..") return Error("socket path \"" + path + "\" names no file");
   TRY(make_address(path));  // the limit applies to the path the clients use
   UniqueFd dirfd = TRY(open_directory(dir).error_context("socket " + path));

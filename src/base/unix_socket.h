@@ -22,7 +22,7 @@ struct SocketAccess {
   bool operator==(const SocketAccess&) const = default;
 };
 
-// The file of a listening socket; removed when this goes (or not, after keep()).
+// The file of a listening socket; removed when this goes.
 class SocketFile {
  public:
   SocketFile() = default;
@@ -30,7 +30,6 @@ class SocketFile {
   SocketFile(SocketFile&&) noexcept = default;
   SocketFile& operator=(SocketFile&& other) noexcept;
   ~SocketFile() { remove(); }
-  void keep() { dir_.reset(); }
 
  private:
   void remove();

@@ -62,7 +62,7 @@ Result<std::unique_ptr<PanelServer>> PanelServer::create(const PanelOptions& opt
   std::unique_ptr<PanelServer> p(new PanelServer());
   p->options_ = options;
   auto http = std::make_unique<HttpServer>();
-  std::vector<std::string> hosts;
+  std::vector<std::string> hosts;  // none for a Unix socket: any Host
   if (!options.unix_path.empty()) {
     // The file's mode decides who connects: the owner only.
     Listener l = TRY(listen_unix(options.unix_path, SocketAccess{0600, {}, {}}));
@@ -70,24 +70,22 @@ Result<std::unique_ptr<PanelServer>> PanelServer::create(const PanelOptions& opt
     fcntl(l.fd.get(), F_SETFL, fcntl(l.fd.get(), F_GETFL) & ~O_NONBLOCK);
     http->adopt(l.fd.release());
     p->socket_file_ = std::move(l.file);
-  }
-  p->http_ = std::move(http);
-  if (!options.unix_path.empty()) {
     p->url_ = "unix:" + options.unix_path + " /";
-  } else if (options.port == 0) {
-    p->port_ = p->http_->bind_to_any_port(options.address);
-    if (p->port_ < 0) return Error("cannot listen on " + options.address);
   } else {
-    if (!p->http_->bind_to_port(options.address, options.port))
-      return Error("cannot listen on " + options.address + ":" + std::to_string(options.port) +
-                   " (in use? another --listen)");
-    p->port_ = options.port;
-  }
-  if (options.unix_path.empty()) {
+    if (options.port == 0) {
+      p->port_ = http->bind_to_any_port(options.address);
+      if (p->port_ < 0) return Error("cannot listen on " + options.address);
+    } else {
+      if (!http->bind_to_port(options.address, options.port))
+        return Error("cannot listen on " + options.address + ":" + std::to_string(options.port) +
+                     " (in use? another --listen)");
+      p->port_ = options.port;
+    }
     hosts = host_names(options.address, p->port_);
     std::string shown = options.address.find(':') != std::string::npos ? "[" + options.address + "]" : options.address;
     p->url_ = "http://" + shown + ":" + std::to_string(p->port_) + "/";
   }
+  p->http_ = std::move(http);
   p->guard_ = std::make_unique<HttpGuard>(std::move(hosts), TRY(HttpGuard::make_token()), TRY(HttpGuard::make_token()));
   p->url_ += "?token=" + p->guard_->login();
   p->add_routes();

@@ -35,3 +35,20 @@ TEST(Paths, AMissingDirectoryIsGivenBackAsItWas) {
 
 }  // namespace
 }  // namespace vgpio
+
+namespace vgpio {
+namespace {
+
+TEST(Paths, SplitAndJoin) {
+  EXPECT_EQ(split_path("vgpio.sock").dir, ".");
+  EXPECT_EQ(split_path("vgpio.sock").name, "vgpio.sock");
+  EXPECT_EQ(split_path("/x.sock").dir, "/");
+  EXPECT_EQ(split_path("/run/vgpio/vm1.sock").dir, "/run/vgpio");
+  EXPECT_EQ(split_path("/run/vgpio/vm1.sock").name, "vm1.sock");
+  EXPECT_EQ(split_path("/run/vgpio/").name, "");
+  EXPECT_EQ(join_path("/", "x.sock"), "/x.sock");
+  EXPECT_EQ(join_path("/run/vgpio", "x.sock"), "/run/vgpio/x.sock");
+}
+
+}  // namespace
+}  // namespace vgpio
