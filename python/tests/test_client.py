@@ -84,10 +84,12 @@ def test_wires(vgpio, vgpio_device):
     vgpio.wire(f"{a.name}:out", f"{b.name}:in", invert=True)
     assert b.line("in").value == 1  # the idle source's safe level 0, inverted
     assert b.line("in").driver == f"wire from {a.name}:out"
-    with pytest.raises(VgpioError, match="unwire it"):
+    with pytest.raises(VgpioError, match="unwire it") as wired:
         b.line("in").set(0)
-    with pytest.raises(VgpioError, match="loop"):
+    assert wired.value.kind == "conflict"
+    with pytest.raises(VgpioError, match="loop") as loop:
         vgpio.wire(f"{b.name}:in", f"{a.name}:out")
+    assert loop.value.kind == "conflict"
     vgpio.unwire(f"{a.name}:out", f"{b.name}:in")
     assert vgpio.wires() == []
 
@@ -108,13 +110,19 @@ def test_record_vcd(vgpio, vgpio_device, tmp_path):
 
 
 def test_bad_requests_are_clear(vgpio, vgpio_device):
-    with pytest.raises(VgpioError, match="no device named"):
+    with pytest.raises(VgpioError, match="no device named") as nope:
         vgpio.device("nope")
-    with pytest.raises(VgpioError, match="only from the config's"):
+    assert nope.value.kind == "no-device"
+    with pytest.raises(VgpioError, match="only from the config's") as host:
         vgpio_device([{"name": "h", "chip": "gpiochip0", "offset": 0}])
+    assert host.value.kind == "bad-request"
     line = vgpio_device(["x"]).line("x")
-    with pytest.raises(VgpioError, match="shortest step"):
+    with pytest.raises(VgpioError, match="shortest step") as short:
         line.pulse("1us")
+    assert short.value.kind == "bad-request"
+    with pytest.raises(VgpioError) as unknown:
+        vgpio.call("set", device=line.device.name, line="no-such-line", value=1)
+    assert unknown.value.kind == "no-line"
 
 
 def test_pip_installs_it(tmp_path):
@@ -139,15 +147,10 @@ def test_the_client_follows_the_command_table(request, vgpio):
     import re
     import subprocess
     from pathlib import Path
-    table, command = {}, None
-    out = subprocess.run([request.config.getoption("--vgpio-bin"), "ctl", "commands"],
-                         capture_output=True, text=True, check=True).stdout
-    for line in out.splitlines():
-        if re.match(r"[a-z]", line):
-            command = line.split()[0]
-            table[command] = set()
-        elif line.strip():
-            table[command].add(line.split()[0])
+    import json
+    reference = json.loads(subprocess.run([request.config.getoption("--vgpio-bin"), "ctl", "--json", "commands"],
+                                          capture_output=True, text=True, check=True).stdout)
+    table = {c["name"]: {f["name"] for f in c["fields"]} for c in reference["commands"]}
     source = "".join(p.read_text() for p in (Path(__file__).parent.parent / "vgpio").glob("*.py"))
     sent = {}
     for cmd, args in re.findall(r'call\(\s*"([a-z-]+)"(.*)', source):

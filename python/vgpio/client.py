@@ -73,7 +73,7 @@ class Client:
         """The device called ``name`` (it must exist)."""
         names = [d.name for d in self.devices()]
         if name not in names:
-            raise VgpioError(f"no device named {name!r} (there are: {', '.join(names)})")
+            raise VgpioError(f"no device named {name!r} (there are: {', '.join(names)})", "no-device")
         return Device(self, name)
 
     def create_device(self, name: str, socket: str, lines: Sequence[Union[str, Dict[str, Any]]],
@@ -121,7 +121,7 @@ class Device:
         for d in self.client.call("list")["devices"]:
             if d["name"] == self.name:
                 return [Line(self, l["name"] or str(l["line"]), l["line"]) for l in d["lines"]]
-        raise VgpioError(f"device {self.name} is gone")
+        raise VgpioError(f"device {self.name} is gone", "no-device")
 
     def watch(self, timeout: Optional[float] = None, duration: Optional[float] = None) -> Watch:
         """Every change of every line of the device from now on (``Change.line``

@@ -9,7 +9,13 @@ from typing import Any, Dict, Optional
 
 
 class VgpioError(Exception):
-    """The daemon refused a request; the message is its error text."""
+    """The daemon refused a request; the message is its error text, ``kind``
+    its ``error_kind`` ("no-line", "conflict"...: see vgpio-control(7)), or
+    None when the connection itself failed."""
+
+    def __init__(self, message: str, kind: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class Connection:
@@ -34,7 +40,7 @@ class Connection:
         if answer is None:
             raise VgpioError(f"the daemon did not answer {request.get('cmd')} within {self.timeout} s")
         if not answer.get("ok"):
-            raise VgpioError(answer.get("error", "request failed"))
+            raise VgpioError(answer.get("error", "request failed"), answer.get("error_kind", "failed"))
         return answer
 
     def next(self, timeout: Optional[float]) -> Optional[Dict[str, Any]]:

@@ -28,7 +28,8 @@ Result<std::vector<ResolvedDevice>> resolve(const config::ConfigSpec& spec);
 Result<DaemonConfig> daemon_config(const config::ConfigSpec& spec);
 
 // A control client's "create" request ({"name", "socket", "lines": [...]})
-// as a device of `config` (created_devices.cpp).
+// as a device of `config` (run_time_devices.cpp; the request is read by
+// config/create_request.cpp).
 Result<DeviceConfig> created_device_config(const nlohmann::json& request, const config::ConfigSpec& config);
 
 // Where the control socket goes when nobody says: beside the device socket,

@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -66,7 +67,7 @@ class EventLoop {
   static constexpr std::chrono::milliseconds kAnswerTimeout{500};
   // What a caller says when the loop of device `name` did not answer in time.
   static Error not_answering(const std::string& name) {
-    return Error("device " + name + " is not answering (its thread is busy or stuck); try again");
+    return Error("device " + name + " is not answering (its thread is busy or stuck); try again", ETIMEDOUT);
   }
   // call() and wait at most `timeout`; false when the loop did not answer in
   // time, and then the task never runs.

@@ -75,9 +75,10 @@ Result<Listener> listen_unix_at(int dir, const std::string& name, const std::str
   sockaddr_un addr = TRY(make_address(at));
   struct stat st {};
   if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
-    if (!S_ISSOCK(st.st_mode)) return Error(shown + " exists and is not a socket; refusing to replace it");
+    if (!S_ISSOCK(st.st_mode)) return Error(shown + " exists and is not a socket; refusing to replace it", EEXIST);
     auto probe = connect_address(at, shown);
-    if (probe) return Error(shown + " is in use by another running process; stop it or choose another path");
+    if (probe)
+      return Error(shown + " is in use by another running process; stop it or choose another path", EADDRINUSE);
     if (probe.error().code() != ECONNREFUSED)
       return probe.release_error().with_context("checking the existing socket " + shown);
     LOG_INFO("replacing stale socket %s (nobody is listening on it)", shown.c_str());

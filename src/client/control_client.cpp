@@ -21,11 +21,17 @@ Result<void> ControlClient::send(const nlohmann::json& request) {
 }
 
 Result<nlohmann::json> ControlClient::call(const nlohmann::json& request) {
+  nlohmann::json answer = TRY(exchange(request));
+  if (!answer.value("ok", false)) return Error(answer.value("error", "request failed"));
+  return answer;
+}
+
+Result<nlohmann::json> ControlClient::exchange(const nlohmann::json& request) {
   if (auto sent = send(request); !sent) {
     // A daemon that turns a connection away (too many, no grant) says why,
     // then closes, perhaps before the request got there: read its reason.
     auto why = next(std::chrono::milliseconds(1000));  // at once: it is there, or the socket is closed
-    if (why && why.value() && !why.value()->value("ok", true)) return Error(why.value()->value("error", "refused"));
+    if (why && why.value() && !why.value()->value("ok", true)) return *why.value();
     return sent.release_error();
   }
   // next() also returns early when a signal interrupts its wait: wait on.
@@ -34,9 +40,7 @@ Result<nlohmann::json> ControlClient::call(const nlohmann::json& request) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return Error("the daemon did not answer within 10 s");
     auto answer = TRY(next(left));
-    if (!answer) continue;
-    if (!answer->value("ok", false)) return Error(answer->value("error", "request failed"));
-    return *answer;
+    if (answer) return *answer;
   }
 }
 

@@ -18,6 +18,9 @@ class ControlClient {
   static Result<ControlClient> connect(const std::string& path);
   // Sends a request and returns the answer; an answer with "ok": false becomes an Error.
   Result<nlohmann::json> call(const nlohmann::json& request);
+  // The same, but any answer is returned as it is, "ok": false and its
+  // "error_kind" too; an Error is a connection that failed.
+  Result<nlohmann::json> exchange(const nlohmann::json& request);
   // Sends a request without waiting; its answer is the next line.
   Result<void> send(const nlohmann::json& request);
   // Next line (after watch); nullopt on timeout, or when a signal interrupted

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <memory>
 
 #include <CLI/CLI.hpp>
 
@@ -39,6 +40,20 @@ int fail(const char* cmd, const std::string& message, int code) {
 
 namespace {
 
+struct WatchOptions {
+  std::string device;
+};
+struct WaitOptions {
+  std::string device, line;
+  int value = 0;
+  std::string timeout = "5s";
+};
+struct RecordOptions {
+  std::string device;
+  std::vector<std::string> lines;
+  std::string vcd, duration;
+};
+
 void print_event(const json& e, bool raw) {
   if (raw) {
     std::printf("%s\n", e.dump().c_str());
@@ -51,8 +66,8 @@ void print_event(const json& e, bool raw) {
 }
 
 // Starts watching (with the state at that moment) on a new connection.
-Result<std::pair<client::ControlClient, json>> watch(const CtlOptions& o, const std::string& device) {
-  auto client = TRY(client::ControlClient::connect(o.control));
+Result<std::pair<client::ControlClient, json>> watch(const CtlOptions& common, const std::string& device) {
+  auto client = TRY(client::ControlClient::connect(common.control));
   json request = {{"cmd", "watch"}, {"snapshot", true}};
   if (!device.empty()) request["device"] = device;
   json answer = TRY(client.call(request));
@@ -63,8 +78,8 @@ bool same_line(const json& line, const std::string& key) {
   return line.value("name", "") == key || line["line"].dump() == key;
 }
 
-int run_watch(const CtlOptions& o) {
-  auto client = client::ControlClient::connect(o.control);
+int run_watch(const CtlOptions& common, const WatchOptions& o) {
+  auto client = client::ControlClient::connect(common.control);
   if (!client) return fail("watch", client.error().message(), 1);
   json request = {{"cmd", "watch"}};
   if (!o.device.empty()) request["device"] = o.device;
@@ -72,16 +87,16 @@ int run_watch(const CtlOptions& o) {
   for (;;) {
     auto e = client.value().next(std::chrono::milliseconds(-1));
     if (!e) return fail("watch", e.error().message(), 1);
-    if (e.value()) print_event(*e.value(), o.json);
+    if (e.value()) print_event(*e.value(), common.json);
   }
 }
 
 // Exit 0 once the line has the value, 1 on timeout, 2 on any error.
-int run_wait(const CtlOptions& o) {
+int run_wait(const CtlOptions& common, const WaitOptions& o) {
   auto timeout = parse_duration(o.timeout);
   if (!timeout) return fail("wait", "--timeout: " + timeout.error().message(), 2);
   auto deadline = Clock::now() + timeout.value();
-  auto watched = watch(o, o.device);
+  auto watched = watch(common, o.device);
   if (!watched) return fail("wait", watched.error().message(), 2);
   auto& [client, snapshot] = watched.value();
   const json* line = nullptr;
@@ -107,7 +122,7 @@ int run_wait(const CtlOptions& o) {
               1);
 }
 
-int run_record(const CtlOptions& o) {
+int run_record(const CtlOptions& common, const RecordOptions& o) {
   std::optional<Clock::duration> duration;
   if (!o.duration.empty()) {
     auto d = parse_duration(o.duration);
@@ -118,7 +133,7 @@ int run_record(const CtlOptions& o) {
   std::ofstream out(o.vcd);
   if (!out) return fail("record", "cannot write " + o.vcd + ": " + std::strerror(errno), 2);
   stop_on_signals();
-  auto watched = watch(o, o.device);
+  auto watched = watch(common, o.device);
   if (!watched) return fail("record", watched.error().message(), 2);
   auto& [client, snapshot] = watched.value();
   auto started = Clock::now();
@@ -160,26 +175,29 @@ int run_record(const CtlOptions& o) {
 
 }  // namespace
 
-void add_stream_commands(CLI::App& ctl, CtlOptions& o) {
-  CLI::App* w = ctl.add_subcommand("watch", "print every change as it happens (of one device, or all)");
-  w->add_option("device", o.device, "only this device");
-  w->callback([&o] { o.run = [&o] { return run_watch(o); }; });
+void add_stream_commands(CLI::App& ctl, CtlOptions& common) {
+  auto w = std::make_shared<WatchOptions>();
+  CLI::App* watch = ctl.add_subcommand("watch", "print every change as it happens (of one device, or all)");
+  watch->add_option("device", w->device, "only this device");
+  watch->callback([&common, w] { common.run = [&common, w] { return run_watch(common, *w); }; });
 
+  auto wt = std::make_shared<WaitOptions>();
   CLI::App* wait = ctl.add_subcommand(
       "wait", "wait until a line has a value: exit 0 when it has, 1 on timeout, 2 on an error");
-  wait->add_option("device", o.device, "device name")->required();
-  wait->add_option("line", o.line, "line name or number")->required();
-  wait->add_option("value", o.value, "0 or 1")->required()->check(CLI::Range(0, 1));
-  wait->add_option("--timeout", o.timeout, "give up after this long")->capture_default_str();
-  wait->callback([&o] { o.run = [&o] { return run_wait(o); }; });
+  wait->add_option("device", wt->device, "device name")->required();
+  wait->add_option("line", wt->line, "line name or number")->required();
+  wait->add_option("value", wt->value, "0 or 1")->required()->check(CLI::Range(0, 1));
+  wait->add_option("--timeout", wt->timeout, "give up after this long")->capture_default_str();
+  wait->callback([&common, wt] { common.run = [&common, wt] { return run_wait(common, *wt); }; });
 
+  auto r = std::make_shared<RecordOptions>();
   CLI::App* record = ctl.add_subcommand(
       "record", "record lines into a VCD file (sigrok, PulseView, GTKWave) for --duration, or until Ctrl-C");
-  record->add_option("device", o.device, "only this device (default: all)");
-  record->add_option("lines", o.lines, "only these lines of it (names or numbers)");
-  record->add_option("--vcd", o.vcd, "the file to write")->required();
-  record->add_option("--duration", o.duration, "stop after this long, e.g. 10s");
-  record->callback([&o] { o.run = [&o] { return run_record(o); }; });
+  record->add_option("device", r->device, "only this device (default: all)");
+  record->add_option("lines", r->lines, "only these lines of it (names or numbers)");
+  record->add_option("--vcd", r->vcd, "the file to write")->required();
+  record->add_option("--duration", r->duration, "stop after this long, e.g. 10s");
+  record->callback([&common, r] { common.run = [&common, r] { return run_record(common, *r); }; });
 }
 
 }  // namespace vgpio::client

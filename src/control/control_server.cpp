@@ -57,9 +57,36 @@ std::optional<Role> ControlServer::role_of(const Peer& peer) const {
   return std::nullopt;
 }
 
-void ControlServer::turn_away(UniqueFd fd, const Peer& peer, const std::string& why) {
+namespace {
+// The codes that cross into the server from the layers below (the device
+// maker, the wire board, the kernel) and the kind each is answered with.
+ErrorKind kind_of(int code, ErrorKind otherwise) {
+  switch (code) {
+    case 0: return otherwise;
+    case EINVAL: return ErrorKind::BadRequest;
+    case EACCES:
+    case EPERM: return ErrorKind::NotPermitted;
+    case EUSERS: return ErrorKind::Limit;
+    case ENODEV: return ErrorKind::NoDevice;
+    case ENOENT: return ErrorKind::NoLine;
+    case ESRCH: return ErrorKind::NoWire;
+    case EBUSY:
+    case EEXIST:
+    case EADDRINUSE: return ErrorKind::Conflict;
+    case EOPNOTSUPP: return ErrorKind::Unavailable;
+    case ETIMEDOUT: return ErrorKind::NotAnswering;
+    default: return ErrorKind::Failed;
+  }
+}
+}  // namespace
+
+json ControlServer::refusal(ErrorKind otherwise, const Error& e) {
+  return {{"ok", false}, {"error", e.message()}, {"error_kind", kind_name(kind_of(e.code(), otherwise))}};
+}
+
+void ControlServer::turn_away(UniqueFd fd, const Peer& peer, ErrorKind kind, const std::string& why) {
   LOG_WARN_LIMITED("control: turned away a client, %s: %s", peer.describe().c_str(), why.c_str());
-  std::string line = refusal(Error(why)).dump() + "\n";
+  std::string line = refusal(kind, Error(why)).dump() + "\n";
   // A new connection's buffer is empty: the line fits, or the peer is gone.
   [[maybe_unused]] ssize_t n = ::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
@@ -73,13 +100,13 @@ void ControlServer::on_accept() {
     return;
   }
   if (!role_of(peer.value()))
-    return turn_away(std::move(fd), peer.value(),
+    return turn_away(std::move(fd), peer.value(), ErrorKind::NotPermitted,
                      strfmt("uid %u may not use this control socket (the daemon's control_observe and control_act "
                             "name who may)", unsigned(peer.value().uid)));
   size_t same_user = 0;
   for (const auto& c : clients_) same_user += !c->closing && c->peer.uid == peer.value().uid;
   if (clients_.size() >= kMaxClients || same_user >= kMaxClientsPerUser)
-    return turn_away(std::move(fd), peer.value(),
+    return turn_away(std::move(fd), peer.value(), ErrorKind::Limit,
                      strfmt("too many control connections (at most %zu, %zu per user); close some and try again",
                             kMaxClients, kMaxClientsPerUser));
   auto client = std::make_unique<Client>();
@@ -154,14 +181,15 @@ void ControlServer::serve_requests(Client& client) {
 
 void ControlServer::refuse_long_line(Client& client) {
   LOG_WARN_LIMITED("control: a client sent a request line over %zu bytes; refused it", kMaxLine);
-  send(client, refusal(Error(strfmt("request line longer than %zu bytes; refused", kMaxLine))));
+  send(client, refusal(ErrorKind::BadRequest, Error(strfmt("request line longer than %zu bytes; refused", kMaxLine))));
 }
 
 json ControlServer::answer(Client& client, const std::string& line) {
   json request = json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (request.is_discarded())
-    return refusal(Error("not valid JSON (or not UTF-8); send one JSON object per line"));
-  if (!request.is_object()) return refusal(Error("not a JSON object; send one JSON object per line"));
+    return refusal(ErrorKind::BadRequest, Error("not valid JSON (or not UTF-8); send one JSON object per line"));
+  if (!request.is_object())
+    return refusal(ErrorKind::BadRequest, Error("not a JSON object; send one JSON object per line"));
   return execute(client, request);
 }
 
@@ -237,22 +265,26 @@ Error ControlServer::not_answering(const ControlledDevice& d) {
 
 json ControlServer::execute(Client& client, const json& request) {
   if (!request.contains("cmd") || !request["cmd"].is_string())
-    return refusal(Error("\"cmd\" is required: a string, one of " + command_names()));
+    return refusal(ErrorKind::BadRequest, Error("\"cmd\" is required: a string, one of " + command_names()));
   std::string name = request["cmd"].get<std::string>();
   const Command* command = find_command(name);
-  if (!command) return refusal(Error("unknown \"cmd\" \"" + name + "\"; use one of " + command_names()));
-  if (auto r = check_request(*command, request); !r) return refusal(r.error().with_context(name));
+  if (!command)
+    return refusal(ErrorKind::BadRequest, Error("unknown \"cmd\" \"" + name + "\"; use one of " + command_names()));
+  if (auto r = check_request(*command, request); !r)
+    return refusal(ErrorKind::BadRequest, r.error().with_context(name));
   // Decided per request: a reload may have changed the grants.
   std::optional<Role> role = role_of(client.peer);
   if (command->role == Role::Act && role != Role::Act)
-    return refusal(Error(strfmt("%s: uid %u may observe but not act (list, get, watch...; the daemon's control_act "
-                                "names who may act)",
+    return refusal(ErrorKind::NotPermitted,
+                   Error(strfmt("%s: uid %u may observe but not act (list, get, watch...; the daemon's "
+                                "control_act names who may act)",
                                 name.c_str(), unsigned(client.peer.uid))));
-  if (!role) return refusal(Error(strfmt("%s: uid %u may no longer use this control socket", name.c_str(),
-                                         unsigned(client.peer.uid))));
+  if (!role)
+    return refusal(ErrorKind::NotPermitted, Error(strfmt("%s: uid %u may no longer use this control socket",
+                                                         name.c_str(), unsigned(client.peer.uid))));
   auto handler = handlers().find(name);
   assert(handler != handlers().end() && "a command in the table has no handler");
-  return (this->*handler->second)(client, name, request);
+  return (this->*handler->second)(client, name, with_defaults(*command, request));
 }
 
 void ControlServer::publish(const GpioDevice& dev, const LineChange& change) {

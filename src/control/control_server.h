@@ -39,7 +39,10 @@ class DeviceMaker {
  public:
   virtual ~DeviceMaker() = default;
   // `owner` names the connection, `maker` who is at its other end; the
-  // answer describes the device.
+  // answer describes the device. An error's code gives its kind (EUSERS a
+  // limit, EEXIST or EBUSY a name or line in use, EOPNOTSUPP not offered,
+  // ENODEV no such device, EACCES not its maker); without one, create's is
+  // a bad request and destroy's a conflict.
   virtual Result<nlohmann::json> create_device(const nlohmann::json& request, uint64_t owner, const Peer& maker) = 0;
   // Only its maker's user, root or the daemon's own user may destroy a device.
   virtual Result<void> destroy_device(const std::string& name, const Peer& by) = 0;
@@ -112,7 +115,7 @@ class ControlServer {
   ControlServer(EventLoop& loop, std::string path, UniqueFd listener, std::vector<ControlledDevice> devices);
   void on_accept();
   // Answers a connection that may not stay, then closes it.
-  void turn_away(UniqueFd fd, const Peer& peer, const std::string& why);
+  void turn_away(UniqueFd fd, const Peer& peer, ErrorKind kind, const std::string& why);
   void on_readable(Client& client);
   void serve_requests(Client& client);
   void refuse_long_line(Client& client);
@@ -122,8 +125,10 @@ class ControlServer {
   void close(Client& client, const char* why);
   nlohmann::json answer(Client& client, const std::string& line);
   nlohmann::json execute(Client& client, const nlohmann::json& request);
-  // {"ok": false, "error": ...}: the answer to a request that failed.
-  static nlohmann::json refusal(const Error& e) { return {{"ok", false}, {"error", e.message()}}; }
+  // {"ok": false, "error": ..., "error_kind": ...}: the answer to a request
+  // that failed. The kind is the one its code names (see kind_of in
+  // control_server.cpp), else `otherwise`.
+  static nlohmann::json refusal(ErrorKind otherwise, const Error& e);
   static Error not_answering(const ControlledDevice& d);
 
   // device_commands.cpp: devices and their lines.

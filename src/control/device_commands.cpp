@@ -48,7 +48,7 @@ std::vector<LineRow> gather(const ControlledDevice& d, size_t first, size_t coun
 Result<size_t> ControlServer::find_device(const json& request) const {
   if (!request.contains("device")) {
     if (devices_.size() == 1) return size_t{0};
-    return Error("\"device\" is required when the daemon serves several devices");
+    return Error("\"device\" is required when the daemon serves several devices", EINVAL);
   }
   std::string name = request["device"].get<std::string>();
   for (size_t i = 0; i < devices_.size(); ++i)
@@ -101,9 +101,9 @@ json ControlServer::status(Client&, const std::string&, const json&) {
 
 json ControlServer::get_or_set(Client&, const std::string& cmd, const json& request) {
   auto d = find_device(request);
-  if (!d) return refusal(d.error());
+  if (!d) return refusal(ErrorKind::NoDevice, d.error());
   auto l = find_line(d.value(), request);
-  if (!l) return refusal(l.error());
+  if (!l) return refusal(ErrorKind::NoLine, l.error());
   const ControlledDevice& dev = devices_[d.value()];
   if (cmd == "set") {
     const json& v = request["value"];
@@ -111,11 +111,12 @@ json ControlServer::get_or_set(Client&, const std::string& cmd, const json& requ
     Result<void> r = not_answering(dev);
     // Through the simulation when there is one: a set ends a stimulus.
     (void)dev.loop->run_sync([&] { r = dev.sim ? dev.sim->set(l.value(), level) : dev.device->drive(l.value(), level); });
-    if (!r) return refusal(r.error());
+    if (!r) return refusal(ErrorKind::Conflict, r.error());
     return {{"ok", true}};
   }
   std::vector<LineRow> row;
-  if (!dev.loop->run_sync([&] { row = gather(dev, l.value(), 1); })) return refusal(not_answering(dev));
+  if (!dev.loop->run_sync([&] { row = gather(dev, l.value(), 1); }))
+    return refusal(ErrorKind::NotAnswering, not_answering(dev));
   json j = line_json(l.value(), row[0]);
   j["ok"] = true;
   j["device"] = dev.device->name();
@@ -126,7 +127,7 @@ json ControlServer::watch(Client& client, const std::string&, const json& reques
   std::optional<size_t> only;
   if (request.contains("device")) {
     auto d = find_device(request);
-    if (!d) return refusal(d.error());
+    if (!d) return refusal(ErrorKind::NoDevice, d.error());
     only = d.value();
     client.watch_device = devices_[d.value()].device->name();
   }
@@ -143,25 +144,25 @@ json ControlServer::watch(Client& client, const std::string&, const json& reques
 }
 
 json ControlServer::create_or_destroy(Client& client, const std::string& cmd, const json& request) {
-  if (!maker_) return refusal(Error("this daemon makes no devices at run time"));
+  if (!maker_) return refusal(ErrorKind::Unavailable, Error("this daemon makes no devices at run time"));
   if (cmd == "create") {
     auto made = maker_->create_device(request, client.id, client.peer);
-    if (!made) return refusal(made.error());
+    if (!made) return refusal(ErrorKind::BadRequest, made.error());
     json answer = made.release_value();
     answer["ok"] = true;
     return answer;
   }
   auto r = maker_->destroy_device(request["device"].get<std::string>(), client.peer);
-  return r ? json{{"ok", true}} : refusal(r.error());
+  return r ? json{{"ok", true}} : refusal(ErrorKind::Conflict, r.error());
 }
 
 json ControlServer::sandbox_probe(Client&, const std::string&, const json& request) {
-  if (!probe_) return refusal(Error("sandbox-probe is in test builds only"));
+  if (!probe_) return refusal(ErrorKind::Unavailable, Error("sandbox-probe is in test builds only"));
   auto d = find_device(request);
-  if (!d) return refusal(d.error());
+  if (!d) return refusal(ErrorKind::NoDevice, d.error());
   json attempts;  // made on the device's own thread: what it may do is the question
   if (!devices_[d.value()].loop->run_sync([&] { attempts = probe_(request); }))
-    return refusal(not_answering(devices_[d.value()]));
+    return refusal(ErrorKind::NotAnswering, not_answering(devices_[d.value()]));
   return {{"ok", true}, {"attempts", attempts}};
 }
 

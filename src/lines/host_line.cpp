@@ -68,7 +68,7 @@ std::string HostLine::holder() const {
 }
 
 Result<void> HostLine::configure(LineMode mode, bool level) {
-  if (chip_gone_) return Error(where() + ": the chip went away; ERR until it comes back", ENODEV);
+  if (chip_gone_) return Error(where() + ": the chip went away; ERR until it comes back", EIO);
   gpiod::line_settings s;
   s.set_active_low(settings_.active_low);
   if (mode == LineMode::Input) {
@@ -179,7 +179,7 @@ void HostLine::forget_request() {
 }
 
 Result<bool> HostLine::get() {
-  if (chip_gone_) return Error(where() + ": the chip went away", ENODEV);
+  if (chip_gone_) return Error(where() + ": the chip went away", EIO);
   if (!request_) return Error(where() + " is not requested: the guest has not set a direction");
   try {
     return request_->get_value(settings_.ref.offset) == value::ACTIVE;

@@ -1,5 +1,7 @@
 #include "sim/wire.h"
 
+#include <cerrno>
+
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -18,7 +20,7 @@ std::string WireSpec::describe() const {
 Result<void> split_endpoint(const std::string& text, std::string& device, std::string& line) {
   size_t colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
-    return Error("\"" + text + "\" is not DEVICE:LINE (a line name or number)");
+    return Error("\"" + text + "\" is not DEVICE:LINE (a line name or number)", EINVAL);
   device = text.substr(0, colon);
   line = text.substr(colon + 1);
   return ok();

@@ -1,6 +1,7 @@
 #include "sim/wire_board.h"
 
 #include <algorithm>
+#include <cerrno>
 
 #include "base/log.h"
 #include "base/strings.h"
@@ -34,9 +35,11 @@ std::vector<WireSpec> WireBoard::remove_device(const GpioDevice& device) {
 
 Result<WireBoard::End> WireBoard::resolve(const std::string& device, const std::string& line) const {
   auto it = std::find_if(devices_.begin(), devices_.end(), [&](const SimDevice& d) { return d.device->name() == device; });
-  if (it == devices_.end()) return Error("no device named \"" + device + "\"");
+  // Codes for the control server: ENODEV no device, ENOENT no line.
+  if (it == devices_.end()) return Error("no device named \"" + device + "\"", ENODEV);
   Result<size_t> index = not_answering(*it);
   (void)it->loop->run_sync([&] { index = it->device->find_line(line); });
+  if (!index && index.error().code() == 0) return Error(index.error().message(), ENOENT);
   return End{*it, TRY(std::move(index))};
 }
 
@@ -90,7 +93,7 @@ Result<void> WireBoard::disconnect(const std::string& from_text, const std::stri
   End from = TRY(resolve(spec.from_device, spec.from_line));
   End to = TRY(resolve(spec.to_device, spec.to_line));
   auto it = std::find_if(wires_.begin(), wires_.end(), [&](const Plugged& p) { return p.from == from && p.to == to; });
-  if (it == wires_.end()) return Error("there is no wire from " + from_text + " to " + to_text);
+  if (it == wires_.end()) return Error("there is no wire from " + from_text + " to " + to_text, ESRCH);
   unplug(*it);
   wires_.erase(it);
   return ok();

@@ -12,7 +12,7 @@ if ! diff -u <(sed -n '/^<!-- commands -->$/,/^<!-- end of commands -->$/p' "$do
 fi
 echo "docs/control.md matches the command table"
 # And `vgpio ctl` has a subcommand for every command of the table.
-for cmd in $("$vgpio" ctl commands | awk '/^[a-z]/ { print $1 }'); do
+for cmd in $("$vgpio" ctl commands --markdown | sed -n 's/^### `\(.*\)`$/\1/p'); do
   "$vgpio" ctl "$cmd" --help > /dev/null 2>&1 || { echo "FAIL: vgpio ctl has no subcommand \"$cmd\""; exit 1; }
 done
 echo "vgpio ctl has a subcommand for each of them"

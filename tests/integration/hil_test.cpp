@@ -116,14 +116,30 @@ TEST_F(Hil, TheGuestGetsTheInterruptOfAStimulusEdge) {
   EXPECT_EQ(e.value()->status, kIrqStatusValid);
 }
 
-TEST_F(Hil, BadStimuliGetClearErrors) {
-  auto base = json{{"device", "dev0"}, {"line", 0}};
-  auto with = [&](json extra) {
-    json r = base;
-    r.update(extra);
-    return refused(r);
-  };
-  EXPECT_NE(with({{"cmd", "pulse"}}).find("\"width\" is required"), std::string::npos);
+// A stimulus on dev0's line 0: `extra` holds the command and its fields.
+json on_line0(const json& extra) {
+  json r = {{"device", "dev0"}, {"line", 0}};
+  r.update(extra);
+  return r;
+}
+
+TEST_F(Hil, BadStimuliAreRefused) {
+  auto with = [&](const json& extra) { return refusal_kind(on_line0(extra)); };
+  EXPECT_EQ(with({{"cmd", "pulse"}}), "bad-request");  // no width
+  EXPECT_EQ(with({{"cmd", "pulse"}, {"width", "1us"}}), "bad-request");
+  EXPECT_EQ(with({{"cmd", "pulse"}, {"width", "1fortnight"}}), "bad-request");
+  EXPECT_EQ(with({{"cmd", "pulse"}, {"width", -1}}), "bad-request");
+  EXPECT_EQ(with({{"cmd", "clock"}, {"period", "1ms"}, {"duty", 2}}), "bad-request");
+  EXPECT_EQ(with({{"cmd", "pattern"}, {"steps", {{1}}}}), "bad-request");
+  EXPECT_EQ(with({{"cmd", "pattern"}, {"steps", {{3, "1ms"}}}}), "bad-request");
+  EXPECT_EQ(with({{"cmd", "bounce"}, {"transitions", 100000}}), "bad-request");
+  EXPECT_EQ(refusal_kind({{"cmd", "clock"}, {"device", "dev0"}, {"line", 99}, {"period", "1ms"}}), "no-line");
+  EXPECT_EQ(driver("dev0", "sim0"), "");  // nothing was started by any of it
+}
+
+// The sentences a user reads, once each.
+TEST_F(Hil, BadStimuliSayWhatWasWrong) {
+  auto with = [&](const json& extra) { return refused(on_line0(extra)); };
   EXPECT_NE(with({{"cmd", "pulse"}, {"width", "1us"}}).find("shortest step"), std::string::npos);
   EXPECT_NE(with({{"cmd", "pulse"}, {"width", "1fortnight"}}).find("unknown unit"), std::string::npos);
   EXPECT_NE(with({{"cmd", "pulse"}, {"width", -1}}).find("duration"), std::string::npos);
@@ -131,9 +147,6 @@ TEST_F(Hil, BadStimuliGetClearErrors) {
   EXPECT_NE(with({{"cmd", "pattern"}, {"steps", {{1}}}}).find("[level, duration]"), std::string::npos);
   EXPECT_NE(with({{"cmd", "pattern"}, {"steps", {{3, "1ms"}}}}).find("0 or 1"), std::string::npos);
   EXPECT_NE(with({{"cmd", "bounce"}, {"transitions", 100000}}).find("transitions"), std::string::npos);
-  EXPECT_NE(refused({{"cmd", "clock"}, {"device", "dev0"}, {"line", 99}, {"period", "1ms"}}).find("no line"),
-            std::string::npos);
-  EXPECT_EQ(driver("dev0", "sim0"), "");  // nothing was started by any of it
 }
 
 TEST_F(Hil, AWireCarriesAGuestOutputToAnotherDevice) {
@@ -201,21 +214,28 @@ TEST_F(Hil, WiresThatCannotBeAreRefused) {
   ok({{"cmd", "wire"}, {"from", "dev0:sim0"}, {"to", "dev1:sim1"}});  // fan-out is fine
   ok({{"cmd", "wire"}, {"from", "dev1:sim0"}, {"to", "dev1:sim2"}});  // a chain too
   auto wire = [&](const std::string& from, const std::string& to) {
-    return refused({{"cmd", "wire"}, {"from", from}, {"to", to}});
+    return refusal_kind({{"cmd", "wire"}, {"from", from}, {"to", to}});
   };
-  EXPECT_NE(wire("dev1:sim2", "dev0:sim0").find("loop"), std::string::npos);
-  EXPECT_NE(wire("dev0:sim3", "dev0:sim3").find("loop"), std::string::npos);
-  EXPECT_NE(wire("dev0:sim3", "dev1:sim1").find("already driven"), std::string::npos);
-  EXPECT_NE(wire("dev9:sim3", "dev1:sim1").find("no device"), std::string::npos);
-  EXPECT_NE(wire("dev0:sim3", "dev1:sim99").find("no line"), std::string::npos);
-  EXPECT_NE(wire("dev0", "dev1:sim5").find("DEVICE:LINE"), std::string::npos);
+  EXPECT_EQ(wire("dev1:sim2", "dev0:sim0"), "conflict");  // a loop
+  EXPECT_EQ(wire("dev0:sim3", "dev0:sim3"), "conflict");
+  EXPECT_EQ(wire("dev0:sim3", "dev1:sim1"), "conflict");  // already driven
+  EXPECT_EQ(wire("dev9:sim3", "dev1:sim1"), "no-device");
+  EXPECT_EQ(wire("dev0:sim3", "dev1:sim99"), "no-line");
+  EXPECT_EQ(wire("dev0", "dev1:sim5"), "bad-request");
+  EXPECT_EQ(refusal_kind({{"cmd", "unwire"}, {"from", "dev0:sim3"}, {"to", "dev1:sim5"}}), "no-wire");
+  EXPECT_EQ(refusal_kind({{"cmd", "set"}, {"device", "dev1"}, {"line", 1}, {"value", 1}}), "conflict");
+  EXPECT_EQ(refusal_kind({{"cmd", "clock"}, {"device", "dev1"}, {"line", 1}, {"period", "1ms"}}), "conflict");
+  // The sentences a user reads, once each.
+  EXPECT_NE(refused({{"cmd", "wire"}, {"from", "dev1:sim2"}, {"to", "dev0:sim0"}}).find("loop"), std::string::npos);
+  EXPECT_NE(refused({{"cmd", "wire"}, {"from", "dev0:sim3"}, {"to", "dev1:sim1"}}).find("already driven"),
+            std::string::npos);
+  EXPECT_NE(refused({{"cmd", "wire"}, {"from", "dev0"}, {"to", "dev1:sim5"}}).find("DEVICE:LINE"), std::string::npos);
   EXPECT_NE(refused({{"cmd", "unwire"}, {"from", "dev0:sim3"}, {"to", "dev1:sim5"}}).find("no wire"), std::string::npos);
   EXPECT_NE(refused({{"cmd", "set"}, {"device", "dev1"}, {"line", 1}, {"value", 1}}).find("unwire it"),
             std::string::npos);
-  EXPECT_NE(refused({{"cmd", "clock"}, {"device", "dev1"}, {"line", 1}, {"period", "1ms"}}).find("unwire it"),
-            std::string::npos);
   EXPECT_EQ(ok({{"cmd", "wires"}})["wires"].size(), 3u);
 }
+
 
 TEST(HilConfig, AConfigWireThatCannotBeStopsTheStart) {
   char tmpl[] = "/tmp/vgpio-test-XXXXXX";
@@ -287,30 +307,40 @@ TEST_F(Hil, APersistentDeviceStaysUntilDestroyed) {
   ok({{"cmd", "create"}, {"name", "kept"}, {"socket", sock}, {"persist", true},
       {"lines", {{{"name", "a"}, {"simulated", true}}}}});
   EXPECT_TRUE(std::filesystem::exists(sock));  // its maker (ok()'s connection) is gone
+  EXPECT_EQ(refusal_kind({{"cmd", "destroy"}, {"device", "dev0"}}), "conflict");
   EXPECT_NE(refused({{"cmd", "destroy"}, {"device", "dev0"}}).find("config file's"), std::string::npos);
   ok({{"cmd", "destroy"}, {"device", "kept"}});
   EXPECT_FALSE(std::filesystem::exists(sock));
-  EXPECT_NE(refused({{"cmd", "destroy"}, {"device", "kept"}}).find("no device"), std::string::npos);
+  EXPECT_EQ(refusal_kind({{"cmd", "destroy"}, {"device", "kept"}}), "no-device");
 }
 
 TEST_F(Hil, CreateRefusesHostLinesAndBadRequests) {
   std::string sock = dir_ + "/x.sock";
-  auto create = [&](json lines, std::string name = "x") {
-    return refused({{"cmd", "create"}, {"name", name}, {"socket", sock}, {"lines", lines}});
+  auto request = [&](json lines, std::string name = "x") {
+    return json{{"cmd", "create"}, {"name", name}, {"socket", sock}, {"lines", lines}};
   };
-  EXPECT_NE(create({{{"name", "h"}, {"chip", "gpiochip0"}, {"offset", 1}}}).find("only from the config's [[pool]]"),
-            std::string::npos);
-  EXPECT_NE(create({{{"pool", "relay0"}}}).find("has no line \"relay0\""), std::string::npos);
-  EXPECT_NE(create({{{"name", "a"}, {"simulated", true}}}, "dev0").find("already runs"), std::string::npos);
-  EXPECT_NE(create(json::array()).find("at least one line"), std::string::npos);
-  EXPECT_NE(create({{{"name", "a"}, {"simulated", true}, {"colour", "red"}}}).find("unknown key"), std::string::npos);
-  EXPECT_NE(create({{{"name", "a"}, {"simulated", true}}, {{"name", "a"}, {"simulated", true}}}).find("used twice"),
-            std::string::npos);
-  EXPECT_NE(refused({{"cmd", "create"}, {"name", "x"}, {"lines", {{{"simulated", true}}}}}).find("\"socket\""),
-            std::string::npos);
+  json host = {{{"name", "h"}, {"chip", "gpiochip0"}, {"offset", 1}}}, pool = {{{"pool", "relay0"}}},
+       one = {{{"name", "a"}, {"simulated", true}}}, coloured = {{{"name", "a"}, {"simulated", true}, {"colour", "red"}}},
+       twice = {{{"name", "a"}, {"simulated", true}}, {{"name", "a"}, {"simulated", true}}};
+  EXPECT_EQ(refusal_kind(request(host)), "bad-request");
+  EXPECT_EQ(refusal_kind(request(pool)), "bad-request");
+  EXPECT_EQ(refusal_kind(request(one, "dev0")), "conflict");
+  EXPECT_EQ(refusal_kind(request(json::array())), "bad-request");
+  EXPECT_EQ(refusal_kind(request(coloured)), "bad-request");
+  EXPECT_EQ(refusal_kind(request(twice)), "bad-request");
+  EXPECT_EQ(refusal_kind({{"cmd", "create"}, {"name", "x"}, {"lines", one}}), "bad-request");  // no socket
+  // The sentences a user reads, once each.
+  EXPECT_NE(refused(request(host)).find("only from the config's [[pool]]"), std::string::npos);
+  EXPECT_NE(refused(request(pool)).find("has no line \"relay0\""), std::string::npos);
+  EXPECT_NE(refused(request(one, "dev0")).find("already runs"), std::string::npos);
+  EXPECT_NE(refused(request(json::array())).find("at least one line"), std::string::npos);
+  EXPECT_NE(refused(request(coloured)).find("unknown key"), std::string::npos);
+  EXPECT_NE(refused(request(twice)).find("used twice"), std::string::npos);
+  EXPECT_NE(refused({{"cmd", "create"}, {"name", "x"}, {"lines", one}}).find("\"socket\""), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(sock));
   EXPECT_EQ(ok({{"cmd", "list"}})["devices"].size(), 2u);
 }
+
 
 }  // namespace
 }  // namespace vgpio

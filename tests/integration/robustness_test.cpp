@@ -114,11 +114,13 @@ TEST_F(Robustness, ControlFieldsOfTheWrongTypeGetAnErrorNamingTheField) {
     json a = ctl.answer();
     ASSERT_TRUE(a.is_object()) << c.request << ": the connection closed";
     EXPECT_EQ(a.value("ok", true), false) << c.request;
+    EXPECT_EQ(a.value("error_kind", ""), "bad-request") << c.request << " -> " << a.dump();
     EXPECT_NE(a.value("error", "").find(c.field), std::string::npos) << c.request << " -> " << a.dump();
   }
   // An oversized line is refused, and the connection goes on.
   ctl.send_line(std::string(200 * 1024, 'x'));
   json big = ctl.answer();
+  EXPECT_EQ(big.value("error_kind", ""), "bad-request") << big.dump();
   EXPECT_NE(big.value("error", "").find("longer than"), std::string::npos) << big.dump();
   ctl.send_line(R"({"cmd":"status"})");
   EXPECT_EQ(ctl.answer().value("ok", false), true);
@@ -131,6 +133,7 @@ TEST_F(Robustness, EveryCommandInTheTableHasAHandler) {
     ctl.send_line(request.dump());
     json a = ctl.answer();
     // The table refused the field: the command itself is known.
+    EXPECT_EQ(a.value("error_kind", ""), "bad-request") << c.name << ": " << a.dump();
     EXPECT_NE(a.value("error", "").find("is not a field of"), std::string::npos) << c.name << ": " << a.dump();
   }
 }
@@ -145,6 +148,7 @@ TEST_F(Robustness, AStuckDeviceIsListedAsNotAnsweringAndTheOthersAre) {
   EXPECT_EQ(r["devices"][0]["lines"].size(), 4u);
   EXPECT_EQ(r["devices"][1]["answering"], false);
   auto ctl = control();
+  EXPECT_EQ(refusal_kind({{"cmd", "get"}, {"device", "dev1"}, {"line", 0}}), "not-answering");
   auto get = ctl.call({{"cmd", "get"}, {"device", "dev1"}, {"line", 0}});
   ASSERT_FALSE(get.ok());
   EXPECT_NE(get.error().message().find("not answering"), std::string::npos) << get.error().message();

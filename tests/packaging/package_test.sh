@@ -35,7 +35,7 @@ id vgpio | grep -q '(gpio)' || fail "no vgpio user in group gpio: $(id vgpio 2>&
 
 listed=$(dpkg -L vgpio)
 for f in /usr/bin/vgpio /usr/bin/vgpio-panel /usr/share/man/man1/vgpio-panel.1.gz /lib/systemd/system/vgpio@.service /lib/systemd/system/vgpio@.socket \
-         /usr/share/man/man1/vgpio.1.gz /usr/share/man/man5/vgpio.toml.5.gz /usr/lib/sysusers.d/vgpio.conf \
+         /usr/share/man/man1/vgpio.1.gz /usr/share/man/man5/vgpio.toml.5.gz /usr/share/man/man7/vgpio-control.7.gz /usr/lib/sysusers.d/vgpio.conf \
          /usr/lib/udev/rules.d/60-vgpio.rules /usr/share/doc/vgpio/examples/vm1.toml; do
   grep -qx "$f" <<< "$listed" || fail "dpkg -L vgpio does not list $f"
 done

@@ -16,8 +16,8 @@ cd "$work"
 # the package installed (tests/packaging/package_test.sh verifies the units it
 # installs).
 sed "s|@CMAKE_INSTALL_FULL_BINDIR@|$build|" "$src/systemd/vgpio@.service.in" > 'vgpio@.service'
-mkdir -p man/man1 man/man5
-cp "$build"/man/*.1 man/man1/ && cp "$build"/man/*.5 man/man5/
+mkdir -p man/man1 man/man5 man/man7
+cp "$build"/man/*.1 man/man1/ && cp "$build"/man/*.5 man/man5/ && cp "$build"/man/*.7 man/man7/
 export MANPATH=$work/man
 cp "$src/systemd/vgpio@.socket" .
 # The template and an instance of each: verify must not say a word.
@@ -37,7 +37,7 @@ awk -v e="$exposure" 'BEGIN { exit !(e <= 1.5) }' || fail "exposure $exposure is
 $(grep '✗' <<< "$report")"
 
 # Man pages: built by scdoc, clean for mandoc (errors) and groff (all warnings).
-for page in vgpio.1 vgpio.toml.5; do
+for page in vgpio.1 vgpio.toml.5 vgpio-panel.1 vgpio-control.7; do
   [ -s "$build/man/$page" ] || fail "man page $page was not built"
   mandoc -T lint -W error "$build/man/$page" || fail "mandoc lint: $page"
   warnings=$(groff -man -ww -z "$build/man/$page" 2>&1)

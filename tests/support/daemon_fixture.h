@@ -72,6 +72,14 @@ class DaemonTest : public ::testing::Test {
     return d.ok() ? d.release_value() : nullptr;
   }
   client::ControlClient control() { return client::ControlClient::connect(control_path()).release_value(); }
+  // The "error_kind" the daemon answers `request` with, on a new connection;
+  // "" when it did not refuse. Tests decide on this, not on the sentence.
+  std::string refusal_kind(const nlohmann::json& request) {
+    auto answer = control().exchange(request);
+    EXPECT_TRUE(answer.ok()) << request.dump() << ": " << (answer.ok() ? "" : answer.error().message());
+    if (!answer.ok() || answer.value().value("ok", false)) return "";
+    return answer.value().value("error_kind", "(none)");
+  }
   // Drives a simulated input from the harness side.
   void drive(size_t line, bool level, size_t device = 0) {
     Result<void> r;

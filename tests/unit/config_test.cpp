@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "config/config.h"
+#include "config/create_request.h"
 
 namespace vgpio::config {
 namespace {
@@ -142,6 +143,34 @@ TEST(Config, EntriesAreEqualWhenEveryFieldIsExceptWhereTheySit) {
     ASSERT_TRUE(changed.ok()) << changed.error().message();
     EXPECT_NE(base.value().devices[0], changed.value().devices[0]) << change;
   }
+}
+
+// A create request's lines: TOML text (a --lines file) as it is, then the
+// JSON ones, each read once; errors point into the text.
+TEST(CreateRequest, TakesTomlTextAndJsonLinesInThatOrder) {
+  std::vector<LineSpec> pool = {LineSpec{.name = "relay0", .chip = "gpiochip0", .offset = 1, .pool = "relay0"}};
+  nlohmann::json request = {{"name", "t"},
+                            {"socket", "t.sock"},
+                            {"lines_toml", "[[line]]\nname = \"first\"\nsimulated = true\n\n[[line]]\npool = \"relay0\"\n"},
+                            {"lines", {{{"name", "last"}, {"simulated", true}}}}};
+  auto d = parse_create_request(request, pool);
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  ASSERT_EQ(d.value().lines.size(), 3u);
+  EXPECT_EQ(d.value().lines[0].name, "first");
+  EXPECT_EQ(d.value().lines[1].pool, "relay0");
+  EXPECT_EQ(d.value().lines[2].name, "last");
+
+  request["lines_toml"] = "[[line]]\nname = \"a\"\nsimulated = true\ncolour = \"red\"\n";
+  auto unknown = parse_create_request(request, pool);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().message().rfind("create request:4: ", 0), 0u) << unknown.error().message();
+  request["lines_toml"] = "[[line]\n";
+  auto broken = parse_create_request(request, pool);
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.error().message().rfind("create request: lines_toml:1: ", 0), 0u) << broken.error().message();
+  request.erase("lines_toml");
+  request.erase("lines");
+  EXPECT_FALSE(parse_create_request(request, pool).ok());  // no line at all
 }
 
 TEST(Config, Durations) {

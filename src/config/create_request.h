@@ -5,14 +5,17 @@
 // pool.
 #pragma once
 
-#include <toml++/toml.h>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "config/config.h"
 
 namespace vgpio::config {
 
-// `request`: { name = "...", socket = "...", line = [ {...}, {pool = "relay0", name = "relay"} ] }.
-Result<DeviceSpec> parse_created_device(const toml::table& request, const std::vector<LineSpec>& pool);
+// `request`: {"name": ..., "socket": ..., "lines_toml": "[[line]] tables, as
+// in a --lines file", "lines": [{...}, {"pool": "relay0", "name": "relay"}]}.
+// The lines of lines_toml come first. Each form is read once: the TOML text
+// as it is, each JSON line as a TOML table.
+Result<DeviceSpec> parse_create_request(const nlohmann::json& request, const std::vector<LineSpec>& pool);
 
 }  // namespace vgpio::config

@@ -1,6 +1,8 @@
 // Devices made at run time by a control client ("create"), the aggregator
 // that goes away with its maker: when the connection that made it closes, it
-// stops like any device (outputs to their safe levels, socket removed).
+// stops like any device (outputs to their safe levels, socket removed). The
+// request is read by config/create_request.cpp; the client is
+// client/ctl_create.cpp.
 #include <algorithm>
 #include <cerrno>
 
@@ -10,7 +12,9 @@
 #include "base/log.h"
 #include "base/paths.h"
 #include "base/strings.h"
+#include "app/host_setup.h"
 #include "config/config.h"
+#include "config/create_request.h"
 
 namespace vgpio {
 
@@ -28,30 +32,32 @@ Result<std::string> socket_name(const std::string& socket, const std::string& di
 }  // namespace
 
 Result<nlohmann::json> Daemon::create_device(const nlohmann::json& request, uint64_t owner, const Peer& maker) {
-  if (!make_device_) return Error("this daemon makes no devices at run time");
-  const nlohmann::json& persist = request.contains("persist") ? request["persist"] : nlohmann::json(false);
-  if (!persist.is_boolean()) return Error("\"persist\" must be true or false");
+  if (!make_device_) return Error("this daemon makes no devices at run time", EOPNOTSUPP);
   size_t made_in_all = 0, made_by_user = 0;
   for (const auto& d : devices_) made_in_all += d->created, made_by_user += d->created && d->maker_uid == maker.uid;
   if (made_in_all >= kMaxCreated || made_by_user >= kMaxCreatedPerUser)
     return Error(strfmt("too many devices made at run time (at most %zu, %zu per user; uid %u has %zu); destroy "
                         "some first",
-                        kMaxCreated, kMaxCreatedPerUser, unsigned(maker.uid), made_by_user));
+                        kMaxCreated, kMaxCreatedPerUser, unsigned(maker.uid), made_by_user),
+                 EUSERS);
   DeviceConfig spec = TRY(make_device_(request));
   if (!create_dir_fd_) return Error("devices made at run time have no directory for their sockets: " + create_dir_ +
-                                    " could not be opened when vgpio started");
+                                    " could not be opened when vgpio started",
+                                EOPNOTSUPP);
   spec.socket_name = TRY(socket_name(spec.socket, create_dir_));
   spec.socket = join_path(create_dir_, spec.socket_name);
   if (std::any_of(devices_.begin(), devices_.end(), [&](const auto& d) { return d->name == spec.name; }))
-    return Error("a device named \"" + spec.name + "\" already runs");
+    return Error("a device named \"" + spec.name + "\" already runs", EEXIST);
   for (const auto& line : spec.pool_lines)
     for (const auto& d : devices_)
       if (std::count(d->pool_lines.begin(), d->pool_lines.end(), line))
-        return Error("pool line \"" + line + "\" is in device " + d->name + " now; a pool line is in one device at a time");
+        return Error(
+            "pool line \"" + line + "\" is in device " + d->name + " now; a pool line is in one device at a time",
+            EBUSY);
   auto made = TRY(start_device(spec));
   made->created = true;
   made->maker_uid = maker.uid;
-  made->owner = persist.get<bool>() ? 0 : owner;
+  made->owner = request.value("persist", false) ? 0 : owner;
   made->pool_lines = spec.pool_lines;
   launch(*made);
   Device& dev = *made;
@@ -66,12 +72,13 @@ Result<nlohmann::json> Daemon::create_device(const nlohmann::json& request, uint
 
 Result<void> Daemon::destroy_device(const std::string& name, const Peer& by) {
   auto it = std::find_if(devices_.begin(), devices_.end(), [&](const auto& d) { return d->name == name; });
-  if (it == devices_.end()) return Error("no device named \"" + name + "\"");
+  if (it == devices_.end()) return Error("no device named \"" + name + "\"", ENODEV);
   if (!(*it)->created)
     return Error("device " + name + " is the config file's; remove it from the file and reload instead");
   if (by.uid != (*it)->maker_uid && by.uid != 0 && by.uid != geteuid())
     return Error(strfmt("device %s was made by uid %u; only that user (or root) may destroy it", name.c_str(),
-                        unsigned((*it)->maker_uid)));
+                        unsigned((*it)->maker_uid)),
+                 EACCES);
   LOG_INFO("device %s: destroyed by a control client (outputs to their safe levels, socket removed)", name.c_str());
   remove_device(static_cast<size_t>(it - devices_.begin()));
   notifier_.status(status());
@@ -90,5 +97,22 @@ void Daemon::owner_gone(uint64_t owner) {
   }
   if (any) notifier_.status(status());
 }
+
+namespace app {
+
+Result<DeviceConfig> created_device_config(const nlohmann::json& request, const config::ConfigSpec& config) {
+  config::DeviceSpec device = TRY(config::parse_create_request(request, config.pool));
+  config::ConfigSpec one;
+  one.file = config.file.empty() ? "create request" : config.file;  // pool lines are the file's
+  one.access = config.access;
+  one.devices.push_back(device);
+  DaemonConfig made = TRY(daemon_config(one));
+  DeviceConfig spec = std::move(made.devices.front());
+  for (const auto& l : device.lines)
+    if (!l.pool.empty()) spec.pool_lines.push_back(l.pool);
+  return spec;
+}
+
+}  // namespace app
 
 }  // namespace vgpio

@@ -1,0 +1,85 @@
+// How `vgpio ctl` shows the daemon's answers to people (--json shows them as
+// they are). A command with no printer of its own shows what its answer
+// holds besides "ok", as JSON.
+#include <cstdio>
+
+#include "client/ctl_stream.h"
+
+namespace vgpio::client {
+
+using nlohmann::json;
+
+namespace {
+
+std::string value_text(const json& v) { return v.is_null() ? "?" : v.dump(); }
+
+void print_list(const json& r) {
+  for (const auto& d : r["devices"]) {
+    std::printf("device %s  (%s)\n", d.value("name", "").c_str(), d.value("socket", "").c_str());
+    if (!d.value("answering", true)) {
+      std::printf("  not answering: its thread is busy or stuck (see the daemon's log)\n");
+      continue;
+    }
+    // The holder last: "vgpio-plc1, held at safe level 1" is long.
+    std::printf("  %5s  %-16s %-4s %-5s %-12s %-24s %s\n", "line", "name", "dir", "value", "irq", "kind", "holder");
+    for (const auto& l : d.value("lines", json::array())) {
+      std::string irq = l.value("irq", "");
+      if (irq != "none") irq += l.value("unmasked", false) ? "" : "(m)";
+      std::printf("  %5s  %-16s %-4s %-5s %-12s %-24s %s\n", l["line"].dump().c_str(), l.value("name", "").c_str(),
+                  l.value("direction", "").c_str(), value_text(l["value"]).c_str(), irq.c_str(),
+                  l.value("kind", "").c_str(), l.value("holder", "").empty() ? "-" : l.value("holder", "").c_str());
+      // What else drives the line, and what it drives: each on a line of its own.
+      if (!l.value("driver", "").empty()) std::printf("  %5s  driven by %s\n", "", l.value("driver", "").c_str());
+      for (const auto& to : l.value("wired_to", json::array()))
+        std::printf("  %5s  wired to %s\n", "", to.get<std::string>().c_str());
+    }
+  }
+}
+
+void print_status(const json& r) {
+  std::printf("devices         %s\n", r.value("devices", json(0)).dump().c_str());
+  const json s = r.value("sandbox", json::object());
+  if (!s.value("enabled", false)) {
+    std::printf("sandbox         off (--no-sandbox)\n");
+    std::printf("user            %s\n", s.value("user", "?").c_str());
+    return;
+  }
+  std::printf("user            %s (uid %s, gid %s)\n", s.value("user", "?").c_str(), s.value("uid", json()).dump().c_str(),
+              s.value("gid", json()).dump().c_str());
+  std::printf("no_new_privs    %s\n", s.value("no_new_privs", false) ? "yes" : "no");
+  std::printf("seccomp         %s (%s calls denied so far)\n", s.value("seccomp", "none").c_str(),
+              s.value("denied_syscalls", json(0)).dump().c_str());
+  std::printf("landlock        %s\n", s.value("landlock", "none").c_str());
+}
+
+}  // namespace
+
+void print_answer(const std::string& cmd, const json& r) {
+  if (cmd == "get") {
+    std::printf("%s\n", value_text(r["value"]).c_str());
+  } else if (cmd == "list") {
+    print_list(r);
+  } else if (cmd == "status") {
+    print_status(r);
+  } else if (cmd == "sandbox-probe") {
+    for (const auto& [what, result] : r["attempts"].items())
+      std::printf("%-28s %s\n", what.c_str(), result.get<std::string>().c_str());
+  } else if (cmd == "wires") {
+    for (const auto& w : r["wires"])
+      std::printf("%s -> %s  delay %s%s%s\n", w.value("from", "").c_str(), w.value("to", "").c_str(),
+                  w.value("delay", "").c_str(), w.value("invert", false) ? ", inverted" : "",
+                  w.value("config", false) ? "  (from the config)" : "");
+  } else if (r.contains("stimulus")) {
+    std::printf("%s\n", r.value("stimulus", "").c_str());
+  } else if (cmd == "stop") {
+    std::printf("%s\n", r.value("stopped", false) ? "stopped" : "nothing was running");
+  } else if (cmd == "wire") {
+    std::printf("%s\n", r.value("wire", "").c_str());
+  } else if (r.size() > 1) {
+    json rest = r;
+    rest.erase("ok");
+    std::printf("%s\n", rest.dump().c_str());
+  }
+}
+
+}  // namespace vgpio::client
