@@ -97,7 +97,7 @@ Result<json> measure_placement(const Options& o, const std::string& dir, const P
   if (!o.peer.empty()) {
     out["peer"] = median_of(peer_runs);
     out["all_runs"]["peer"] = peer_runs;
-    out["ratios"] = ratios(out["vgpio"], out["peer"]);
+    out["ratios"] = ratios(out["vgpio"], out["peer"], out["floor"]["p50_us"].get<double>());
   }
   if (!o.compare_only) {
     auto p = TRY(start_vgpio(o, dir, pl));

@@ -48,8 +48,8 @@ json median_of(const std::vector<json>& runs) {
   return first;  // strings and the like are the same in every run
 }
 
-json ratios(const json& vgpio, const json& peer) {
-  json out;
+json ratios(const json& vgpio, const json& peer, double floor_p50_us) {
+  json out = {{"floor_p50_us", floor_p50_us}};  // the machine's, beside every ratio
   for (const auto& [level, v] : vgpio["throughput"].items()) {
     if (!peer["throughput"].contains(level)) continue;
     const json& p = peer["throughput"][level];

@@ -13,6 +13,7 @@ nlohmann::json median_of(const std::vector<nlohmann::json>& runs);
 
 // vgpio / peer for each figure that both have: throughput and backend CPU
 // per request at each level in flight, and the GET_VALUE percentiles.
-nlohmann::json ratios(const nlohmann::json& vgpio, const nlohmann::json& peer);
+// `floor_p50_us`, the machine's eventfd ping-pong, goes in beside them.
+nlohmann::json ratios(const nlohmann::json& vgpio, const nlohmann::json& peer, double floor_p50_us);
 
 }  // namespace vgpio::bench

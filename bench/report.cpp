@@ -44,23 +44,35 @@ void print_backend(const json& b) {
   std::printf("\n");
 }
 
+// Each ratio with the machine's floor beside it (the eventfd ping-pong's
+// p50 under this placement): a slow machine shows there, a slow backend in
+// the ratio.
 void print_comparison(const json& r) {
   const json &v = r["vgpio"], &p = r["peer"], &x = r["ratios"];
-  std::printf("  %-30s %12s %12s %12s\n", "side by side", "vgpio", "peer", "vgpio/peer");
+  double floor = num(r["floor"], "p50_us");
+  std::printf("  %-30s %12s %12s %12s   %s\n", "side by side", "vgpio", "peer", "vgpio/peer", "floor p50");
   for (const char* q : {"p50_us", "p99_us", "p999_us"})
-    std::printf("  GET_VALUE %-20s %9.1f us %9.1f us %11.2fx\n", q, num(v["latency"]["get_value"], q),
-                num(p["latency"]["get_value"], q), num(x["get_value_latency"], q));
+    std::printf("  GET_VALUE %-20s %9.1f us %9.1f us %11.2fx   %6.1f us\n", q, num(v["latency"]["get_value"], q),
+                num(p["latency"]["get_value"], q), num(x["get_value_latency"], q), floor);
   for (int level : kInFlightLevels) {
     std::string k = std::to_string(level);
-    std::printf("  %2d in flight, requests/s     %12.0f %12.0f %11.2fx\n", level, num(v["throughput"][k], "per_s"),
-                num(p["throughput"][k], "per_s"), num(x["throughput"], k.c_str()));
+    std::printf("  %2d in flight, requests/s     %12.0f %12.0f %11.2fx   %6.1f us\n", level,
+                num(v["throughput"][k], "per_s"), num(p["throughput"][k], "per_s"), num(x["throughput"], k.c_str()),
+                floor);
   }
   for (int level : kInFlightLevels) {
     std::string k = std::to_string(level);
     if (!x.contains("backend_cpu_per_request")) break;
-    std::printf("  %2d in flight, CPU/request    %9.2f us %9.2f us %11.2fx\n", level,
+    std::printf("  %2d in flight, CPU/request    %9.2f us %9.2f us %11.2fx   %6.1f us\n", level,
                 num(v["throughput"][k], "backend_cpu_us_per_request"),
-                num(p["throughput"][k], "backend_cpu_us_per_request"), num(x["backend_cpu_per_request"], k.c_str()));
+                num(p["throughput"][k], "backend_cpu_us_per_request"), num(x["backend_cpu_per_request"], k.c_str()),
+                floor);
+  }
+  for (int level : kInFlightLevels) {
+    std::string k = std::to_string(level);
+    std::printf("  %2d in flight, wake-ups/req.  %12.2f %12.2f %12s   %6.1f us\n", level,
+                num(v["throughput"][k], "backend_wakeups_per_request"),
+                num(p["throughput"][k], "backend_wakeups_per_request"), "", floor);
   }
 }
 

@@ -1,5 +1,7 @@
 #include "virtio/device.h"
 
+#include <algorithm>
+
 #include "base/strings.h"
 #include "virtio/ring_layout.h"
 
@@ -7,6 +9,7 @@ namespace vgpio {
 
 VirtioDevice::VirtioDevice(size_t num_queues) {
   for (size_t i = 0; i < num_queues; ++i) queues_.push_back(std::make_unique<SplitQueue>(memory_, i));
+  yield_habits_.resize(num_queues);
 }
 
 uint64_t VirtioDevice::offered_features() const {
@@ -32,6 +35,15 @@ Result<std::vector<uint8_t>> VirtioDevice::read_config(uint32_t offset, uint32_t
     return Error(strfmt("config read of %u bytes at offset %u is beyond the %zu-byte config space", size,
                         offset, space.size()));
   return std::vector<uint8_t>(space.begin() + offset, space.begin() + offset + size);
+}
+
+void VirtioDevice::let_the_driver_run_if_it_pays(size_t i, uint16_t seen) {
+  YieldHabit& h = yield_habits_[i];
+  if (h.misses >= kYieldMisses && ++h.since_tried < kRetryYield) return;
+  h.since_tried = 0;
+  let_the_driver_run();
+  bool paid = queue(i).driver_avail_idx() != seen;
+  h.misses = paid ? 0 : std::min(h.misses + 1, kYieldMisses);
 }
 
 }  // namespace vgpio

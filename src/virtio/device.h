@@ -4,6 +4,8 @@
 // (vhost-user here) configures the queues and calls in.
 #pragma once
 
+#include <sched.h>
+
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -23,6 +25,10 @@ class VirtioDevice {
   VirtioDevice& operator=(const VirtioDevice&) = delete;
 
   GuestMemory& memory() { return memory_; }
+  // See let_the_driver_run_if_it_pays().
+  static constexpr unsigned kYieldMisses = 4;
+  static constexpr unsigned kRetryYield = 64;
+
   size_t queue_count() const { return queues_.size(); }
   SplitQueue& queue(size_t i) { return *queues_.at(i); }
 
@@ -61,21 +67,50 @@ class VirtioDevice {
   bool drain_queue(size_t i, Handler&& handle) {
     SplitQueue& q = queue(i);
     uint32_t budget = q.size();
-    do {
+    for (;;) {
+      uint32_t before = budget;
       while (budget > 0) {
         auto chain = q.pop();
         if (!chain) break;
         handle(std::move(*chain));
         --budget;
       }
-      q.notify_if_needed();
-    } while (budget > 0 && q.rearm_kicks());
-    return budget == 0;
+      uint16_t seen = q.driver_avail_idx();
+      bool notified = q.notify_if_needed();
+      if (budget == 0) return true;
+      // Kicks are still off: what the driver adds while it runs comes
+      // without one, and the next round takes it.
+      if (notified) let_the_driver_run_if_it_pays(i, seen);
+      if (budget < before) continue;  // this round found work: look once more
+      if (!q.rearm_kicks()) return false;
+    }
   }
+
+  // Called after a notification on queue `i`. On a CPU the driver shares (a
+  // vCPU thread beside this one, the common case on a small embedded host),
+  // the driver runs now instead of at our next sleep: it takes what we used
+  // and adds its next buffers before we look again, so one wake-up of ours
+  // serves many of its requests, and a notification's latency is not our
+  // housekeeping's. Not a poll: once per notification, and we sleep as soon
+  // as a look finds nothing. Where the driver has a CPU of its own the yield
+  // only costs a system call, so it is kept while it pays: while the
+  // driver's next buffers come by the time it returns (`seen` is its avail
+  // index before the notification; the notification itself may hand the
+  // driver our CPU). After kYieldMisses in a row that did not (one a burst's
+  // last), it is tried only every kRetryYield notifications.
+  void let_the_driver_run_if_it_pays(size_t i, uint16_t seen);
+  // Gives the CPU to whichever thread wants it, once. (Virtual for tests,
+  // whose driver runs here.)
+  virtual void let_the_driver_run() { sched_yield(); }
 
  private:
   GuestMemory memory_;
   std::vector<std::unique_ptr<SplitQueue>> queues_;
+  struct YieldHabit {
+    unsigned misses = 0;  // yields in a row that brought nothing
+    unsigned since_tried = 0;
+  };
+  std::vector<YieldHabit> yield_habits_;  // one per queue
   uint64_t features_ = 0;
 };
 

@@ -182,9 +182,14 @@ bool SplitQueue::rearm_kicks() {
   return load16(avail_ + kAvailIdx) != last_avail_;
 }
 
-void SplitQueue::notify_if_needed() {
-  if (!started() || !notify_) return;
-  if (signalled_used_ == used_idx_) return;  // nothing used since the last signal
+uint16_t SplitQueue::driver_avail_idx() const {
+  if (!started() || broken_) return 0;
+  return load16(avail_ + kAvailIdx);
+}
+
+bool SplitQueue::notify_if_needed() {
+  if (!started() || !notify_) return false;
+  if (signalled_used_ == used_idx_) return false;  // nothing used since the last signal
   // The used index store must be visible before we read the driver's wishes.
   std::atomic_thread_fence(std::memory_order_seq_cst);
   bool need;
@@ -200,6 +205,7 @@ void SplitQueue::notify_if_needed() {
   }
   LOG_DEBUG("queue %u: used index %u, %s", index_, used_idx_, need ? "driver notified" : "no notification wanted");
   if (need) notify_();
+  return need;
 }
 
 }  // namespace vgpio

@@ -60,7 +60,10 @@ class SplitQueue {
   // true when more buffers arrived meanwhile.
   bool rearm_kicks();
   // Signals the driver if it asked for it (§2.7.10); call after a batch.
-  void notify_if_needed();
+  // True when it did.
+  bool notify_if_needed();
+  // The driver's avail index as it is now (0 when the queue is not running).
+  uint16_t driver_avail_idx() const;
   // True when the driver broke the ring itself; the queue stops being served.
   bool broken() const { return broken_; }
   uint16_t next_avail() const { return last_avail_; }

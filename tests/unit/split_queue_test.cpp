@@ -3,6 +3,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <functional>
+
 #include "fake_guest.h"
 #include "virtio/device.h"
 
@@ -17,8 +19,17 @@ class RecordingDevice : public VirtioDevice {
  public:
   RecordingDevice() : VirtioDevice(1) {}
   std::vector<DescriptorChain> chains;
+  bool answer_at_once = false;  // complete each chain as it comes, instead of keeping it
+  int handled = 0;
+  std::function<void()> driver;  // runs where the device lets the driver run
+  bool driver_shares_the_cpu = true;
+  int yields = 0;
   bool on_queue_kick(size_t i) override {
-    return drain_queue(i, [this](DescriptorChain c) { chains.push_back(std::move(c)); });
+    return drain_queue(i, [this](DescriptorChain c) {
+      ++handled;
+      if (answer_at_once) c.complete(0);
+      else chains.push_back(std::move(c));
+    });
   }
   void reset() override {
     for (auto& c : chains) c.abandon();
@@ -32,6 +43,10 @@ class RecordingDevice : public VirtioDevice {
  protected:
   uint64_t device_features() const override { return 0; }
   std::vector<uint8_t> config_space() const override { return {}; }
+  void let_the_driver_run() override {
+    ++yields;
+    if (driver && driver_shares_the_cpu) driver();
+  }
 };
 
 TEST(SplitQueue, SizeMustBeAPowerOfTwoUpTo32768) {
@@ -302,6 +317,66 @@ TEST(SplitQueue, WithoutEventIdxNoInterruptFlagIsHonoured) {
   dev.complete_all(1);
   dev.queue(0).notify_if_needed();
   EXPECT_EQ(guest.notifications(0), 1);
+}
+
+// On a CPU it shares with the device, the driver runs at the device's
+// notification (the device lets it) and adds its next request then: that
+// request is taken in the same wake-up, and it needed no kick.
+TEST(SplitQueue, ARequestAddedAtTheNotificationIsTakenWithoutAKick) {
+  RecordingDevice dev;
+  dev.answer_at_once = true;
+  FakeGuest guest(dev, 16);
+  int more = 3;
+  dev.driver = [&] {
+    while (guest.used(0)) {
+    }
+    if (more-- <= 0) return;
+    guest.chain(0).writable(1).submit();
+    EXPECT_FALSE(guest.queue(0).kick_needed()) << "kicks are off while the device is awake";
+  };
+  guest.chain(0).writable(1).submit();
+  ASSERT_TRUE(guest.queue(0).kick_needed());
+  guest.kick(0);
+  EXPECT_EQ(dev.handled, 4);  // one kick, four requests
+  // Asleep again: the next request needs a kick.
+  guest.chain(0).writable(1).submit();
+  EXPECT_TRUE(guest.queue(0).kick_needed());
+}
+
+// Where the driver has a CPU of its own, its next request does not come
+// while we yield: after kYieldMisses such yields we stop, and try again
+// every kRetryYield notifications. A burst's last yield alone does not stop it.
+TEST(SplitQueue, YieldingStopsWhenItBringsNothing) {
+  RecordingDevice dev;
+  dev.answer_at_once = true;
+  dev.driver_shares_the_cpu = false;
+  FakeGuest guest(dev, 16);
+  int burst = 0;  // requests the driver still sends when it runs at our yield
+  dev.driver = [&] {
+    while (guest.used(0)) {
+    }
+    if (burst-- > 0) guest.chain(0).writable(1).submit();
+  };
+  auto request = [&](int more) {
+    burst = more;
+    guest.chain(0).writable(1).submit();
+    guest.kick(0);
+    while (guest.used(0)) {
+    }
+  };
+  const int misses = int(VirtioDevice::kYieldMisses), retry = int(VirtioDevice::kRetryYield);
+  for (int i = 0; i < misses; ++i) request(0);
+  EXPECT_EQ(dev.yields, misses);
+  for (int i = 1; i < retry; ++i) request(0);
+  EXPECT_EQ(dev.yields, misses);  // stopped
+  request(0);                     // the next try
+  EXPECT_EQ(dev.yields, misses + 1);
+  dev.driver_shares_the_cpu = true;  // a try finds out
+  for (int i = 0; i < retry; ++i) request(3);
+  EXPECT_EQ(dev.yields, misses + 1 + 4);  // the try paid, and so did the rest of that burst
+  int before = dev.yields;
+  for (int i = 0; i < 10; ++i) request(3);  // each: three yields that pay, the burst's last that does not
+  EXPECT_EQ(dev.yields, before + 40);
 }
 
 // Found by fuzz_virtqueue: a response buffer that overlaps the avail index
