@@ -90,9 +90,8 @@ class VirtioDevice {
   // vCPU thread beside this one, the common case on a small embedded host),
   // the driver runs now instead of at our next sleep: it takes what we used
   // and adds its next buffers before we look again, so one wake-up of ours
-  // serves many of its requests, and a notification's latency is not our
-  // housekeeping's. Not a poll: once per notification, and we sleep as soon
-  // as a look finds nothing. Where the driver has a CPU of its own the yield
+  // serves many of its requests. Not a poll: once per notification, and we
+  // sleep as soon as a look finds nothing. Where the driver has a CPU of its own the yield
   // only costs a system call, so it is kept while it pays: while the
   // driver's next buffers come by the time it returns (`seen` is its avail
   // index before the notification; the notification itself may hand the
