@@ -4,6 +4,7 @@
 // other clients to check themselves against (the Python client's test does).
 #include <cctype>
 #include <cstdio>
+#include <span>
 
 #include <CLI/CLI.hpp>
 
@@ -42,9 +43,9 @@ std::vector<control::ErrorKind> errors_of(const Command& c) {
   return all;
 }
 
-std::string kind_list(const Command& c, const char* quote) {
+std::string kind_list(std::span<const control::ErrorKind> kinds, const char* quote = "") {
   std::string out;
-  for (auto k : c.errors) out += (out.empty() ? "" : ", ") + (quote + std::string(control::kind_name(k)) + quote);
+  for (auto k : kinds) out += (out.empty() ? "" : ", ") + (quote + std::string(control::kind_name(k)) + quote);
   return out;
 }
 
@@ -67,7 +68,7 @@ void print_markdown(const Command& c) {
   for (const auto& f : c.fields)
     std::printf("| `%s` | %s | %s | %s |\n", f.name, control::describe(f.type), presence(f).c_str(), f.help);
   if (!c.fields.empty()) std::printf("\n");
-  if (!c.errors.empty()) std::printf("Errors besides the common ones: %s.\n\n", kind_list(c, "`").c_str());
+  if (!c.errors.empty()) std::printf("Errors besides the common ones: %s.\n\n", kind_list(c.errors, "`").c_str());
 }
 
 void print_scdoc(const Command& c) {
@@ -76,7 +77,7 @@ void print_scdoc(const Command& c) {
     std::printf("- *%s*, %s, %s: %s\n", scd(f.name).c_str(), scd(control::describe(f.type)).c_str(),
                 scd(presence(f)).c_str(), scd(f.help).c_str());
   if (!c.fields.empty()) std::printf("\n");
-  if (!c.errors.empty()) std::printf("Errors besides the common ones: %s.\n\n", scd(kind_list(c, "")).c_str());
+  if (!c.errors.empty()) std::printf("Errors besides the common ones: %s.\n\n", scd(kind_list(c.errors)).c_str());
 }
 
 json command_json(const Command& c) {
@@ -101,8 +102,7 @@ void print_kinds(Format format) {
     if (format == Format::Scdoc) std::printf("*%s*\n\t%s\n\n", scd(control::kind_name(k)).c_str(), scd(control::describe(k)).c_str());
     if (format == Format::Text) std::printf("%-14s %s\n", control::kind_name(k), control::describe(k));
   }
-  std::string common;
-  for (auto k : control::common_errors()) common += (common.empty() ? "" : ", ") + std::string(control::kind_name(k));
+  std::string common = kind_list(control::common_errors());
   if (format == Format::Markdown) std::printf("\nAny command may answer %s.\n", common.c_str());
   if (format == Format::Scdoc) std::printf("Any command may answer %s.\n", common.c_str());
 }

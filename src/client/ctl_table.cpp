@@ -89,7 +89,9 @@ Result<json> field_value(const Field& f, const std::string& text) {
 Result<json> request_of(const control::Command& c, const Given& given) {
   json r = {{"cmd", c.name}};
   for (const auto& f : c.fields) {
-    if (auto v = given.values.find(f.name); v != given.values.end()) r[f.name] = TRY(field_value(f, v->second));
+    // An option never given stays out (its entry is empty): the default is the daemon's.
+    if (auto v = given.values.find(f.name); v != given.values.end() && !v->second.empty())
+      r[f.name] = TRY(field_value(f, v->second));
     if (auto l = given.lists.find(f.name); l != given.lists.end() && !l->second.empty())
       r[f.name] = TRY(list_value(f, l->second));
     if (auto b = given.flags.find(f.name); b != given.flags.end() && b->second) r[f.name] = true;
@@ -117,12 +119,9 @@ void add_table_command(CLI::App& ctl, const control::Command& c, CtlOptions& o) 
     if (std::string(f.name) == "device") option->description("the device's name");
     if (f.required || std::string(f.name) == "device") option->required();
   }
-  // Options never given stay out of the request (their map entry is empty).
   cmd->callback([&o, &c, given] {
     o.run = [&o, &c, given] {
-      Given sent = *given;
-      std::erase_if(sent.values, [](const auto& v) { return v.second.empty(); });
-      auto request = request_of(c, sent);
+      auto request = request_of(c, *given);
       if (!request) return fail(c.name, request.error().message(), 2);
       return call_and_print(o, request.value(), [&c](const json& r) { print_answer(c.name, r); });
     };

@@ -75,14 +75,13 @@ Result<LineSpec> pool_line(const Context& ctx, const toml::table& t, const std::
 Result<toml::array> request_lines(const json& request) {
   toml::array lines;
   if (request.contains("lines_toml")) {
+    Context ctx("create request: lines_toml", "");
     toml::table text;
     try {
       text = toml::parse(request["lines_toml"].get<std::string_view>(), std::string_view("lines_toml"));
     } catch (const toml::parse_error& e) {
-      return Error("create request: lines_toml:" + std::to_string(e.source().begin.line) + ": " +
-                   std::string(e.description()));
+      return ctx.error(static_cast<int>(e.source().begin.line), std::string(e.description()));
     }
-    Context ctx("create request: lines_toml", "");
     TRY(only_keys(ctx, text, {"line"}));
     if (text.contains("line") && !text["line"].is_array_of_tables())
       return ctx.error(text, "\"line\" must be [[line]] tables");

@@ -168,6 +168,10 @@ TEST(CreateRequest, TakesTomlTextAndJsonLinesInThatOrder) {
   auto broken = parse_create_request(request, pool);
   ASSERT_FALSE(broken.ok());
   EXPECT_EQ(broken.error().message().rfind("create request: lines_toml:1: ", 0), 0u) << broken.error().message();
+  for (const char* odd : {"line = 5\n", "device = \"x\"\n", "[[line]]\nname = \"a\"\nchip = \"gpiochip0\"\noffset = 1\n"}) {
+    request["lines_toml"] = odd;  // not [[line]] tables; another key; a host line outside the pool
+    EXPECT_FALSE(parse_create_request(request, pool).ok()) << odd;
+  }
   request.erase("lines_toml");
   request.erase("lines");
   EXPECT_FALSE(parse_create_request(request, pool).ok());  // no line at all
