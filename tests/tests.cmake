@@ -76,7 +76,8 @@ if(GTest_FOUND)
     tests/unit/guest_memory_test.cpp tests/unit/split_queue_test.cpp
     tests/unit/gpio_device_test.cpp tests/unit/gpio_irq_test.cpp tests/unit/config_test.cpp
     tests/unit/chip_monitor_test.cpp tests/unit/stimulus_test.cpp tests/unit/recording_test.cpp tests/unit/wire_test.cpp
-    tests/unit/sandbox_test.cpp tests/unit/http_guard_test.cpp tests/unit/paths_test.cpp)
+    tests/unit/sandbox_test.cpp tests/unit/http_guard_test.cpp tests/unit/paths_test.cpp
+    tests/unit/restart_test.cpp)
   target_link_libraries(unit_tests PRIVATE vgpio_test_support vgpio_config vgpio_sim vgpio_app vgpio_panel
     GTest::gtest_main)
   target_compile_definitions(unit_tests PRIVATE VGPIO_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
@@ -106,6 +107,9 @@ endif()
 # inside the test VM beside gpio-sim (see tests/guest).
 add_executable(vgpio-frontend tests/tools/frontend_tool.cpp)
 target_link_libraries(vgpio-frontend PRIVATE vgpio_driver)
+# A stand-in for systemd's fd store and restarts, where there is no systemd
+# (the test guest; tests/tools/fd_store_tool.cpp says what it does).
+add_executable(vgpio-fdstore tests/tools/fd_store_tool.cpp)
 
 vgpio_tests_need(have cli.client_apart nm)
 if(have)
@@ -146,7 +150,7 @@ if(have)
   foreach(name ${service_scenarios})
     add_test(NAME service.${name} COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/service/service_tests.py ${name})
     set_tests_properties(service.${name} PROPERTIES TIMEOUT 300 ENVIRONMENT
-      "VGPIO_BIN=$<TARGET_FILE:vgpio>;VGPIO_FRONTEND=$<TARGET_FILE:vgpio-frontend>")
+      "VGPIO_BIN=$<TARGET_FILE:vgpio>;VGPIO_FRONTEND=$<TARGET_FILE:vgpio-frontend>;VGPIO_FDSTORE=$<TARGET_FILE:vgpio-fdstore>")
   endforeach()
 endif()
 
@@ -179,7 +183,7 @@ if(NOT have)
 endif()
 set(TESTVM_DIR ${CMAKE_BINARY_DIR}/testvm)
 add_test(NAME guest.prepare COMMAND ${CMAKE_SOURCE_DIR}/testvm/prepare.sh ${TESTVM_DIR} $<TARGET_FILE:vgpio>
-  $<TARGET_FILE:vgpio-frontend>)
+  $<TARGET_FILE:vgpio-frontend> $<TARGET_FILE:vgpio-fdstore>)
 set_tests_properties(guest.prepare PROPERTIES FIXTURES_SETUP guestvm TIMEOUT 3000 ENVIRONMENT VGPIO_TESTVM_ARM64=1)
 # The same scenarios on each platform (testvm/guestkit.py): x86_64 q35 over
 # PCI as guest.NAME, x86_64 microvm and arm64 virt over virtio-mmio as

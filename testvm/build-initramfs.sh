@@ -28,7 +28,8 @@ done
 # A program and every library it loads, at the same paths as on the host.
 add_program() {
   local prog=$1
-  install -D -m 0755 "$prog" "$stage/usr/bin/$(basename "$prog")"
+  # Stripped: the guest has little RAM for its root, and a test copies vgpio there.
+  install -D -m 0755 -s "$prog" "$stage/usr/bin/$(basename "$prog")"
   ldd "$prog" | grep -oE '/[^ ]+' | while read -r lib; do
     [ -e "$stage$lib" ] || install -D -m 0755 "$(realpath "$lib")" "$stage$lib"
   done

@@ -56,6 +56,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
   d->reload_ = std::move(config.reload);
   d->config_wires_ = std::move(config.wires);
   d->make_device_ = std::move(config.make_device);
+  d->carryover_ = std::move(config.carryover);
   if (d->make_device_ && !config.control_socket.empty()) {
     d->create_dir_ = config.create_dir.empty() ? directory_of(absolute_path(config.control_socket)) : config.create_dir;
     auto dir = open_directory(d->create_dir_);
@@ -64,6 +65,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
                   dir.error().message().c_str());
   }
   for (auto& spec : config.devices) d->devices_.push_back(TRY(d->start_device(spec)));
+  if (d->carryover_) d->carryover_->settle_leftovers();
   // The control socket last: once it answers, every device socket does.
   if (!config.control_socket.empty()) {
     d->control_ = TRY(control::ControlServer::create(*d->main_loop_, config.control_socket, config.control_access, {})
@@ -101,9 +103,14 @@ Result<std::unique_ptr<Daemon::Device>> Daemon::start_device(DeviceConfig& spec)
   dev->origin = spec.origin;
   dev->loop = TRY(EventLoop::create());
   std::string where = "device " + spec.name;
-  if (spec.make_lines) spec.lines = TRY(spec.make_lines(*dev->loop).error_context(where));
+  // Devices made at run time live as long as their maker's connection: none
+  // outlives the process.
+  bool carry_on = carryover_ && spec.socket_name.empty();
+  if (spec.make_lines)
+    spec.lines = TRY(spec.make_lines(*dev->loop, carry_on ? carryover_ : nullptr).error_context(where));
   if (auto w = gpio::linux_line_limit_warning(spec.name, spec.lines.size())) LOG_WARN("%s", w->c_str());
   dev->device = TRY(GpioDevice::create(spec.name, std::move(spec.lines), GpioDevice::Options{offer_irq_}));
+  if (carry_on) carryover_->resume_device(*dev->device);  // before its socket: restored before it is served
   dev->sim = TRY(sim::DeviceSim::create(*dev->loop, *dev->device));
   if (spec.connect) {
     dev->server = TRY(vhost::Server::create_client(*dev->loop, *dev->device, spec.name, spec.socket).error_context(where));
@@ -123,11 +130,27 @@ Result<std::unique_ptr<Daemon::Device>> Daemon::start_device(DeviceConfig& spec)
     Listener l = TRY(listen_unix(spec.socket, access_).error_context(where));
     dev->server = TRY(vhost::Server::create(*dev->loop, *dev->device, spec.name, std::move(l), spec.socket));
   }
+  TRY(wait_for_frontend_return(*dev));
   uint64_t id = dev->id;
   dev->server->set_frontend_observer(
       [this, id](bool connected) { main_loop_->post([this, id, connected] { on_frontend(id, connected); }); });
   if (control_) attach_control(*dev);
   return dev;
+}
+
+Result<void> Daemon::wait_for_frontend_return(Device& dev) {
+  if (!dev.device->restored()) return ok();
+  vhost::Server* server = dev.server.get();
+  GpioDevice* device = dev.device.get();
+  dev.return_wait = TRY(Timer::create(*dev.loop, [server, device] {
+    if (server->connected() || !device->restored()) return;  // it came back (and maybe left again)
+    LOG_WARN("device %s: restored after vgpio's restart, but no frontend came back within %lld s; taking the guest "
+             "as gone: its lines go to their safe state",
+             device->name().c_str(), static_cast<long long>(kFrontendReturnWait.count()));
+    device->reset();
+  }));
+  dev.return_wait->arm(std::chrono::duration_cast<std::chrono::milliseconds>(kFrontendReturnWait));
+  return ok();
 }
 
 void Daemon::warn_unused_sockets(const std::vector<DeviceConfig>& devices) const {
@@ -185,6 +208,7 @@ bool Daemon::wait_stopped(Device& dev, std::chrono::steady_clock::time_point dea
     left_behind_.fetch_add(1);
     // What the stuck thread uses must outlive it: never freed.
     (void)dev.loop.release(), (void)dev.device.release(), (void)dev.sim.release(), (void)dev.server.release();
+    (void)dev.return_wait.release();
     return false;
   }
   dev.thread.join();
@@ -194,9 +218,11 @@ bool Daemon::wait_stopped(Device& dev, std::chrono::steady_clock::time_point dea
 // With the thread gone, here: the wires go (a stopped loop runs calls on the
 // caller's thread), the socket file goes, the lines are freed.
 void Daemon::tear_down(Device& dev) {
+  if (carryover_ && dev.device->keeps_state()) carryover_->forget_device(dev.name);
   wires_.remove_device(*dev.device);
   dev.device->set_observer({});
   dev.sim.reset();
+  dev.return_wait.reset();
   dev.server.reset();
   dev.device.reset();
 }
@@ -216,11 +242,22 @@ void Daemon::on_signal(int sig) {
   if (is_stop_signal(sig)) {
     LOG_INFO("received %s: outputs to their safe levels, releasing lines and stopping", strsignal(sig));
     main_loop_->stop();
+  } else if (sig == SIGUSR2 && carryover_ && carryover_->enabled()) {
+    LOG_INFO("received %s: leaving every line as it is, kept for the next vgpio (a restart)", strsignal(sig));
+    leaving_for_restart_ = true;
+    main_loop_->stop();
+  } else if (sig == SIGUSR2) {
+    LOG_WARN("received %s: no service manager keeps the lines for a restart (no $NOTIFY_SOCKET); stopping as on "
+             "SIGTERM",
+             strsignal(sig));
+    main_loop_->stop();
   } else if (sig == SIGHUP) {
     LOG_INFO("received %s: reloading the configuration", strsignal(sig));
     reload();
   } else {
-    LOG_WARN("received %s: ignored; vgpio stops on SIGTERM or SIGINT, and reloads on SIGHUP", strsignal(sig));
+    LOG_WARN("received %s: ignored; vgpio stops on SIGTERM or SIGINT, reloads on SIGHUP, and leaves for a restart "
+             "on SIGUSR2",
+             strsignal(sig));
   }
 }
 
@@ -228,6 +265,14 @@ void Daemon::run() {
   notifier_.ready(status());
   main_loop_->run();
   notifier_.stopping();
+  if (leaving_for_restart_) {
+    // Nothing is undone: the manager's store holds every line request and
+    // device state, and the next process carries on from them. A request a
+    // device thread is answering now is not in its state yet; the frontend
+    // hands it to the next process again.
+    std::fflush(nullptr);
+    _exit(0);
+  }
 }
 
 void Daemon::stop() { main_loop_->stop(); }

@@ -16,10 +16,12 @@
 #include <vector>
 
 #include "base/event_loop.h"
+#include "base/timer.h"
 #include "base/unix_socket.h"
 #include "config/config.h"
 #include "control/control_server.h"
 #include "gpio/gpio_device.h"
+#include "restart/carryover.h"
 #include "service/listen_fds.h"
 #include "service/notify.h"
 #include "sim/device_sim.h"
@@ -39,7 +41,8 @@ struct DeviceConfig {
   // Connect to a frontend that listens on `socket`, instead of listening.
   bool connect = false;
   // When set, makes the lines instead (host lines need the device's loop).
-  std::function<Result<Lines>(EventLoop&)> make_lines{};
+  // `keeper` (may be null) keeps host line requests across a restart.
+  std::function<Result<Lines>(EventLoop&, std::shared_ptr<RequestKeeper> keeper)> make_lines{};
   // What the config file said of it, and its sockets' access: a reload
   // compares these (operator==) and leaves an unchanged device alone. Unset
   // for devices not from a file (--sim, made at run time).
@@ -75,6 +78,8 @@ struct DaemonConfig {
   std::function<Result<DeviceConfig>(const nlohmann::json& request)> make_device;
   // Reads the config again, checked, for SIGHUP; unset when there is no file.
   std::function<Result<DaemonConfig>()> reload;
+  // What the previous process kept for this one (null: nothing is kept).
+  std::shared_ptr<restart::Carryover> carryover;
   // Whom a daemon started as root becomes (the config's user and group).
   std::string user, group;
 };
@@ -123,6 +128,9 @@ class Daemon : private control::DeviceMaker {
     std::unique_ptr<GpioDevice> device;
     std::unique_ptr<sim::DeviceSim> sim;  // stimuli and wire ends, on the device's loop
     std::unique_ptr<vhost::Server> server;
+    // Restored from a previous process: the guest is taken as gone when its
+    // frontend has not come back by kFrontendReturnWait.
+    std::unique_ptr<Timer> return_wait;
     std::thread thread;
     std::shared_future<void> exited;  // ready once its loop has returned
     bool connected = false;                   // as the main loop last heard
@@ -156,6 +164,9 @@ class Daemon : private control::DeviceMaker {
   // How long stopping waits for device threads: SIGTERM ends the process
   // within 2 s, whatever its peers do.
   static constexpr std::chrono::milliseconds kStopDeadline{1500};
+  static constexpr std::chrono::seconds kFrontendReturnWait{60};
+  // Arms dev.return_wait when its device was restored.
+  Result<void> wait_for_frontend_return(Device& dev);
   // daemon_reload.cpp
   void remove_device(size_t index);
   void replace_device(size_t index, DeviceConfig spec);
@@ -179,6 +190,8 @@ class Daemon : private control::DeviceMaker {
   std::string create_dir_;
   UniqueFd create_dir_fd_;
   std::vector<service::InheritedSocket> sockets_;
+  std::shared_ptr<restart::Carryover> carryover_;
+  bool leaving_for_restart_ = false;  // SIGUSR2: lines stay as they are for the next process
   std::function<Result<DaemonConfig>()> reload_;
   std::function<Result<DeviceConfig>(const nlohmann::json&)> make_device_;
   service::Notifier notifier_ = service::Notifier::from_environment();

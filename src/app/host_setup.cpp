@@ -83,7 +83,8 @@ Result<DaemonConfig> daemon_config(const config::ConfigSpec& spec) {
     // The lines are made on the device's own loop; copy what they need.
     std::vector<std::pair<config::LineSpec, std::optional<HostLineRef>>> lines;
     for (const auto& r : resolved[d]) lines.push_back({*r.spec, r.host});
-    dc.make_lines = [lines, consumer = "vgpio-" + dev.name](EventLoop& loop) -> Result<Lines> {
+    dc.make_lines = [lines, consumer = "vgpio-" + dev.name](EventLoop& loop,
+                                                            std::shared_ptr<RequestKeeper> keeper) -> Result<Lines> {
       Lines out;
       // One per device loop, shared by its host lines.
       std::shared_ptr<ChipMonitor> chips;
@@ -99,7 +100,7 @@ Result<DaemonConfig> daemon_config(const config::ConfigSpec& spec) {
           out.push_back(std::make_unique<SimLine>(l.name, l.policy));
           continue;
         }
-        HostLineSettings s{*host, source_of(l), consumer, l.active_low, l.bias, l.debounce};
+        HostLineSettings s{*host, source_of(l), consumer, l.active_low, l.bias, l.debounce, keeper};
         out.push_back(TRY(HostLine::create(l.name, l.policy, s, loop, chips)));
       }
       return out;

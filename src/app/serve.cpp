@@ -98,7 +98,9 @@ Result<DaemonConfig> config_from_options(const ServeOptions& options) {
 
 // Sockets from systemd (socket activation) and from --fd.
 Result<void> take_sockets(const ServeOptions& options, DaemonConfig& config) {
-  config.sockets = TRY(service::take_listen_fds());
+  service::StoredFds kept;
+  config.sockets = TRY(service::take_listen_fds(restart::Carryover::kept_prefixes(), kept));
+  config.carryover = std::make_shared<restart::Carryover>(service::FdStore::from_environment(), std::move(kept));
   if (options.fd < 0) return ok();
   if (config.devices.size() != 1)
     return Error("--fd hands over one socket, for one device; this config has " +
@@ -145,6 +147,7 @@ int serve(const ServeOptions& options) {
     LOG_ERROR("cannot set up the sandbox: %s (--no-sandbox runs without it)", r.error().message().c_str());
     return 1;
   }
+  std::shared_ptr<restart::Carryover> carryover = config.carryover;
   DaemonConfig shown;
   for (const auto& d : config.devices) shown.devices.push_back(DeviceConfig{.name = d.name, .socket = d.socket, .connect = d.connect});
   shown.control_socket = config.control_socket;
@@ -162,7 +165,11 @@ int serve(const ServeOptions& options) {
     LOG_ERROR("cannot start: %s", r.error().message().c_str());
     return 1;
   }
-  daemon.value()->set_status([sandbox] { return sandbox_json(sandbox); });
+  daemon.value()->set_status([sandbox, carryover] {
+    nlohmann::json j = sandbox_json(sandbox);
+    j["restart"] = {{"kept", carryover->enabled()}, {"report", carryover->report()}};
+    return j;
+  });
   print_qemu_help(shown);
   daemon.value()->run();
   daemon.value().reset();  // every device stops, within Daemon::kStopDeadline

@@ -36,8 +36,17 @@ void print_list(const json& r) {
   }
 }
 
+void print_restart(const json& r) {
+  const json restart = r.value("restart", json::object());
+  std::printf("restarts        %s\n", restart.value("kept", false)
+                                         ? "lines and guest state kept in the service manager's fd store"
+                                         : "nothing kept (no service manager): a restart releases every line");
+  for (const auto& line : restart.value("report", json::array())) std::printf("  %s\n", line.get<std::string>().c_str());
+}
+
 void print_status(const json& r) {
   std::printf("devices         %s\n", r.value("devices", json(0)).dump().c_str());
+  print_restart(r);
   const json s = r.value("sandbox", json::object());
   if (!s.value("enabled", false)) {
     std::printf("sandbox         off (--no-sandbox)\n");

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <thread>
 
 #include "base/strings.h"
 #include "virtio/ring_layout.h"
@@ -47,10 +48,9 @@ Result<GpioConfig> GpioDriver::read_config() {
   return c;
 }
 
-Result<void> GpioDriver::handshake(const std::string& path) {
+Result<uint64_t> GpioDriver::realize(const std::string& path) {
   frontend_ = TRY(Frontend::connect(path, options_.timeout));
   frontend_->set_message_budget(options_.message_budget);
-  // Realize: what QEMU does when the device is created.
   uint64_t offered = TRY(frontend_->get_u64(kGetFeatures));
   if (!(offered & kFeatureProtocolFeatures))
     return Error("backend does not offer VHOST_USER_F_PROTOCOL_FEATURES, which QEMU requires");
@@ -68,7 +68,11 @@ Result<void> GpioDriver::handshake(const std::string& path) {
   TRY(frontend_->send(kSetOwner));
   config_ = TRY(read_config());
   if (config_.ngpio == 0) return Error("backend reports ngpio 0 (the Linux driver rejects that)");
+  return offered;
+}
 
+Result<void> GpioDriver::handshake(const std::string& path) {
+  uint64_t offered = TRY(realize(path));
   // Start: what QEMU does when the guest driver sets DRIVER_OK.
   bool style10 = options_.style == Style::Qemu10;
   uint64_t want = ring::kFeatureVersion1 | kFeatureProtocolFeatures;
@@ -78,7 +82,6 @@ Result<void> GpioDriver::handshake(const std::string& path) {
   features_ = want & (offered | kFeatureProtocolFeatures);
   if (!(features_ & ring::kFeatureVersion1)) return Error("backend does not offer VIRTIO_F_VERSION_1");
   irq_ = (features_ & gpio::kFeatureIrq) != 0;
-  TRY(frontend_->send_u64(kSetFeatures, features_));
 
   uint16_t qsize = options_.queue_size;
   size_t ram = 2 * (16 + 8 + 8) * size_t(qsize) + 2 * kSlotSize * size_t(qsize) + config_.names_size + (1 << 16);
@@ -92,10 +95,23 @@ Result<void> GpioDriver::handshake(const std::string& path) {
   names_buffer_ = TRY(memory_->alloc(1 + size_t(config_.names_size), 8));
   event_gpio_.assign(qsize, 0);
   ticket_of_head_.assign(qsize, 0);
+  // QEMU 7.2 starts both queues even though the guest never gets interrupts.
+  for (uint16_t q = 0; q < 2; ++q) {
+    kick_[q] = TRY(make_eventfd());
+    call_[q] = TRY(make_eventfd());
+  }
+  const uint16_t fresh[2] = {0, 0};
+  TRY(attach(fresh));
+  // The Linux driver reads the config at probe: every read is a GET_CONFIG on QEMU 10.
+  if (style10) config_ = TRY(read_config());
+  return ok();
+}
 
+Result<void> GpioDriver::attach(const uint16_t bases[2]) {
+  TRY(frontend_->send_u64(kSetFeatures, features_));
   MemoryRegion region{0, memory_->size(), memory_->user_addr(0), 0};
   int memfd = memory_->fd();
-  if ((proto & kProtoConfigureMemSlots) && !options_.mem_table) {
+  if ((protocol_ & kProtoConfigureMemSlots) && !options_.mem_table) {
     SingleRegion single{0, region};
     TRY(frontend_->send(kAddMemReg, std::span(reinterpret_cast<const uint8_t*>(&single), sizeof single),
                         std::span(&memfd, 1)));
@@ -106,17 +122,24 @@ Result<void> GpioDriver::handshake(const std::string& path) {
     std::memcpy(table.data() + sizeof h, &region, sizeof region);
     TRY(frontend_->send(kSetMemTable, table, std::span(&memfd, 1)));
   }
-  // QEMU 7.2 starts both queues even though the guest never gets interrupts.
-  for (uint16_t q = 0; q < 2; ++q) {
-    kick_[q] = TRY(make_eventfd());
-    call_[q] = TRY(make_eventfd());
-    TRY(setup_queue(q, 0));
-  }
+  for (uint16_t q = 0; q < 2; ++q) TRY(setup_queue(q, bases[q]));
   TRY(enable_queues());
-  if (proto & kProtoStatus) TRY(frontend_->send_u64(kSetStatus, kStatusDriverOk));
-  // The Linux driver reads the config at probe: every read is a GET_CONFIG on QEMU 10.
-  if (style10) config_ = TRY(read_config());
+  if (protocol_ & kProtoStatus) TRY(frontend_->send_u64(kSetStatus, kStatusDriverOk));
   return ok();
+}
+
+Result<void> GpioDriver::reconnect(const std::string& path) {
+  auto until = std::chrono::steady_clock::now() + options_.timeout;
+  for (;;) {
+    auto r = realize(path);
+    if (r) break;
+    if (std::chrono::steady_clock::now() > until) return r.release_error().with_context("reconnecting");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // hw/virtio/vhost.c, vhost_virtqueue_stop: with the backend gone, the
+  // ring's last avail index becomes its used index.
+  uint16_t bases[2] = {requestq_->used_idx_in_ring(), eventq_->used_idx_in_ring()};
+  return attach(bases);
 }
 
 Result<void> GpioDriver::setup_queue(uint16_t index, uint16_t base) {

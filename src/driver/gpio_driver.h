@@ -83,6 +83,13 @@ class GpioDriver {
   // driver does after a VM reset (QEMU sends nothing else).
   Result<void> restart_as_new_driver();
 
+  // The backend went away (vgpio crashed or restarted): connects again to
+  // `path` once it listens (within the timeout) and carries on with the same
+  // memory and rings, each started at its used index, as QEMU restarts a
+  // ring whose backend broke. What a VMM that reconnects does; QEMU 10's
+  // vhost-user-gpio cannot (see docs/restarts.md).
+  Result<void> reconnect(const std::string& path);
+
   // Unmasks: queues the eventq buffer for `gpio`.
   Result<void> unmask(uint16_t gpio);
   // The next returned eventq buffer, or nullopt after `timeout`.
@@ -91,6 +98,10 @@ class GpioDriver {
  private:
   GpioDriver() = default;
   Result<void> handshake(const std::string& path);
+  // Connects and negotiates, as QEMU does when it realizes the device.
+  Result<uint64_t> realize(const std::string& path);
+  // The memory table, each ring from `bases`, then DRIVER_OK.
+  Result<void> attach(const uint16_t bases[2]);
   Result<void> setup_queue(uint16_t index, uint16_t base);
   Result<uint16_t> stop_ring(uint32_t index);  // GET_VRING_BASE
   Result<void> enable_queues();

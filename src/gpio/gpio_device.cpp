@@ -65,10 +65,18 @@ std::vector<uint8_t> GpioDevice::config_space() const {
 
 bool GpioDevice::on_queue_kick(size_t i) {
   if (i == kRequestQueue) return drain_queue(i, [this](DescriptorChain c) { handle_request(std::move(c)); });
-  return drain_queue(i, [this](DescriptorChain c) { handle_irq_buffer(std::move(c)); });
+  return drain_queue(i, [this](DescriptorChain c) {
+    handle_irq_buffer(std::move(c));
+    // Only now, with the buffer answered or held (and saved so): a crash
+    // before this point has the next process take the buffer again.
+    if (saved_) saved_->set_event_next_avail(queue(kEventQueue).next_avail());
+  });
 }
 
 void GpioDevice::reset() {
+  take_back_ = false;
+  restored_ = false;
+  if (saved_) saved_->clear_event_next_avail();
   for (size_t i = 0; i < lines_.size(); ++i) {
     GuestLine& s = state_[i];
     if (s.irq_buffer) s.irq_buffer->abandon();  // its ring is gone with the driver
@@ -76,8 +84,18 @@ void GpioDevice::reset() {
     s = GuestLine{};
     s.value = lines_[i]->policy().initial;
     lines_[i]->release();
+    save(i);
     if (was_active) publish(i, LineChange::Field::Direction, kDirectionNone);
   }
+}
+
+void GpioDevice::save(size_t i) {
+  if (!saved_) return;
+  const GuestLine& s = state_[i];
+  uint8_t flags = (s.edge_pending ? SavedState::kEdgePending : 0) | (s.irq_buffer ? SavedState::kHoldsBuffer : 0) |
+                  (lines_[i]->driven_level() ? SavedState::kDrivenHigh : 0);
+  saved_->line(i) = SavedState::Line{s.direction, static_cast<uint8_t>(s.value), s.irq_type, flags,
+                                     s.irq_buffer ? s.irq_buffer->head() : uint16_t{0}, 0};
 }
 
 LineStatus GpioDevice::status(size_t i) const {
@@ -133,6 +151,7 @@ void GpioDevice::handle_request(DescriptorChain chain) {
     return;
   } else {
     reply = execute(req);
+    if (req.gpio < lines_.size()) save(req.gpio);  // before the answer: see saved_state.h
   }
   // §5.18.6: the response is { u8 status; u8 value; }, used length 2.
   uint8_t bytes[2] = {reply.status, reply.value};

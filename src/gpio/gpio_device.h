@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "gpio/protocol.h"
+#include "gpio/saved_state.h"
 #include "lines/line.h"
 #include "virtio/device.h"
 
@@ -72,7 +73,24 @@ class GpioDevice final : public VirtioDevice, private LineListener {
     output_observer_ = std::move(observer);
   }
 
+  // Before the device is served, once: from here on every change the guest
+  // makes is kept in `state`. With `restore`, `state` is what a previous vgpio
+  // process kept, and the guest finds its lines as it left them: outputs
+  // driven at its levels, inputs read, interrupts armed, its eventq buffers
+  // held again when the frontend comes back. Without, every line starts idle
+  // (a line adopted from that process goes to its safe level) and `why`
+  // says why, for `vgpio ctl status`.
+  void resume(std::unique_ptr<SavedState> state, bool restore, std::string why);
+  // What resume() did: "restored ..." or "reset: why", then what became of
+  // each line's request ("line 3 (relay): adopted ..."). Empty when nothing
+  // was handed over.
+  const std::vector<std::string>& restart_notes() const { return restart_notes_; }
+  bool keeps_state() const { return saved_ != nullptr; }
+  bool restored() const { return restored_; }
+  int saved_state_fd() const { return saved_ ? saved_->fd() : -1; }
+
   bool on_queue_kick(size_t i) override;
+  void on_queue_started(size_t i) override;
   void on_queue_stopping(size_t i) override;
   void reset() override;
 
@@ -102,12 +120,19 @@ class GpioDevice final : public VirtioDevice, private LineListener {
   Reply set_direction(size_t i, uint32_t direction);
   Reply get_value(size_t i);
   Reply set_value(size_t i, uint32_t value);
+  // Copies line i's state to the kept state (no system call).
+  void save(size_t i);
+  // Puts line i as the kept record says; false when it cannot.
+  bool restore_line(size_t i, const SavedState::Line& kept);
   void publish(size_t line, LineChange::Field field, int value,
                std::chrono::system_clock::time_point time = std::chrono::system_clock::now());
 
   // gpio_irq.cpp
   Reply set_irq_type(size_t i, uint32_t type);
   void handle_irq_buffer(DescriptorChain chain);
+  void hold_irq_buffer(size_t i, DescriptorChain chain);
+  // The eventq buffers the previous process held, taken again (on_queue_started).
+  void take_back_held_buffers();
   void on_line_edge(size_t index, Edge edge) override;
   void fire_if_level_active(size_t i);
   void return_irq_buffer(size_t i, uint8_t status);
@@ -120,6 +145,11 @@ class GpioDevice final : public VirtioDevice, private LineListener {
   std::vector<uint8_t> names_block_;
   std::function<void(const LineChange&)> observer_;
   std::function<void(size_t, bool)> output_observer_;
+  std::unique_ptr<SavedState> saved_;
+  std::vector<std::string> restart_notes_;
+  std::vector<std::optional<uint16_t>> held_before_;  // eventq heads to take back, per line
+  bool take_back_ = false;
+  bool restored_ = false;
 };
 
 }  // namespace vgpio

@@ -90,14 +90,20 @@ void GpioDevice::handle_irq_buffer(DescriptorChain chain) {
     chain.complete(chain.write(0, &invalid, 1) ? 1 : 0);
     return;
   }
-  LOG_DEBUG("device %s line %u: eventq buffer %u held (unmasked)", name_.c_str(), gpio, chain.head());
+  hold_irq_buffer(gpio, std::move(chain));
+}
+
+void GpioDevice::hold_irq_buffer(size_t i, DescriptorChain chain) {
+  GuestLine& s = state_[i];
+  LOG_DEBUG("device %s line %zu: eventq buffer %u held (unmasked)", name_.c_str(), i, chain.head());
   s.irq_buffer.emplace(std::move(chain));
+  save(i);
   if (s.edge_pending) {  // an edge latched while masked is delivered at unmask
     s.edge_pending = false;
-    return_irq_buffer(gpio, kIrqStatusValid);
+    return_irq_buffer(i, kIrqStatusValid);
     return;
   }
-  fire_if_level_active(gpio);  // a level still active at unmask fires again
+  fire_if_level_active(i);  // a level still active at unmask fires again
 }
 
 void GpioDevice::on_line_edge(size_t i, Edge edge) {
@@ -115,6 +121,7 @@ void GpioDevice::on_line_edge(size_t i, Edge edge) {
     // Levels are not latched while masked; unmask re-checks the line.
     if (s.irq_buffer && (t == kIrqLevelHigh) == rising) return_irq_buffer(i, kIrqStatusValid);
   }
+  save(i);  // what is latched, and a simulated line's new level
   // The guest first, watchers after, with the time of the edge itself.
   publish(i, LineChange::Field::Value, rising ? 1 : 0, when);
 }
@@ -130,6 +137,10 @@ void GpioDevice::fire_if_level_active(size_t i) {
 void GpioDevice::return_irq_buffer(size_t i, uint8_t status) {
   DescriptorChain chain = std::move(*state_[i].irq_buffer);
   state_[i].irq_buffer.reset();
+  // Saved as not held before it is answered: a crash in between loses the
+  // buffer (the line's interrupts wait for the guest to re-arm), where the
+  // other order would answer it twice.
+  save(i);
   // §5.18.7: used length is that of struct virtio_gpio_irq_response, 1.
   LOG_DEBUG("device %s line %zu: eventq buffer %u returned %s", name_.c_str(), i, chain.head(),
             status == kIrqStatusValid ? "VALID" : "INVALID");

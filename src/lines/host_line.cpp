@@ -1,27 +1,58 @@
 #include "lines/host_line.h"
 
+#include <gpiod.hpp>
+
 #include "base/log.h"
 #include "base/strings.h"
 
 namespace vgpio {
 
-using gpiod::line::value;
-
-namespace {
-value level_value(bool level) { return level ? value::ACTIVE : value::INACTIVE; }
-}  // namespace
-
 Result<std::unique_ptr<HostLine>> HostLine::create(std::string name, LinePolicy policy, HostLineSettings settings,
                                                    EventLoop& loop, std::shared_ptr<ChipMonitor> chips) {
   std::unique_ptr<HostLine> line(new HostLine(std::move(name), policy, std::move(settings), loop, std::move(chips)));
   line->identity_ = TRY(identify(line->settings_.ref));
-  if (policy.hold_when_idle) {
+  line->adopt_kept_request();
+  if (policy.hold_when_idle && !line->request_) {
     TRY(line->hold_safe().error_context(strfmt("cannot hold %s (%s) at its safe level %d", line->where().c_str(),
                                                line->name().c_str(), policy.safe_level)));
     LOG_INFO("%s (%s): held at its safe level %d until a guest drives it", line->where().c_str(),
              line->name().c_str(), policy.safe_level);
   }
   return line;
+}
+
+void HostLine::adopt_kept_request() {
+  if (!settings_.keeper) return;
+  UniqueFd fd = settings_.keeper->adopt(settings_.ref);
+  if (!fd) return;
+  auto adopted = adopt_request(std::move(fd));
+  if (!adopted) {
+    adoption_ = "requested anew: " + adopted.error().message();
+    LOG_WARN("%s (%s): %s", where().c_str(), name().c_str(), adoption_.c_str());
+    return;
+  }
+  // As the previous process left it: the device model settles it next.
+  bool output = false;
+  try {
+    output = gpiod::chip(settings_.ref.chip_path).get_line_info(settings_.ref.offset).direction() ==
+             gpiod::line::direction::OUTPUT;
+  } catch (const std::exception&) {
+    // Unknown: taken as an input, which reconfiguring makes right.
+  }
+  request_ = adopted.release_value();
+  if (auto r = watch_request(); !r) {
+    adoption_ = "requested anew: " + r.error().message();
+    return;
+  }
+  adopted_ = true;
+  mode_ = output ? LineMode::Output : LineMode::Input;
+  if (output) {
+    auto level = request_->get();
+    level_ = level ? level.value() : policy().safe_level;
+  }
+  settings_.keeper->keep(settings_.ref, policy().safe_level, request_->fd());  // its safe level may have changed
+  adoption_ = output ? strfmt("adopted: an output at %d, never released", level_) : "adopted: an input, never released";
+  LOG_INFO("%s (%s): %s", where().c_str(), name().c_str(), adoption_.c_str());
 }
 
 HostLine::HostLine(std::string name, LinePolicy policy, HostLineSettings settings, EventLoop& loop,
@@ -34,21 +65,13 @@ HostLine::~HostLine() {
   if (chips_) chips_->unsubscribe(this);
   if (!request_) return;
   if (mode_ == LineMode::Output) {
-    try {
-      request_->set_value(settings_.ref.offset, level_value(policy().safe_level));
-    } catch (const std::exception& e) {
+    if (auto r = request_->set(policy().safe_level); !r)
       LOG_ERROR("%s (%s): could not set the safe level %d before releasing it: %s", where().c_str(), name().c_str(),
-                policy().safe_level, e.what());
-    }
+                policy().safe_level, r.error().message().c_str());
   }
   if (mode_ == LineMode::Output || policy().hold_when_idle)
     LOG_INFO("%s (%s): at its safe level %d, released as its device stops", where().c_str(), name().c_str(),
              policy().safe_level);
-  try {
-    request_->release();
-  } catch (const std::exception&) {
-    // The chip is gone: nothing left to release.
-  }
   forget_request();
 }
 
@@ -69,43 +92,27 @@ std::string HostLine::holder() const {
 
 Result<void> HostLine::configure(LineMode mode, bool level) {
   if (chip_gone_) return Error(where() + ": the chip went away; ERR until it comes back", EIO);
-  gpiod::line_settings s;
-  s.set_active_low(settings_.active_low);
-  if (mode == LineMode::Input) {
-    // Both edges always: the guest may enable any interrupt type at any time,
-    // and watchers of the control socket see every change.
-    s.set_direction(gpiod::line::direction::INPUT).set_edge_detection(gpiod::line::edge::BOTH);
-    switch (settings_.bias) {
-      case Bias::AsIs: break;
-      case Bias::Disabled: s.set_bias(gpiod::line::bias::DISABLED); break;
-      case Bias::PullUp: s.set_bias(gpiod::line::bias::PULL_UP); break;
-      case Bias::PullDown: s.set_bias(gpiod::line::bias::PULL_DOWN); break;
-    }
-    if (settings_.debounce.count() > 0) s.set_debounce_period(settings_.debounce);
-  } else {
-    s.set_direction(gpiod::line::direction::OUTPUT).set_output_value(level_value(level));
-  }
-  try {
-    if (request_) {
-      request_->reconfigure_lines(gpiod::line_config().add_line_settings(settings_.ref.offset, s));
-      return ok();
-    }
-    gpiod::chip chip(settings_.ref.chip_path);
-    request_.emplace(chip.prepare_request()
-                         .set_consumer(settings_.consumer)
-                         .add_line_settings(settings_.ref.offset, s)
-                         .do_request());
-  } catch (const std::exception& e) {
-    Error err = error_from(e, "requesting " + where());
+  RequestConfig c{mode, level, settings_.active_low, settings_.bias, settings_.debounce};
+  if (request_) return request_->reconfigure(c).error_context(where());
+  auto made = request_line(settings_.ref, settings_.consumer, c);
+  if (!made) {
+    Error err = made.release_error();
     if (err.code() == EBUSY) {
       auto h = line_holder(settings_.ref);
       return Error(strfmt("%s is busy: held by \"%s\"; stop that user or give the VM another line", where().c_str(),
                           h ? h.value().c_str() : "?"),
                    EBUSY);
     }
-    if (!request_ && (err.code() == ENOENT || err.code() == ENODEV)) chip_lost("could not be opened");
+    if (err.code() == ENOENT || err.code() == ENODEV) chip_lost("could not be opened");
     return err;
   }
+  request_ = made.release_value();
+  TRY(watch_request());
+  if (settings_.keeper) settings_.keeper->keep(settings_.ref, policy().safe_level, request_->fd());
+  return ok();
+}
+
+Result<void> HostLine::watch_request() {
   auto watch = loop_.watch(request_->fd(), EPOLLIN, [this](uint32_t ev) { on_events(ev); });
   if (!watch) {
     request_.reset();  // unwatched, the line would be held for nothing
@@ -137,11 +144,7 @@ void HostLine::release() {
     // request lost with its chip) becomes an output again.
     Result<void> r = ok();
     if (was == LineMode::Output) {
-      try {
-        request_->set_value(settings_.ref.offset, level_value(policy().safe_level));
-      } catch (const std::exception& e) {
-        r = error_from(e, "setting " + where());
-      }
+      r = request_->set(policy().safe_level).error_context(where());
     } else {
       r = hold_safe();
     }
@@ -155,19 +158,12 @@ void HostLine::release() {
     return;
   }
   if (was == LineMode::Output) {
-    try {
-      request_->set_value(settings_.ref.offset, level_value(policy().safe_level));
+    if (auto r = request_->set(policy().safe_level))
       VGPIO_LOG_LIMITED(LogLevel::Info, "%s (%s): output set to its safe level %d, then released", where().c_str(),
                         name().c_str(), policy().safe_level);
-    } catch (const std::exception& e) {
+    else
       LOG_ERROR("%s (%s): could not set the safe level %d before releasing it: %s", where().c_str(), name().c_str(),
-                policy().safe_level, e.what());
-    }
-  }
-  try {
-    request_->release();
-  } catch (const std::exception&) {
-    // The chip is gone: nothing left to release.
+                policy().safe_level, r.error().message().c_str());
   }
   forget_request();
 }
@@ -175,28 +171,21 @@ void HostLine::release() {
 void HostLine::forget_request() {
   if (watch_) loop_.unwatch(watch_);
   watch_ = 0;
+  if (request_ && settings_.keeper) settings_.keeper->drop(settings_.ref);
   request_.reset();
 }
 
 Result<bool> HostLine::get() {
   if (chip_gone_) return Error(where() + ": the chip went away", EIO);
   if (!request_) return Error(where() + " is not requested: the guest has not set a direction");
-  try {
-    return request_->get_value(settings_.ref.offset) == value::ACTIVE;
-  } catch (const std::exception& e) {
-    return error_from(e, "reading " + where());
-  }
+  return request_->get().error_context("reading " + where());
 }
 
 Result<void> HostLine::set(bool level) {
   if (mode_ != LineMode::Output || !request_) return Error(where() + " is not an output");
-  try {
-    request_->set_value(settings_.ref.offset, level_value(level));
-    level_ = level;
-    return ok();
-  } catch (const std::exception& e) {
-    return error_from(e, "setting " + where());
-  }
+  TRY(request_->set(level).error_context("setting " + where()));
+  level_ = level;
+  return ok();
 }
 
 void HostLine::on_events(uint32_t events) {
@@ -204,14 +193,9 @@ void HostLine::on_events(uint32_t events) {
     chip_lost("went away");
     return;
   }
-  try {
-    size_t n = request_->read_edge_events(events_);
-    for (size_t i = 0; i < n; ++i)
-      report_edge(events_.get_event(i).type() == gpiod::edge_event::event_type::RISING_EDGE ? Edge::Rising
-                                                                                              : Edge::Falling);
-  } catch (const std::exception& e) {
-    LOG_WARN_LIMITED("%s (%s): reading edge events failed: %s", where().c_str(), name().c_str(), e.what());
-  }
+  if (auto r = request_->read_edges([this](Edge e) { report_edge(e); }); !r)
+    LOG_WARN_LIMITED("%s (%s): reading edge events failed: %s", where().c_str(), name().c_str(),
+                     r.error().message().c_str());
 }
 
 void HostLine::on_chip_change(const std::string& path, bool present) {

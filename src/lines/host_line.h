@@ -14,21 +14,22 @@
 // ChipMonitor, and the line is put back as it was; only on a chip with the
 // label, line count and line name it had at start-up, never on whatever chip
 // took its number.
+// With a RequestKeeper, every request outlives the process: a line whose
+// request the previous process kept is adopted as it is (not held, not
+// reconfigured) and the device model settles it (GpioDevice::restore).
 #pragma once
 
 #include <chrono>
-#include <gpiod.hpp>
 #include <memory>
-#include <optional>
 
 #include "base/event_loop.h"
 #include "lines/chip_monitor.h"
 #include "lines/host_chips.h"
 #include "lines/line.h"
+#include "lines/line_request.h"
+#include "lines/request_keeper.h"
 
 namespace vgpio {
-
-enum class Bias { AsIs, Disabled, PullUp, PullDown };
 
 struct HostLineSettings {
   HostLineRef ref;        // where the line is now
@@ -37,6 +38,7 @@ struct HostLineSettings {
   bool active_low = false;
   Bias bias = Bias::AsIs;
   std::chrono::microseconds debounce{0};
+  std::shared_ptr<RequestKeeper> keeper{};  // null: requests end with the process
 };
 
 class HostLine final : public Line, private ChipListener {
@@ -50,6 +52,8 @@ class HostLine final : public Line, private ChipListener {
 
   std::string describe() const override;
   std::string holder() const override;
+  std::string adoption() const override { return adoption_; }
+  bool request_missed() const override { return settings_.keeper && !adopted_; }
   LineMode mode() const override { return mode_; }
 
   Result<void> set_input() override;
@@ -61,8 +65,11 @@ class HostLine final : public Line, private ChipListener {
  private:
   HostLine(std::string name, LinePolicy policy, HostLineSettings settings, EventLoop& loop,
            std::shared_ptr<ChipMonitor> chips);
+  // Takes the request the previous process kept, if there is one.
+  void adopt_kept_request();
   // Requests the line as `mode`, or reconfigures the request it has.
   Result<void> configure(LineMode mode, bool level);
+  Result<void> watch_request();
   Result<void> hold_safe() { return configure(LineMode::Output, policy().safe_level); }
   void on_events(uint32_t events);
   void on_chip_change(const std::string& path, bool present) override;
@@ -83,9 +90,10 @@ class HostLine final : public Line, private ChipListener {
   bool level_ = false;              // the guest's output level, to restore on a chip's return
   bool chip_gone_ = false;
   bool reacquiring_ = false;
-  std::optional<gpiod::line_request> request_;
+  std::unique_ptr<LineRequest> request_;
   EventLoop::WatchId watch_ = 0;
-  gpiod::edge_event_buffer events_{16};
+  std::string adoption_;  // what became of a request the previous process kept
+  bool adopted_ = false;
 };
 
 }  // namespace vgpio

@@ -54,6 +54,12 @@ class Line {
   // Who has the line now ("" when nobody).
   virtual std::string holder() const = 0;
   virtual LineMode mode() const = 0;
+  // What became of the line's request across vgpio's restart ("" when
+  // nothing was handed over), for `vgpio ctl status`.
+  virtual std::string adoption() const { return ""; }
+  // A line whose request should have come over from the previous process,
+  // and did not (the line was released when that process ended).
+  virtual bool request_missed() const { return false; }
 
   virtual Result<void> set_input() = 0;
   virtual Result<void> set_output(bool level) = 0;
@@ -67,6 +73,8 @@ class Line {
   // Drives the line from outside (a test harness). Only simulated lines can.
   virtual Result<void> drive(bool level);
   virtual bool simulated() const { return false; }
+  // The level drive() last set (simulated lines only).
+  virtual bool driven_level() const { return false; }
 
  protected:
   void report_edge(Edge edge) {

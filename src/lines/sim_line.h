@@ -24,6 +24,7 @@ class SimLine final : public Line {
   Result<void> set(bool level) override;
   Result<void> drive(bool level) override;
   bool simulated() const override { return true; }
+  bool driven_level() const override { return input_; }
 
   bool input_level() const { return input_; }
   bool output_level() const { return output_; }

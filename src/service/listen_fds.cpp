@@ -43,7 +43,8 @@ Result<InheritedSocket> adopt_listening_fd(int fd, std::string name) {
   return s;
 }
 
-Result<std::vector<InheritedSocket>> take_listen_fds() {
+Result<std::vector<InheritedSocket>> take_listen_fds(const std::vector<std::string>& kept_prefixes,
+                                                     StoredFds& kept) {
   std::vector<InheritedSocket> sockets;
   const char* pid = std::getenv("LISTEN_PID");
   const char* count = std::getenv("LISTEN_FDS");
@@ -66,6 +67,14 @@ Result<std::vector<InheritedSocket>> take_listen_fds() {
   }
   for (long i = 0; i < n; ++i) {
     std::string name = static_cast<size_t>(i) < fd_names.size() ? fd_names[i] : "";
+    int fd = kFirstFd + static_cast<int>(i);
+    bool is_kept = false;
+    for (const auto& prefix : kept_prefixes) is_kept |= name.rfind(prefix, 0) == 0;
+    if (is_kept) {
+      fcntl(fd, F_SETFD, FD_CLOEXEC);
+      kept.add(name, UniqueFd(fd));
+      continue;
+    }
     sockets.push_back(TRY(adopt_listening_fd(kFirstFd + static_cast<int>(i), name)
                               .error_context("socket activation (" + (name.empty() ? "unnamed" : name) + ")")));
   }

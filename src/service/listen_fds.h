@@ -9,6 +9,7 @@
 
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "service/fd_store.h"
 
 namespace vgpio::service {
 
@@ -20,8 +21,11 @@ struct InheritedSocket {
 
 // Takes the sockets systemd passed to this process, once: the variables are
 // removed so that nothing started later takes them for its own. None when the
-// variables are absent or meant for another process.
-Result<std::vector<InheritedSocket>> take_listen_fds();
+// variables are absent or meant for another process. Fds whose names start
+// with one of `kept_prefixes` are not sockets but what the previous process
+// kept in the fd store (fd_store.h): they go to `kept`.
+Result<std::vector<InheritedSocket>> take_listen_fds(const std::vector<std::string>& kept_prefixes,
+                                                     StoredFds& kept);
 
 // Checks that `fd` is an AF_UNIX stream socket that listens.
 Result<InheritedSocket> adopt_listening_fd(int fd, std::string name);

@@ -18,7 +18,7 @@ Notifier Notifier::from_environment() {
   return Notifier(path ? path : "");
 }
 
-Result<void> Notifier::send(std::string_view state) const {
+Result<void> Notifier::send(std::string_view state, int fd_to_send) const {
   if (path_.empty()) return ok();
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -29,7 +29,23 @@ Result<void> Notifier::send(std::string_view state) const {
   socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path_.size());
   UniqueFd fd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!fd) return Error::from_errno(errno, "socket for NOTIFY_SOCKET");
-  if (sendto(fd.get(), state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr), len) < 0)
+  iovec iov{const_cast<char*>(state.data()), state.size()};
+  msghdr msg{};
+  msg.msg_name = &addr;
+  msg.msg_namelen = len;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  if (fd_to_send >= 0) {
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd_to_send, sizeof(int));
+  }
+  if (sendmsg(fd.get(), &msg, MSG_NOSIGNAL) < 0)
     return Error::from_errno(errno, "notifying the service manager at " + path_);
   return ok();
 }

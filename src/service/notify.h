@@ -19,8 +19,9 @@ class Notifier {
   Notifier() = default;
 
   bool enabled() const { return !path_.empty(); }
-  // One datagram, e.g. "READY=1\nSTATUS=serving 2 devices".
-  Result<void> send(std::string_view state) const;
+  // One datagram, e.g. "READY=1\nSTATUS=serving 2 devices"; with `fd`, that
+  // fd travels along (SCM_RIGHTS), as FDSTORE=1 wants.
+  Result<void> send(std::string_view state, int fd = -1) const;
 
   // The usual messages. Failures are logged, never fatal: a daemon must
   // serve even when the manager has gone deaf.

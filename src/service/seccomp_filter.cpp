@@ -35,6 +35,8 @@ const int kAllowed[] = {
     SCMP_SYS(getdents64), SCMP_SYS(fcntl), SCMP_SYS(dup), SCMP_SYS(dup2), SCMP_SYS(dup3), SCMP_SYS(pipe2),
     SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(umask), SCMP_SYS(chmod), SCMP_SYS(fchmod),
     SCMP_SYS(fchmodat), SCMP_SYS(chown), SCMP_SYS(fchown), SCMP_SYS(fchownat), SCMP_SYS(lchown),
+    // a device's saved state (service/fd_store.h)
+    SCMP_SYS(memfd_create), SCMP_SYS(ftruncate),
     // memory (guest memory is mapped from the frontend's fds)
     SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(mprotect), SCMP_SYS(madvise), SCMP_SYS(brk),
     // threads

@@ -353,6 +353,7 @@ void Backend::start_vring(size_t i) {
       device_.reset();
     }
     vr.served_before = true;
+    device_.on_queue_started(i);
   }
   if (vr.enabled) serve(i);
 }

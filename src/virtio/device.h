@@ -46,6 +46,8 @@ class VirtioDevice {
   // device stopped with work left (see drain_queue); the transport then comes
   // back later through its event loop.
   virtual bool on_queue_kick(size_t i) = 0;
+  // Queue `i` has started: its rings are in place.
+  virtual void on_queue_started(size_t /*i*/) {}
   // Queue `i` is about to stop: buffers the device holds must go back now.
   virtual void on_queue_stopping(size_t /*i*/) {}
   // Back to the initial state (device reset, or the frontend went away).

@@ -93,16 +93,34 @@ std::optional<DescriptorChain> SplitQueue::pop() {
                        head, size_);
       continue;
     }
-    DescriptorChain chain(this, head);
-    if (auto r = walk_chain(chain); !r) {
-      chain.problem_ = r.error().message();
-      chain.readable_.clear();
-      chain.writable_.clear();
-      chain.readable_len_ = chain.writable_len_ = 0;
-    }
-    return chain;
+    return chain_at(head);
   }
   return std::nullopt;
+}
+
+DescriptorChain SplitQueue::chain_at(uint16_t head) {
+  DescriptorChain chain(this, head);
+  if (auto r = walk_chain(chain); !r) {
+    chain.problem_ = r.error().message();
+    chain.readable_.clear();
+    chain.writable_.clear();
+    chain.readable_len_ = chain.writable_len_ = 0;
+  }
+  return chain;
+}
+
+bool SplitQueue::resume_at(uint16_t next) {
+  if (!started() || broken_) return false;
+  uint16_t avail_idx = load16(avail_ + kAvailIdx);
+  uint16_t outstanding = static_cast<uint16_t>(avail_idx - used_idx_);
+  if (outstanding > size_ || static_cast<uint16_t>(next - used_idx_) > outstanding) return false;
+  last_avail_ = next;
+  return true;
+}
+
+std::optional<DescriptorChain> SplitQueue::take_held(uint16_t head) {
+  if (!started() || broken_ || head >= size_) return std::nullopt;
+  return chain_at(head);
 }
 
 Result<void> SplitQueue::add_buffer(DescriptorChain& chain, const Desc& d) {

@@ -52,6 +52,15 @@ class SplitQueue {
   Result<void> remap();
   uint32_t size() const { return size_; }
 
+  // After start(), for a process that carries on from one before it that
+  // crashed: resumes at `next` (where that process had taken buffers up to)
+  // instead of the frontend's base, which is the used index after a crash.
+  // Only when `next` lies between the used index and the driver's avail
+  // index; false, changing nothing, otherwise.
+  bool resume_at(uint16_t next);
+  // The chain at `head`, which that process took and still held.
+  std::optional<DescriptorChain> take_held(uint16_t head);
+
   // --- the data path ---
   // Next available chain, or nullopt when none (or the queue is stopped or
   // broken). A chain with a bad head index cannot be returned and is skipped.
@@ -74,6 +83,7 @@ class SplitQueue {
 
  private:
   friend class DescriptorChain;
+  DescriptorChain chain_at(uint16_t head);
   void push_used(uint16_t head, uint32_t len);
   Result<void> walk_chain(DescriptorChain& chain);
   Result<void> add_buffer(DescriptorChain& chain, const ring::Desc& desc);

@@ -697,6 +697,192 @@ def test_sandbox():
     finally:
         g.close()
 
+RESTART = """
+[[device]]
+name = "vm1"
+socket = "/tmp/vm1.sock"
+
+  [[device.line]]                   # 0: held; the guest drives it to 0
+  name = "relay"
+  chip = "simB"
+  offset = 1
+  direction = "output"
+  safe_level = 1
+
+  [[device.line]]                   # 1: held; the guest drives it to 1
+  name = "lamp"
+  host_name = "LAMP"
+  direction = "output"
+
+  [[device.line]]                   # 2: an input the guest watches
+  name = "door"
+  host_name = "DOOR"
+  direction = "input"
+
+  [[device.line]]                   # 3: not held: requested only while the guest drives it
+  name = "spare"
+  chip = "{chip_a}"
+  offset = 6
+  direction = "output"
+  when_idle = "release"
+"""
+RESTARTS = 100  # of each kind
+
+
+class Manager:
+    """vgpio-fdstore running `vgpio serve --config CONFIG` in the guest: the
+    fd store and the restarts systemd would do (tests/tools/fd_store_tool.cpp)."""
+
+    def __init__(self, g, config, log="/tmp/mgr.log", store_max=None):
+        self.g, self.log = g, log
+        limit = f"--max {store_max} " if store_max else ""
+        self.pid = g.spawn(f"vgpio-fdstore {limit}vgpio serve --config {config} > {log}")
+        self.wait_ready(1)
+
+    def readies(self):
+        return self.g.must(f"grep -c '^ready' {self.log} || true").strip()
+
+    def wait_ready(self, n):
+        wait_until(lambda: int(self.readies() or 0) >= n, f"vgpio to be ready ({n} starts)")
+
+    def daemon(self):
+        return int(self.g.must(f"grep '^ready' {self.log} | tail -1").split()[1])
+
+    def restarts(self, kind, count):
+        """`count` restarts of one kind, each waited for, in one guest command."""
+        how = {"crash": "kill -SEGV $(grep '^ready' {log} | tail -1 | cut -d' ' -f2)",
+               "restart": f"kill -USR1 {self.pid}",
+               # dpkg's way: the new file beside the old, renamed over it, then the restart
+               "upgrade": f"cp /usr/bin/vgpio /usr/bin/vgpio.dpkg-new && mv /usr/bin/vgpio.dpkg-new /usr/bin/vgpio "
+                          f"&& kill -HUP {self.pid}"}[kind].format(log=self.log)
+        self.g.must(f"i=0; n=$(grep -c '^ready' {self.log}); while [ $i -lt {count} ]; do {how}; n=$((n+1)); "
+                    f"while [ $(grep -c '^ready' {self.log}) -lt $n ]; do usleep 5000; done; i=$((i+1)); done",
+                    timeout=600)
+
+    def stop(self):
+        self.g.must(f"kill -TERM {self.pid}; while kill -0 {self.pid} 2>/dev/null; do usleep 20000; done")
+
+
+def ctl_json(g, *args):
+    return json.loads(g.must("vgpio ctl --control /tmp/vm1.sock.ctl --json " + " ".join(args)))
+
+
+@test
+def test_restarts_keep_lines():
+    """Across vgpio's restarts under a service manager's fd store: 100
+    crashes (SIGSEGV, restarted automatically), 100 restarts (as `systemctl
+    restart` through the unit's ExecStop) and 100 upgrades (the program file
+    replaced, then the restart). gpionotify sees no line released or
+    requested again, and a sampler of the chips' levels sees no change: 0
+    glitches. The guest's lines are as it left them. Then a changed config
+    (a line removed: it goes to its safe level and is released; the others
+    are adopted), a corrupt saved state and a full store (the device starts
+    clean, at safe levels, and says why), and a stop (every line released)."""
+    g = Guest([])
+    try:
+        sim = SimChips(g)
+        write_config(g, "/tmp/r.toml", RESTART.format(chip_a=sim.chip("a")))
+        g.spawn(f"gpionotify --banner -c {sim.chip('b')} 1 2 > /tmp/notify_b.log")
+        g.spawn(f"gpionotify --banner -c {sim.chip('a')} 5 6 > /tmp/notify_a.log")
+        wait_until(lambda: output(g, "/tmp/notify_b.log").strip() and output(g, "/tmp/notify_a.log").strip(),
+                   "gpionotify to start")
+        mgr = Manager(g, "/tmp/r.toml")
+        front = g.spawn("vgpio-frontend /tmp/vm1.sock dir 0 out set 0 0 set 1 1 dir 1 out dir 2 in irq 2 both "
+                        "unmask 2 set 3 1 dir 3 out sleep 100000000 > /tmp/front.log")
+        wait_until(lambda: "dir 3: ok" in output(g, "/tmp/front.log"), "the guest to set its lines up")
+        levels = lambda: sim.read("b", 1, 2) + sim.read("a", 6)  # noqa: E731
+        check(levels() == "011", f"the guest's levels (relay, lamp, spare): {levels()}")
+        # A sampler: one line per change of the three outputs' levels, every
+        # 2 ms or so, from shell builtins only (a fork per sample would starve
+        # the guest's one CPU); `read -t` on a fifo nobody writes is its sleep.
+        b1, b2, a6 = sim.value("b", 1), sim.value("b", 2), sim.value("a", 6)
+        sampler = g.spawn(f"mkfifo /tmp/tick; p=; while :; do read a < {b1}; read b < {b2}; read c < {a6}; "
+                          f"v=$a$b$c; [ \"$v\" != \"$p\" ] && echo $v; p=$v; read -t 0.002 x <> /tmp/tick; "
+                          f"done > /tmp/samples.log")
+        wait_until(lambda: output(g, "/tmp/samples.log").strip(), "the sampler to start")
+
+        logs = ("/tmp/notify_b.log", "/tmp/notify_a.log")
+        before = [output(g, log).count("\n") for log in logs]  # the first requests, by vgpio and the guest
+        notes = lambda: "".join("".join(output(g, log).splitlines(keepends=True)[n:])  # noqa: E731
+                                for log, n in zip(logs, before))
+        started = time.monotonic()
+        for kind in ("crash", "restart", "upgrade"):
+            mgr.restarts(kind, RESTARTS)
+        took = time.monotonic() - started
+        g.kill(sampler)
+        samples = output(g, "/tmp/samples.log").split()
+        events = notes()
+        glitches = len(samples) - 1 + events.count("released") + events.count("requested")
+        print(f"{3 * RESTARTS} restarts in {took:.0f} s: {glitches} glitches (levels seen: {samples}; "
+              f"{events.count('reconfigured')} in-place reconfigurations)")
+        check(samples == ["011"], f"the outputs changed during the restarts: {samples}")
+        check("released" not in events and "requested" not in events,
+              f"lines were released or requested again:\n{events}")
+        log = output(g, "/tmp/mgr.log")
+        check(log.count("exited") == 3 * RESTARTS and "refused" not in log, f"the restarts:\n{log[-3000:]}")
+        check(g.sh("grep -q 'sandbox: denied' /tmp/mgr.log")[0] != 0, "the sandbox denied a call")
+
+        # The guest's view, restored: outputs, the input and its armed interrupt.
+        lines = {l["name"]: l for l in ctl_json(g, "list")["devices"][0]["lines"]}
+        check([lines[n]["direction"] for n in ("relay", "lamp", "door", "spare")] == ["out", "out", "in", "out"]
+              and lines["door"]["irq"] == "edge-both", f"the guest's lines after the restarts: {lines}")
+        g.must(f"echo pull-up > {sim.pull('a', 5)}")
+        wait_until(lambda: ctl_json(g, "get", "vm1", "door")["value"] == 1, "the input to read the new level")
+        report = "\n".join(ctl_json(g, "status")["restart"]["report"])
+        check("restored: 4 of 4 lines" in report and "line 0 (relay): adopted: an output at 0" in report
+              and "line 2 (door): adopted: an input" in report, f"ctl status after the restarts:\n{report}")
+        g.sh(f"kill {front} 2>/dev/null")  # its session ended with the first crash: nothing reconnects
+
+        # A changed config: the spare line is gone; the others come over.
+        write_config(g, "/tmp/r.toml", RESTART.format(chip_a=sim.chip("a")).split("  [[device.line]]"
+                                                                                  "                   # 3")[0])
+        n = int(mgr.readies())
+        g.must(f"kill -USR1 {mgr.pid}")
+        mgr.wait_ready(n + 1)
+        report = "\n".join(ctl_json(g, "status")["restart"]["report"])
+        check(f"/dev/{sim.chip('a')} line 6: no longer in the config; set to its safe level 0 and released" in report
+              and "reset: the device's lines changed" in report and "line 0 (relay): adopted" in report,
+              f"ctl status after the config changed:\n{report}")
+        # (The device starts clean, its lines changed: the idle door input is released too.)
+        wait_until(lambda: re.search(r"released\s+\S+ 6\n", output(g, "/tmp/notify_a.log")),
+                   "the removed line to be released")
+        check(sim.read("a", 6) == "0" and sim.read("b", 1, 2) == "10", "removed at 0, the rest at their safe levels")
+        events = "".join(output(g, logs[0]).splitlines(keepends=True)[before[0]:])
+        check("released" not in events and "requested" not in events, f"kept lines were released:\n{events}")
+
+        # A corrupt saved state: the device starts clean and says why; its lines still come over.
+        front = g.spawn("vgpio-frontend /tmp/vm1.sock set 1 1 dir 1 out sleep 100000000 > /tmp/front.log")
+        wait_until(lambda: "dir 1: ok" in output(g, "/tmp/front.log"), "the guest to drive the lamp")
+        memfd = g.must(f"ls -l /proc/{mgr.pid}/fd | grep vgpio-state | sed 's/.* \\([0-9]*\\) -> .*/\\1/'").strip()
+        g.must(f"printf 'garbage!' | dd of=/proc/{mgr.pid}/fd/{memfd} conv=notrunc 2>/dev/null")
+        n = int(mgr.readies())
+        g.must(f"kill -SEGV {mgr.daemon()}")
+        mgr.wait_ready(n + 1)
+        report = "\n".join(ctl_json(g, "status")["restart"]["report"])
+        check("reset: the kept state is corrupt" in report, f"ctl status after a corrupt state:\n{report}")
+        check(sim.read("b", 1, 2) == "10", "not at the safe levels after a corrupt state")
+        check("released" not in output(g, "/tmp/notify_b.log"), "a corrupt state released the lines")
+
+        # A stop is not a restart: every line at its safe level, then released.
+        mgr.stop()
+        wait_until(lambda: output(g, "/tmp/notify_b.log").count("released") == 2, "the lines to be released")
+
+        # A store too small for every line: what it could not keep is released
+        # when vgpio ends, and the next one starts clean, at safe levels, and says why.
+        write_config(g, "/tmp/r.toml", RESTART.format(chip_a=sim.chip("a")))
+        small = Manager(g, "/tmp/r.toml", log="/tmp/small.log", store_max=3)  # two held lines and the state
+        front = g.spawn("vgpio-frontend /tmp/vm1.sock set 1 1 dir 1 out dir 2 in sleep 100000000 > /tmp/front.log")
+        wait_until(lambda: "dir 2: ok" in output(g, "/tmp/front.log"), "the guest to take the door")
+        g.must(f"kill -SEGV {small.daemon()}")
+        small.wait_ready(2)
+        report = "\n".join(ctl_json(g, "status")["restart"]["report"])
+        check("refused" in output(g, "/tmp/small.log") and "was not handed back by the service manager" in report,
+              f"ctl status after a full store:\n{report}")
+        check(sim.read("b", 1, 2) == "10", "not at the safe levels after a full store")
+        small.stop()
+    finally:
+        g.close()
+
 
 if __name__ == "__main__":
     sys.exit(run(TESTS, sys.argv))

@@ -23,6 +23,7 @@ from guest_tests import check, run  # noqa: E402
 
 VGPIO = os.environ.get("VGPIO_BIN", "vgpio")
 FRONTEND = os.environ.get("VGPIO_FRONTEND", "vgpio-frontend")
+FDSTORE = os.environ.get("VGPIO_FDSTORE", "vgpio-fdstore")
 TESTS = {}
 
 
@@ -149,11 +150,18 @@ class NotifySocket:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(path)
         self.path = path
+        self.seen = []
 
-    def next(self):
-        self.sock.settimeout(WAIT)
-        data = self.sock.recv(4096).decode()
-        return dict(line.split("=", 1) for line in data.split("\n") if line)
+    def next(self, timeout=WAIT):
+        """The next message as a dict; "fds" counts the fds it carried (closed here)."""
+        self.sock.settimeout(timeout)
+        data, fds, _, _ = socket.recv_fds(self.sock, 4096, 16)
+        for fd in fds:
+            os.close(fd)
+        msg = dict(line.split("=", 1) for line in data.decode().split("\n") if line)
+        msg["fds"] = len(fds)
+        self.seen.append(msg)
+        return msg
 
     def until(self, predicate, what):
         """The first message that matches; those before it are skipped."""
@@ -168,16 +176,20 @@ class NotifySocket:
 
 @test
 def test_notify():
-    """READY=1 comes only once every device socket accepts connections;
+    """READY=1 comes only once every device socket accepts connections, and
+    after each device's state went to the fd store (FDSTORE=1, a memfd);
     STATUS= counts the frontends; SIGHUP brings RELOADING=1 then READY=1;
-    SIGTERM brings STOPPING=1."""
+    SIGTERM brings STOPPING=1, and the store lets go of what vgpio kept
+    (FDSTOREREMOVE=1): a stop is not a restart."""
     w = Workdir()
     config = w.write("v.toml", device("left", w("left.sock"), ["x"]) + device("right", w("right.sock"), ["y", "z"]))
     notify = NotifySocket(w("notify"))
     proc = start(["serve", "--config", config], w, env=dict(os.environ, NOTIFY_SOCKET=w("notify")))
     try:
-        msg = notify.next()
+        msg = notify.until(lambda m: "READY" in m, "of readiness")
         ready_then = [connectable(w("left.sock")), connectable(w("right.sock"))]
+        stored = {m["FDNAME"]: m["fds"] for m in notify.seen if m.get("FDSTORE") == "1"}
+        check(stored == {"state.left": 1, "state.right": 1}, f"device states kept before READY: {notify.seen}")
         check(msg.get("READY") == "1" and ready_then == [True, True], f"READY before the sockets: {msg} {ready_then}")
         check(msg.get("STATUS", "").startswith("serving 2 devices (left, right), 0 with a frontend"), f"{msg}")
         # (The connection tests above came and went as frontends too.)
@@ -196,6 +208,13 @@ def test_notify():
         proc.send_signal(signal.SIGTERM)
         check(notify.until(lambda m: "STOPPING" in m, "at SIGTERM").get("STOPPING") == "1", "STOPPING=1 at SIGTERM")
         check(proc.wait(timeout=WAIT) == 0, "exit status")
+        while True:
+            try:
+                notify.next(timeout=0.5)
+            except socket.timeout:
+                break
+        removed = sorted(m["FDNAME"] for m in notify.seen if m.get("FDSTOREREMOVE") == "1")
+        check(removed == ["state.left", "state.right"], f"the store keeps state after a stop: {notify.seen}")
     finally:
         stop(proc)
 
@@ -381,6 +400,66 @@ def test_syscall_filter():
     denied = sorted(used - allowed)
     check(not denied, f"vgpio makes system calls that vgpio@.service's SystemCallFilter= denies: {denied}")
     print(f"{len(used)} system calls, all allowed by the unit's filter")
+
+
+@test
+def test_restart_keeps_the_guest():
+    """Under an fd store (vgpio-fdstore, which speaks systemd's protocol),
+    vgpio is killed with SIGSEGV and started again; a frontend that
+    reconnects, as a VMM that can should, finds the guest's lines as they
+    were and does nothing to set them up again: its output still driven, its
+    inputs read, and its interrupts armed. Two lines are armed and the second
+    fires first, so the eventq's used ring is out of its avail ring's order:
+    the buffer still held must fire after the restart, and the one answered
+    must not come back."""
+    w = Workdir()
+    go = [w(f"go{i}") for i in range(2)]
+    manager = subprocess.Popen([FDSTORE, VGPIO, "serve", "--sim", "4", "--socket", w("vm.sock")],
+                               stdout=subprocess.PIPE, stderr=open(w("daemon.log"), "a"), text=True)
+    events = []
+
+    def wait_event(prefix, what):
+        for line in manager.stdout:
+            events.append(line.strip())
+            if line.startswith(prefix):
+                return line.split()[1]
+        raise Failure(f"vgpio-fdstore ended before {what}: {events}")
+
+    front = None
+    try:
+        first = wait_event("ready", "vgpio was ready")
+        front = subprocess.Popen([FRONTEND, w("vm.sock"), "set", "0", "1", "dir", "0", "out",
+                                  "dir", "1", "in", "irq", "1", "both", "unmask", "1",
+                                  "dir", "2", "in", "irq", "2", "both", "unmask", "2",
+                                  "await", go[0], "event", "10000", "await", go[1], "reconnect",
+                                  "event", "10000", "event", "300", "get", "0", "get", "3"],
+                                 stdout=open(w("front.log"), "w"), text=True)
+        ctl = lambda *args: subprocess.run([VGPIO, "ctl", "--control", w("vm.sock.ctl"), *args],  # noqa: E731
+                                           check=True, timeout=WAIT, capture_output=True, text=True).stdout
+        wait_until(lambda: "unmask 2: ok" in w.read("front.log"), "the guest to arm both lines")
+        ctl("set", "vgpio0", "2", "1")
+        open(go[0], "w").close()
+        wait_until(lambda: "event: 2 valid" in w.read("front.log"), "line 2's interrupt")
+        os.kill(int(first), signal.SIGSEGV)
+        wait_event("ready", "vgpio came back")
+        status = json.loads(ctl("--json", "status"))["restart"]
+        check(status["kept"] and status["report"] == ["device vgpio0: restored: 4 of 4 lines as the guest left them"],
+              f"ctl status after the crash: {status}")
+        ctl("set", "vgpio0", "3", "1")  # a harness drives an input while the guest is away
+        open(go[1], "w").close()
+        wait_until(lambda: "reconnect: ok" in w.read("front.log"), "the frontend to reconnect")
+        ctl("set", "vgpio0", "1", "1")
+        check(front.wait(timeout=WAIT) == 0, f"frontend: {w.read('front.log')}")
+        log = frontend_results(w.read("front.log"))
+        check(log["event"] == ["2 valid", "1 valid", "none"], f"interrupts across the restart: {log}")
+        check(log["get 0"] == ["1"] and log["get 3"] == ["1"], f"the output and an input after it: {log}")
+        check(any(e.startswith("exited") and e.endswith("failed") for e in events), f"the crash: {events}")
+    finally:
+        if front and front.poll() is None:
+            front.kill()
+        manager.send_signal(signal.SIGTERM)
+        manager.wait(timeout=WAIT)
+    check("sandbox: denied" not in w.read("daemon.log"), w.read("daemon.log"))
 
 
 if __name__ == "__main__":

@@ -34,33 +34,55 @@ SentChain ChainBuilder::submit() {
 }
 
 FakeGuest::FakeGuest(VirtioDevice& device, uint16_t queue_size, uint64_t features)
-    : device_(device), notifications_(device.queue_count(), 0) {
+    : device_(&device), notifications_(device.queue_count(), 0) {
   ram_ = driver::SharedMemory::create(kRamSize).release_value();
+  for (size_t i = 0; i < device.queue_count(); ++i) {
+    queues_.push_back(driver::DriverQueue::create(*ram_, queue_size).release_value());
+    queues_.back()->set_event_idx(false);
+  }
+  attach(features);
+}
+
+void FakeGuest::attach(uint64_t features) {
+  VirtioDevice& device = *device_;
   UniqueFd fd(dup(ram_->fd()));
   auto added = device.memory().add_region(MemoryRegionSpec{0, kRamSize, ram_->user_addr(0), 0}, std::move(fd));
   EXPECT_TRUE(added.ok());
   auto negotiated = device.negotiate(features ? features : device.offered_features());
   EXPECT_TRUE(negotiated.ok());
   for (size_t i = 0; i < device.queue_count(); ++i) {
-    queues_.push_back(driver::DriverQueue::create(*ram_, queue_size).release_value());
-    auto& q = *queues_.back();
+    auto& q = *queues_[i];
     q.set_event_idx(device.has_feature(ring::kFeatureEventIdx));
     SplitQueue& dq = device.queue(i);
-    EXPECT_TRUE(dq.set_size(queue_size).ok());
+    EXPECT_TRUE(dq.set_size(q.size()).ok());
     dq.set_addresses({ram_->user_addr(q.desc_gpa()), ram_->user_addr(q.avail_gpa()), ram_->user_addr(q.used_gpa())});
+    uint16_t used_idx = 0;
+    std::memcpy(&used_idx, ram_->at(q.used_gpa() + 2), 2);
+    dq.set_next_avail(used_idx);
     dq.set_notifier([this, i] { ++notifications_[i]; });
     auto started = dq.start();
     EXPECT_TRUE(started.ok()) << (started.ok() ? "" : started.error().message());
+    device.on_queue_started(i);
   }
 }
 
-FakeGuest::~FakeGuest() {
-  device_.reset();
-  for (size_t i = 0; i < device_.queue_count(); ++i) {
-    device_.queue(i).stop();
-    device_.queue(i).set_notifier({});
+void FakeGuest::switch_to(VirtioDevice& next) {
+  uint64_t features = device_->features();
+  for (size_t i = 0; i < device_->queue_count(); ++i) {
+    device_->queue(i).stop();
+    device_->queue(i).set_notifier({});
   }
-  device_.memory().clear();
+  device_ = &next;
+  attach(features);
+}
+
+FakeGuest::~FakeGuest() {
+  device_->reset();
+  for (size_t i = 0; i < device_->queue_count(); ++i) {
+    device_->queue(i).stop();
+    device_->queue(i).set_notifier({});
+  }
+  device_->memory().clear();
 }
 
 std::vector<uint8_t> FakeGuest::read(const driver::Buffer& b, size_t len) const {

@@ -56,7 +56,7 @@ class FakeGuest {
   driver::SharedMemory& ram() { return *ram_; }
   driver::DriverQueue& queue(size_t i) { return *queues_[i]; }
   ChainBuilder chain(size_t queue) { return ChainBuilder(*this, queue); }
-  void kick(size_t i) { device_.on_queue_kick(i); }
+  void kick(size_t i) { device_->on_queue_kick(i); }
   // The next used buffer; like a real driver it then asks for the next interrupt.
   std::optional<driver::Used> used(size_t i) {
     auto u = queues_[i]->pop_used();
@@ -64,10 +64,16 @@ class FakeGuest {
     return u;
   }
   int notifications(size_t i) const { return notifications_[i]; }
+  // The backend was replaced by `next` (vgpio restarted): the rings and
+  // memory stay, and each queue starts again on `next` where QEMU restarts a
+  // ring whose backend went away: at its used index. `device` is left as a
+  // crash leaves it (it is not reset).
+  void switch_to(VirtioDevice& next);
   std::vector<uint8_t> read(const driver::Buffer& b, size_t len) const;
 
  private:
-  VirtioDevice& device_;
+  void attach(uint64_t features);
+  VirtioDevice* device_;
   std::unique_ptr<driver::SharedMemory> ram_;
   std::vector<std::unique_ptr<driver::DriverQueue>> queues_;
   std::vector<int> notifications_;

@@ -6,6 +6,7 @@
 //   steps: names | dir L in|out|none | set L 0|1 | get L | irq L none|rising|falling|both|high|low
 //          unmask L | event MS | write PATH TEXT | read PATH | sleep MS
 //          reset (VHOST_USER_RESET_DEVICE, as QEMU sends on a VM reset)
+//          reconnect (the backend went away: connect again, rings and memory kept)
 //          await PATH (until the file exists: the test says when to go on)
 //          stall (sends the first byte of a message, and never the rest)
 //          flood N (sends N requests that want a reply, as fast as the socket
@@ -108,6 +109,9 @@ int main(int argc, char** argv) {
         if (::send(drv.frontend().socket(), &h, sizeof h, MSG_NOSIGNAL) != sizeof h) break;
       }
       result = "sent " + std::to_string(sent);
+    } else if (step == "reconnect") {
+      auto r = drv.reconnect(argv[1]);
+      result = r ? "ok" : "failed: " + r.error().message();
     } else if (step == "sleep") {
       std::this_thread::sleep_for(std::chrono::milliseconds(std::stoul(arg())));
       result = "ok";
