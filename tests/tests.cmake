@@ -204,7 +204,7 @@ foreach(platform q35 microvm arm64 arm64_modern)
   foreach(name ${scenarios})
     add_test(NAME ${prefix}.${name} COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/guest/guest_tests.py ${name})
     set_tests_properties(${prefix}.${name} PROPERTIES FIXTURES_REQUIRED guestvm TIMEOUT 900 ENVIRONMENT
-      "VGPIO_PLATFORM=${platform};VGPIO_BIN=$<TARGET_FILE:vgpio>;VGPIO_KERNEL=${TESTVM_DIR}/bzImage;VGPIO_INITRD=${TESTVM_DIR}/initramfs.cpio.gz;VGPIO_KERNEL_ARM64=${TESTVM_DIR}/Image;VGPIO_INITRD_ARM64=${TESTVM_DIR}/initramfs-arm64.cpio.gz;VGPIO_QEMU72=${qemu72};VGPIO_PANEL_BIN=$<TARGET_FILE:vgpio-panel>")
+      "VGPIO_PLATFORM=${platform};VGPIO_BIN=$<TARGET_FILE:vgpio>;VGPIO_FDSTORE=$<TARGET_FILE:vgpio-fdstore>;VGPIO_KERNEL=${TESTVM_DIR}/bzImage;VGPIO_INITRD=${TESTVM_DIR}/initramfs.cpio.gz;VGPIO_KERNEL_ARM64=${TESTVM_DIR}/Image;VGPIO_INITRD_ARM64=${TESTVM_DIR}/initramfs-arm64.cpio.gz;VGPIO_QEMU72=${qemu72};VGPIO_PANEL_BIN=$<TARGET_FILE:vgpio-panel>")
   endforeach()
 endforeach()
 

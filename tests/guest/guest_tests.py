@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "testvm")
 from guestkit import GPIOMON_READY, WAIT, Daemon, Failure, Guest, Workdir, platform, wait_until  # noqa: E402
 
 VGPIO = os.environ.get("VGPIO_BIN", "vgpio")
+FDSTORE = os.environ.get("VGPIO_FDSTORE", "vgpio-fdstore")
 TESTS = {}
 ONLY_ON = {}  # a scenario that runs on some platforms only: name -> platforms (testvm/guestkit.py)
 
@@ -338,6 +339,53 @@ def test_daemon_restart_qemu_listening():
         finally:
             g.close()
             d.stop()
+
+
+@test(only_on=("q35", "arm64"))
+def test_crash_keeps_outputs():
+    """Under an fd store (vgpio-fdstore, standing in for systemd), the guest
+    drives an output with gpioset and vgpio is killed with SIGSEGV: the
+    restarted vgpio drives it at the guest's level before it serves, and
+    `ctl status` says it restored the device. QEMU 10 itself never connects
+    again (docs/restarts.md: hw/virtio/vhost-user-base.c), so the guest's
+    later requests are service.restart_keeps_the_guest's, with a frontend
+    that reconnects."""
+    with Workdir() as w:
+        sock = os.path.join(w, "vgpio0.sock")
+        manager = subprocess.Popen([FDSTORE, VGPIO, "serve", "--sim", "4", "--socket", sock], stdout=subprocess.PIPE,
+                                   stderr=open(os.path.join(w, "vgpio0.log"), "a"), text=True)
+        seen = []
+
+        def next_start(what):
+            for line in manager.stdout:
+                seen.append(line.strip())
+                if line.startswith("ready "):
+                    return int(line.split()[1])
+            raise Failure(f"vgpio-fdstore ended before {what}: {seen}")
+
+        def ctl(*args):
+            out = subprocess.run([VGPIO, "ctl", "--control", sock + ".ctl", "--json", *args], capture_output=True,
+                                 text=True, timeout=WAIT)
+            return json.loads(out.stdout) if out.returncode == 0 else None
+
+        g = None
+        try:
+            daemon = next_start("vgpio was ready")
+            g = Guest([sock])
+            g.spawn("gpioset -c gpiochip0 sim1=1")
+            wait_until(lambda: (ctl("get", "vgpio0", "sim1") or {}).get("value") == 1, "the guest's output")
+            os.kill(daemon, signal.SIGSEGV)
+            next_start("vgpio came back")
+            line = ctl("get", "vgpio0", "sim1")
+            check(line["direction"] == "out" and line["value"] == 1, f"the guest's output after the crash: {line}")
+            report = ctl("status")["restart"]["report"]
+            check(report == ["device vgpio0: restored: 4 of 4 lines as the guest left them"], f"ctl status: {report}")
+            check(g.proc.poll() is None, "QEMU ended with the backend's crash")
+        finally:
+            if g:
+                g.close()
+            manager.send_signal(signal.SIGTERM)
+            manager.wait(timeout=WAIT)
 
 
 @test(only_on=("q35", "arm64"))  # where Debian's QEMU 7.2 is unpacked for
