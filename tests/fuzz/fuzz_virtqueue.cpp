@@ -1,11 +1,18 @@
 // libFuzzer: the split virtqueue and virtio-gpio request handling over guest
 // memory the fuzzer writes. Input: a 16-byte header, then the memory image.
 //   u8 log2 queue size, u8 feature choice, u16 x3 desc/avail/used offsets
-//   (eventq rings follow at +0x4000), u8 kicks, u8 edges, then padding
+//   (eventq rings follow at +0x4000), u8 kicks, u8 edges, u8 resume, padding
+// With resume & 1 the device first carries on from a kept state (a previous
+// process's, gpio/saved_state.h): its 8 line records and the eventq's next
+// avail index are the 66 bytes at 0x8000 of the image, read back through
+// SavedState::open as a restarted vgpio reads them.
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstring>
+
+#include <string>
+#include <vector>
 
 #include "base/log.h"
 #include "gpio/gpio_device.h"
@@ -31,8 +38,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::memcpy(ram, data + 16, std::min(size - 16, kMemSize));
 
   std::vector<std::unique_ptr<Line>> lines;
-  for (int i = 0; i < 8; ++i) lines.push_back(std::make_unique<SimLine>(i == 3 ? "" : "l" + std::to_string(i)));
+  std::vector<std::string> names;
+  for (int i = 0; i < 8; ++i) {
+    names.push_back(i == 3 ? "" : "l" + std::to_string(i));
+    lines.push_back(std::make_unique<SimLine>(names.back()));
+  }
   auto dev = GpioDevice::create("fuzz", std::move(lines)).release_value();
+  if (data[10] & 1) {
+    auto kept = SavedState::create("fuzz", names).release_value();
+    std::memcpy(&kept->line(0), ram + 0x8000, 8 * sizeof(SavedState::Line));
+    uint16_t next;
+    std::memcpy(&next, ram + 0x8040, 2);
+    kept->set_event_next_avail(next);
+    auto reopened = SavedState::open(UniqueFd(dup(kept->fd())), "fuzz", names);
+    if (reopened) dev->resume(reopened.release_value(), true, "");
+    else dev->resume(SavedState::create("fuzz", names).release_value(), false, reopened.error().message());
+  }
   if (!dev->memory().add_region({0, kMemSize, kUserBase, 0}, UniqueFd(dup(memfd))).ok()) return 0;
   uint64_t features = ring::kFeatureVersion1 | gpio::kFeatureIrq;
   if (data[1] & 1) features |= ring::kFeatureEventIdx;
@@ -47,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)sq.set_size(qsize);
     sq.set_addresses({kUserBase + off[0] + shift, kUserBase + off[1] + shift, kUserBase + off[2] + shift});
     sq.set_notifier([] {});
-    (void)sq.start();  // may refuse: rings outside memory, misaligned
+    if (sq.start()) dev->on_queue_started(q);  // may refuse: rings outside memory, misaligned
   }
   for (int k = 0; k < 1 + data[8] % 4; ++k) {
     dev->on_queue_kick(0);

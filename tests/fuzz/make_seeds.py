@@ -110,6 +110,13 @@ def virtqueue_seeds():
     write("virtqueue", "direct", header(4, 1) + ring_image(reqs))
     write("virtqueue", "indirect", header(4, 3) + ring_image(reqs, indirect=True))
     write("virtqueue", "no_event_idx", header(4, 0) + ring_image(reqs[:3]))
+    # A device carrying on from a kept state: line 1 an input with edge-both,
+    # holding eventq head 0; line 2 an output at 1; the eventq at index 1.
+    state = struct.pack("<BBBBHH", 0, 0, 0, 0, 0, 0) + struct.pack("<BBBBHH", 1, 0, 3, 2, 0, 0) + \
+        struct.pack("<BBBBHH", 2, 1, 0, 0, 0, 0) + bytes(8 * 5) + struct.pack("<H", 1)
+    image = ring_image(reqs[:3])
+    image = image + bytes(max(0, 0x8000 - len(image)))
+    write("virtqueue", "resumed", struct.pack("<BBHHHBBB5x", 4, 1, 0, 0x1000, 0x2000, 2, 3, 1) + image[:0x8000] + state)
 
 
 def config_seeds():
