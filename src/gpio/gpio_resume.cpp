@@ -47,7 +47,8 @@ void GpioDevice::resume(std::unique_ptr<SavedState> state, bool restore, std::st
   if (!restart_notes_.empty()) LOG_INFO("device %s: %s", name_.c_str(), restart_notes_.front().c_str());
   for (size_t i = 0; i < lines_.size(); ++i)
     if (!lines_[i]->adoption().empty())
-      restart_notes_.push_back(strfmt("line %zu (%s): %s", i, lines_[i]->name().c_str(), lines_[i]->adoption().c_str()));
+      restart_notes_.push_back(
+          strfmt("line %zu (%s): %s", i, lines_[i]->name().c_str(), lines_[i]->adoption().c_str()));
 }
 
 bool GpioDevice::restore_line(size_t i, const SavedState::Line& kept) {

@@ -133,7 +133,6 @@ void Carryover::forget_device(const std::string& device) {
 
 std::vector<std::string> Carryover::settle_leftovers() {
   std::map<LineKey, KeptRequest> left;
-  service::StoredFds states;
   {
     std::lock_guard lock(mutex_);
     left = std::exchange(requests_, {});
@@ -145,20 +144,20 @@ std::vector<std::string> Carryover::settle_leftovers() {
     HostLineRef ref;
     bool safe = false;
     parse_request_name(kept.name, ref, safe);
-    std::string what = strfmt("%s line %u", ref.chip_path.c_str(), ref.offset);
-    auto request = adopt_request(std::move(kept.fd));
-    bool output = false;
-    try {
-      output = gpiod::chip(ref.chip_path).get_line_info(ref.offset).direction() == gpiod::line::direction::OUTPUT;
-    } catch (const std::exception&) {
-    }
-    if (request && output) {
-      if (auto r = request.value()->set(safe); r) what += strfmt(": no longer in the config; set to its safe level %d and released", safe);
-      else what += ": no longer in the config; could not set its safe level (" + r.error().message() + "); released";
-    } else {
-      what += ": no longer in the config; released";
-    }
-    request = Error("");  // released here, before the store lets go of its copy
+    std::string what = strfmt("%s line %u: no longer in the config; ", ref.chip_path.c_str(), ref.offset);
+    {
+      auto request = adopt_request(std::move(kept.fd));
+      bool output = false;
+      try {
+        output = gpiod::chip(ref.chip_path).get_line_info(ref.offset).direction() == gpiod::line::direction::OUTPUT;
+      } catch (const std::exception&) {
+        // Gone, or not ours to open: released as it is.
+      }
+      Result<void> set = output && request ? request.value()->set(safe) : Result<void>(ok());
+      if (output && request && set) what += strfmt("set to its safe level %d and released", safe);
+      else if (!set) what += "could not set its safe level (" + set.error().message() + "); released";
+      else what += "released";
+    }  // our copy closes here, before the store lets go of its own
     {
       std::lock_guard lock(mutex_);
       stored_.erase(key);
