@@ -83,6 +83,12 @@ void GpioDevice::handle_irq_buffer(DescriptorChain chain) {
     chain.complete(chain.write(0, &invalid, 1) ? 1 : 0);
     return;
   }
+  // The buffer held already, seen again: a restarted vgpio took it back
+  // (gpio_resume.cpp) and the ring showed it once more. It is one buffer.
+  if (s.irq_buffer && s.irq_buffer->head() == chain.head()) {
+    chain.abandon();
+    return;
+  }
   // §5.18.7: "The driver MUST NOT add multiple pairs of buffers for the same GPIO line."
   if (s.irq_buffer) {
     LOG_WARN_LIMITED("device %s line %u: a second eventq buffer while one is held; returned INVALID",

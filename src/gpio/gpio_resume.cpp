@@ -95,11 +95,20 @@ void GpioDevice::take_back_held_buffers() {
     LOG_WARN("device %s: the eventq does not agree with the kept state; interrupts carry on from the frontend's "
              "index (a line armed when vgpio stopped may need the guest to re-arm it)",
              name_.c_str());
+  std::vector<bool> taken(q.size());
   for (size_t line = 0; line < lines_.size(); ++line) {
     std::optional<uint16_t> head = std::exchange(held_before_[line], std::nullopt);
-    if (!resumed || !head) continue;
+    if (!resumed || !head || *head >= taken.size() || taken[*head]) continue;  // a head is held once
     auto chain = q.take_held(*head);
-    if (!chain || chain->malformed()) continue;
+    if (!chain) continue;
+    taken[*head] = true;
+    // Never answered: answering a buffer that is not what it was could
+    // answer a head the driver does not have out. The line waits for the
+    // driver to re-arm it instead.
+    if (chain->malformed()) {
+      chain->abandon();
+      continue;
+    }
     hold_irq_buffer(line, std::move(*chain));
   }
   q.notify_if_needed();

@@ -46,11 +46,13 @@ class Restart : public ::testing::Test {
   ~Restart() override { guest_.reset(); }
 
   // vgpio crashes and starts again; the frontend comes back to the new process.
-  void crash_and_restart() {
+  // `event_next_avail`: a crash before the eventq's progress was saved.
+  void crash_and_restart(std::optional<uint16_t> event_next_avail = std::nullopt) {
     UniqueFd kept = snapshot(*before_);
     after_ = make_device();
     auto state = SavedState::open(std::move(kept), "vm1", kNames);
     ASSERT_TRUE(state.ok()) << state.error().message();
+    if (event_next_avail) state.value()->set_event_next_avail(*event_next_avail);
     after_->resume(state.release_value(), true, "");
     guest_->switch_to(*after_);
   }
@@ -120,6 +122,25 @@ TEST_F(Restart, HeldEventBuffersAreHeldAgainAndNoneIsAnsweredTwice) {
   u = guest_->used(kEventQueue);
   ASSERT_TRUE(u);
   EXPECT_EQ(u->id, again.head);
+}
+
+// A crash after a buffer was saved as held, before the eventq's progress
+// was: the new process holds it again, and meets it once more in the ring.
+// It is one buffer, answered once.
+TEST_F(Restart, ABufferHeldAndSeenAgainIsAnsweredOnce) {
+  ASSERT_EQ(gpio_request(*guest_, kSetDirection, 1, kDirectionIn).status, kStatusOk);
+  ASSERT_EQ(gpio_request(*guest_, kSetIrqType, 1, kIrqEdgeBoth).status, kStatusOk);
+  SentChain held = unmask(1);
+  crash_and_restart(0);  // as if the old process had not taken it yet
+  guest_->kick(kEventQueue);
+  EXPECT_TRUE(after_->status(1).irq_unmasked);
+  EXPECT_FALSE(guest_->used(kEventQueue)) << "the buffer was answered as a second one";
+  ASSERT_TRUE(after_->drive(1, true).ok());
+  auto u = guest_->used(kEventQueue);
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->id, held.head);
+  EXPECT_EQ(guest_->read(held.writable[0], 1)[0], kIrqStatusValid);
+  EXPECT_FALSE(guest_->used(kEventQueue));
 }
 
 // A request the old process never answered is in the avail ring past the
