@@ -66,10 +66,11 @@ std::vector<uint8_t> GpioDevice::config_space() const {
 bool GpioDevice::on_queue_kick(size_t i) {
   if (i == kRequestQueue) return drain_queue(i, [this](DescriptorChain c) { handle_request(std::move(c)); });
   return drain_queue(i, [this](DescriptorChain c) {
-    handle_irq_buffer(std::move(c));
-    // Only now, with the buffer answered or held (and saved so): a crash
-    // before this point has the next process take the buffer again.
+    // Saved as taken before it is answered or held: a crash in between loses
+    // the buffer (its line waits for the driver to re-arm), where the other
+    // order would have the next process answer it a second time.
     if (saved_) saved_->set_event_next_avail(queue(kEventQueue).next_avail());
+    handle_irq_buffer(std::move(c));
   });
 }
 

@@ -45,8 +45,9 @@ class SavedState {
   int fd() const { return fd_.get(); }
   size_t line_count() const { return count_; }
   Line& line(size_t i) { return lines_[i]; }
-  // The eventq's next avail index once every buffer taken so far is either
-  // answered or held (recorded in its line); valid only after set.
+  // The eventq's next avail index: every buffer before it was taken, and is
+  // answered, held (recorded in its line) or lost to a crash; valid only
+  // after set.
   bool has_event_next_avail() const;
   uint16_t event_next_avail() const;
   void set_event_next_avail(uint16_t index);
