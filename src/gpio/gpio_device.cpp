@@ -82,12 +82,16 @@ void GpioDevice::reset() {
     GuestLine& s = state_[i];
     if (s.irq_buffer) s.irq_buffer->abandon();  // its ring is gone with the driver
     bool was_active = s.direction != kDirectionNone;
-    s = GuestLine{};
-    s.value = lines_[i]->policy().initial;
-    lines_[i]->release();
+    idle_line(i);
     save(i);
     if (was_active) publish(i, LineChange::Field::Direction, kDirectionNone);
   }
+}
+
+void GpioDevice::idle_line(size_t i) {
+  state_[i] = GuestLine{};
+  state_[i].value = lines_[i]->policy().initial;
+  lines_[i]->release();
 }
 
 void GpioDevice::save(size_t i) {
@@ -212,9 +216,7 @@ GpioDevice::Reply GpioDevice::set_direction(size_t i, uint32_t direction) {
     case kDirectionNone:
       // §5.18.6.3: NONE discards all state of the line.
       disable_irq(i);
-      line.release();
-      s = GuestLine{};
-      s.value = line.policy().initial;
+      idle_line(i);
       break;
     case kDirectionIn:
       if (!line.policy().may_input) {

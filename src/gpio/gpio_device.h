@@ -120,6 +120,9 @@ class GpioDevice final : public VirtioDevice, private LineListener {
   Reply set_direction(size_t i, uint32_t direction);
   Reply get_value(size_t i);
   Reply set_value(size_t i, uint32_t value);
+  // Forgets what the guest set on line i and releases the line (an output
+  // goes to its safe level). Its eventq buffer must be gone already.
+  void idle_line(size_t i);
   // Copies line i's state to the kept state (no system call).
   void save(size_t i);
   // Puts line i as the kept record says; false when it cannot.

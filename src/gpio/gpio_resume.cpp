@@ -30,9 +30,7 @@ void GpioDevice::resume(std::unique_ptr<SavedState> state, bool restore, std::st
     if (restore && restore_line(i, saved_->line(i))) {
       ++restored;
     } else {
-      state_[i] = GuestLine{};
-      state_[i].value = lines_[i]->policy().initial;
-      lines_[i]->release();  // an adopted line settles here: to its safe level, or released
+      idle_line(i);  // an adopted line settles here: to its safe level, or released
     }
     save(i);
   }

@@ -1,5 +1,5 @@
 // What the guest set up on a device, kept where a restarted vgpio finds it: a
-// memfd the service manager holds in its fd store (restart/kept_state.h).
+// memfd the service manager holds in its fd store (restart/carryover.h).
 // Written through a shared mapping as the guest changes it, so keeping it
 // costs no system call, and a crash at any instant leaves it as the last
 // request answered left it: a request not answered yet is not in it, and the

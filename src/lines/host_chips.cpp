@@ -133,4 +133,12 @@ Result<std::string> line_holder(const HostLineRef& ref) {
   }
 }
 
+bool line_is_output(const HostLineRef& ref) {
+  try {
+    return gpiod::chip(ref.chip_path).get_line_info(ref.offset).direction() == gpiod::line::direction::OUTPUT;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 }  // namespace vgpio

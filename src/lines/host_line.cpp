@@ -1,7 +1,5 @@
 #include "lines/host_line.h"
 
-#include <gpiod.hpp>
-
 #include "base/log.h"
 #include "base/strings.h"
 
@@ -31,14 +29,9 @@ void HostLine::adopt_kept_request() {
     LOG_WARN("%s (%s): %s", where().c_str(), name().c_str(), adoption_.c_str());
     return;
   }
-  // As the previous process left it: the device model settles it next.
-  bool output = false;
-  try {
-    output = gpiod::chip(settings_.ref.chip_path).get_line_info(settings_.ref.offset).direction() ==
-             gpiod::line::direction::OUTPUT;
-  } catch (const std::exception&) {
-    // Unknown: taken as an input, which reconfiguring makes right.
-  }
+  // As the previous process left it: the device model settles it next. An
+  // unknown direction is taken as an input, which reconfiguring makes right.
+  bool output = line_is_output(settings_.ref);
   request_ = adopted.release_value();
   if (auto r = watch_request(); !r) {
     adoption_ = "requested anew: " + r.error().message();

@@ -16,7 +16,7 @@
 // took its number.
 // With a RequestKeeper, every request outlives the process: a line whose
 // request the previous process kept is adopted as it is (not held, not
-// reconfigured) and the device model settles it (GpioDevice::restore).
+// reconfigured) and the device model settles it (GpioDevice::resume).
 #pragma once
 
 #include <chrono>

@@ -2,7 +2,7 @@
 // kernel releases a line when the last fd of its request closes, and what a
 // freed pin does then is up to the chip's driver (many float or reset it). A
 // keeper holds a copy of each request's fd elsewhere (the service manager's fd
-// store: restart/kept_requests.h) and hands it to the next process, which
+// store: restart/carryover.h) and hands it to the next process, which
 // adopts the request as it is instead of requesting the line again.
 #pragma once
 

@@ -1,7 +1,5 @@
 #include "restart/carryover.h"
 
-#include <gpiod.hpp>
-
 #include "base/log.h"
 #include "base/strings.h"
 #include "lines/line_request.h"
@@ -34,6 +32,8 @@ std::vector<std::string> line_names(const GpioDevice& device) {
 }
 
 }  // namespace
+
+std::vector<std::string> Carryover::kept_prefixes() { return {std::string(kLine), std::string(kState)}; }
 
 std::string Carryover::request_name(const HostLineRef& ref, bool safe_level) {
   return strfmt("line.%d.%u.%s", safe_level ? 1 : 0, ref.offset, ref.chip_path.c_str());
@@ -131,7 +131,7 @@ void Carryover::forget_device(const std::string& device) {
   if (enabled()) (void)store_->drop(std::string(kState) + device);
 }
 
-std::vector<std::string> Carryover::settle_leftovers() {
+void Carryover::settle_leftovers() {
   std::map<LineKey, KeptRequest> left;
   {
     std::lock_guard lock(mutex_);
@@ -147,12 +147,7 @@ std::vector<std::string> Carryover::settle_leftovers() {
     std::string what = strfmt("%s line %u: no longer in the config; ", ref.chip_path.c_str(), ref.offset);
     {
       auto request = adopt_request(std::move(kept.fd));
-      bool output = false;
-      try {
-        output = gpiod::chip(ref.chip_path).get_line_info(ref.offset).direction() == gpiod::line::direction::OUTPUT;
-      } catch (const std::exception&) {
-        // Gone, or not ours to open: released as it is.
-      }
+      bool output = line_is_output(ref);  // unknown (gone, not ours to open): released as it is
       Result<void> set = output && request ? request.value()->set(safe) : Result<void>(ok());
       if (output && request && set) what += strfmt("set to its safe level %d and released", safe);
       else if (!set) what += "could not set its safe level (" + set.error().message() + "); released";
@@ -168,7 +163,6 @@ std::vector<std::string> Carryover::settle_leftovers() {
   }
   std::lock_guard lock(mutex_);
   report_.insert(report_.end(), settled.begin(), settled.end());
-  return settled;
 }
 
 std::vector<std::string> Carryover::report() const {

@@ -40,14 +40,14 @@ class Carryover final : public RequestKeeper {
   void forget_device(const std::string& device);
   // Once every device of the config is made: kept requests nobody adopted
   // (lines the config no longer has) go to their safe level and are
-  // released. Returns one line per line settled, for the log and status.
-  std::vector<std::string> settle_leftovers();
+  // released, each logged and reported.
+  void settle_leftovers();
   // What happened at start-up, for `vgpio ctl status`.
   std::vector<std::string> report() const;
 
   static std::string request_name(const HostLineRef& ref, bool safe_level);
   // The names this class gives what it keeps, for service::take_listen_fds.
-  static std::vector<std::string> kept_prefixes() { return {"line.", "state."}; }
+  static std::vector<std::string> kept_prefixes();
 
  private:
   std::shared_ptr<service::FdStore> store_;

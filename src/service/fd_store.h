@@ -41,7 +41,6 @@ class StoredFds {
   void add(std::string name, UniqueFd fd) { fds_.emplace(std::move(name), std::move(fd)); }
   // The fd kept under `name`, once; an invalid fd when there is none.
   UniqueFd take(const std::string& name);
-  bool empty() const { return fds_.empty(); }
   size_t size() const { return fds_.size(); }
   // Every name not taken yet, with its fd, and forgets them.
   std::map<std::string, UniqueFd> leftovers() { return std::exchange(fds_, {}); }
