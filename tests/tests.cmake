@@ -120,7 +120,7 @@ add_test(NAME cli.protocol_reference COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/proto
   $<TARGET_FILE:vgpio> ${CMAKE_SOURCE_DIR}/docs/control.md)
 add_test(NAME cli.serve_probe_ctl COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/serve_probe_ctl.sh $<TARGET_FILE:vgpio>
   $<TARGET_FILE:vgpio-frontend>)
-vgpio_tests_need(have cli.hil_ctl sigrok-cli /usr/bin/python3)
+vgpio_tests_need(have cli.hil_ctl sigrok-cli vcd2fst fst2vcd /usr/bin/python3)
 if(have)
   add_test(NAME cli.hil_ctl COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/hil_ctl.sh $<TARGET_FILE:vgpio>
     $<TARGET_FILE:vgpio-frontend>)

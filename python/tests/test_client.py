@@ -107,6 +107,16 @@ def test_record_vcd(vgpio, vgpio_device, tmp_path):
     assert f"$var wire 1 ! {dev.name}.sig $end" in text
     assert rec.changes >= 6
     assert text.rstrip().splitlines()[-1].startswith("#")
+    # Host-clock times are true to microseconds: the unit is never finer.
+    assert rec.unit_ns >= 1000 and f"$timescale {rec.unit_ns // 1000} us $end" in text or rec.unit_ns >= 10**6
+    with pytest.raises(ValueError, match="not a VCD time unit"):
+        vgpio.record_vcd(str(tmp_path / "bad.vcd"), resolution="3us")
+    with vgpio.record_vcd(str(tmp_path / "ns.vcd"), device=dev.name, resolution="1ns") as fine:
+        dev.line("sig").pulse("2ms")
+        deadline = time.monotonic() + 60
+        while fine.changes < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert fine.unit_ns == 1 and "$timescale 1 ns $end" in open(tmp_path / "ns.vcd").read()
 
 
 def test_bad_requests_are_clear(vgpio, vgpio_device):

@@ -96,10 +96,12 @@ class Client:
         return self.call("wires")["wires"]
 
     def record_vcd(self, path: str, device: Optional[str] = None,
-                   lines: Optional[Sequence[str]] = None) -> "Recording":
-        """Starts recording to a VCD file; stop it with ``.stop()`` or a ``with`` block."""
+                   lines: Optional[Sequence[str]] = None, resolution: str = "auto") -> "Recording":
+        """Starts recording to a VCD file; stop it with ``.stop()`` or a ``with`` block.
+        ``resolution``: the file's time unit (1ns ... 1s), or auto: the coarsest that
+        keeps every change exact (host-clock times to 1us)."""
         from .recording import Recording
-        return Recording(self, path, device, lines)
+        return Recording(self, path, device, lines, resolution)
 
 
 class Device:

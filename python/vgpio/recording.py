@@ -1,8 +1,11 @@
 """Recording lines into a VCD file from the watch stream, in the same form as
-``vgpio ctl record`` (five one-bit signals per line; see docs/hil.md)."""
+``vgpio ctl record`` (five one-bit signals per line, the time unit chosen when
+the recording ends; see docs/hil.md)."""
 
 from __future__ import annotations
 
+import math
+import tempfile
 import threading
 import time
 from typing import Any, Dict, List, Optional, Sequence, TextIO, Tuple
@@ -11,6 +14,23 @@ from .connection import Connection
 
 _IRQ_BITS = {"none": "000", "edge-rising": "100", "edge-falling": "010", "edge-both": "110",
              "level-high": "101", "level-low": "011"}
+
+
+# VCD's time units ($timescale), as "1 us"; given without the space.
+_UNITS = [(f"{n} {u}", n * 1000**i) for i, u in enumerate(("ns", "us", "ms")) for n in (1, 10, 100)] + [("1 s", 10**9)]
+# The daemon stamps a change when its thread gets to it: on the host's clock
+# that is true to microseconds, never to nanoseconds.
+_HOST_CLOCK_PRECISION_NS = 1000
+
+
+def _unit_ns(resolution: str) -> int:
+    """0 for "auto" (the coarsest unit that keeps every change exact)."""
+    if resolution == "auto":
+        return 0
+    for text, ns in _UNITS:
+        if text.replace(" ", "") == resolution:
+            return ns
+    raise ValueError(f'not a VCD time unit: "{resolution}" (use auto, or 1, 10 or 100 of ns, us, ms, or 1s)')
 
 
 def _identifier(index: int) -> str:
@@ -23,12 +43,19 @@ def _identifier(index: int) -> str:
 
 
 class Recording:
-    """Records in a background thread until ``stop()`` (or the end of a ``with`` block)."""
+    """Records in a background thread until ``stop()`` (or the end of a ``with`` block),
+    which writes the file. ``resolution``: its time unit, as ``vgpio ctl record
+    --resolution`` takes it; ``unit_ns`` says which one it was."""
 
     def __init__(self, client: Any, path: str, device: Optional[str] = None,
-                 lines: Optional[Sequence[str]] = None) -> None:
+                 lines: Optional[Sequence[str]] = None, resolution: str = "auto") -> None:
         self.path = path
         self.changes = 0
+        self.unit_ns = _unit_ns(resolution)
+        self._step = self.unit_ns or _HOST_CLOCK_PRECISION_NS
+        self._gcd = 0
+        # The changes wait here, rounded to the step, until the unit is known.
+        self._body: TextIO = tempfile.TemporaryFile("w+")
         self._conn: Connection = client.connect()
         request: Dict[str, Any] = {"cmd": "watch", "snapshot": True}
         if device:
@@ -50,7 +77,8 @@ class Recording:
                     self._values[state["ids"][i]] = ""
                 self._lines[(d["name"], l["line"])] = state
         self._file: TextIO = open(path, "w")
-        self._header()
+        self._initial = {ident: v for s in self._lines.values() for ident, v in zip(s["ids"], self._signals(s))}
+        self._values.update(self._initial)
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -66,32 +94,29 @@ class Recording:
         out = {"out": "1", "in": "0"}.get(s["direction"], "z")
         return [level, out, *_IRQ_BITS.get(s["irq"], "000")]
 
-    def _header(self) -> None:
+    def _header(self, unit_ns: int) -> None:
         f = self._file
         f.write("$comment\n  vgpio Python client; five signals per line: the level (z: no direction set), .out "
                 "(1 out, 0 in, z none) and the interrupt type as .irq_rising .irq_falling .irq_level\n$end\n")
-        f.write("$timescale 1 ns $end\n$scope module vgpio $end\n")
+        f.write(f"$timescale {dict((ns, t) for t, ns in _UNITS)[unit_ns]} $end\n$scope module vgpio $end\n")
         suffixes = ["", ".out", ".irq_rising", ".irq_falling", ".irq_level"]
         for s in self._lines.values():
             for ident, suffix in zip(s["ids"], suffixes):
                 f.write(f"$var wire 1 {ident} {s['name']}{suffix} $end\n")
         f.write("$upscope $end\n$enddefinitions $end\n#0\n$dumpvars\n")
-        for s in self._lines.values():
-            for ident, v in zip(s["ids"], self._signals(s)):
-                self._values[ident] = v
-                f.write(f"{v}{ident}\n")
+        f.writelines(f"{v}{ident}\n" for ident, v in self._initial.items())
         f.write("$end\n")
 
     def _write(self, ns: int, s: Dict[str, Any]) -> None:
-        at = max(ns - self._start_ns, self._time)
+        since = max(ns - self._start_ns, 0)
+        at = max((since + self._step // 2) // self._step * self._step, self._time)
         for ident, v in zip(s["ids"], self._signals(s)):
             if self._values[ident] == v:
                 continue
-            if at > self._time:
-                self._time = at
-                self._file.write(f"#{at}\n")
+            self._time = at
+            self._gcd = math.gcd(self._gcd, at)
             self._values[ident] = v
-            self._file.write(f"{v}{ident}\n")
+            self._body.write(f"{at} {v}{ident}\n")
 
     def _run(self) -> None:
         while not self._stopping.is_set():
@@ -112,7 +137,21 @@ class Recording:
             return
         self._stopping.set()
         self._thread.join()
-        end = max(time.time_ns() - self._start_ns, self._time + 1)
-        self._file.write(f"#{end}\n")
+        if not self.unit_ns:
+            self.unit_ns = self._step
+            while self.unit_ns < 10**9 and self._gcd % (self.unit_ns * 10) == 0:
+                self.unit_ns *= 10
+        self._header(self.unit_ns)
+        self._body.seek(0)
+        written = 0
+        for record in self._body:
+            at, change = record.split()
+            if int(at) > written:
+                written = int(at)
+                self._file.write(f"#{written // self.unit_ns}\n")
+            self._file.write(change + "\n")
+        end = -(-(time.time_ns() - self._start_ns) // self.unit_ns)
+        self._file.write(f"#{max(end, written // self.unit_ns + 1)}\n")
         self._file.close()
+        self._body.close()
         self._conn.close()

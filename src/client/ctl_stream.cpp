@@ -51,7 +51,7 @@ struct WaitOptions {
 struct RecordOptions {
   std::string device;
   std::vector<std::string> lines;
-  std::string vcd, duration;
+  std::string vcd, duration, resolution = "auto";
 };
 
 void print_event(const json& e, bool raw) {
@@ -129,6 +129,8 @@ int run_record(const CtlOptions& common, const RecordOptions& o) {
     if (!d) return fail("record", "--duration: " + d.error().message(), 2);
     duration = d.value();
   }
+  auto scale = Timescale::parse(o.resolution);
+  if (!scale) return fail("record", "--resolution: " + scale.error().message(), 2);
   if (!o.lines.empty() && o.device.empty()) return fail("record", "lines need a DEVICE before them", 2);
   std::ofstream out(o.vcd);
   if (!out) return fail("record", "cannot write " + o.vcd + ": " + std::strerror(errno), 2);
@@ -138,15 +140,16 @@ int run_record(const CtlOptions& common, const RecordOptions& o) {
   auto& [client, snapshot] = watched.value();
   auto started = Clock::now();
 
-  client::StreamRecorder recorder(out);
+  client::StreamRecorder recorder(out, scale.value());
   size_t lines = recorder.add_lines(snapshot, [&](const json& l) {
     bool wanted = o.lines.empty();
     for (const auto& key : o.lines) wanted |= same_line(l, key);
     return wanted;
   });
   if (lines == 0) return fail("record", "none of the lines named is on device " + o.device, 2);
-  recorder.begin("vgpio ctl record; five signals per line: the level (z: no direction set), .out "
-                 "(1 out, 0 in, z none) and the interrupt type as .irq_rising .irq_falling .irq_level");
+  auto begun = recorder.begin("vgpio ctl record; five signals per line: the level (z: no direction set), .out "
+                              "(1 out, 0 in, z none) and the interrupt type as .irq_rising .irq_falling .irq_level");
+  if (!begun) return fail("record", begun.error().message(), 2);
   std::fprintf(stderr, "vgpio ctl record: recording %zu lines into %s%s\n", lines, o.vcd.c_str(),
                duration ? "" : " until Ctrl-C");
   size_t changes = 0;
@@ -167,9 +170,14 @@ int run_record(const CtlOptions& common, const RecordOptions& o) {
     ++changes;
   }
   auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - started);
-  recorder.finish(uint64_t(elapsed.count()));
-  std::fprintf(stderr, "vgpio ctl record: %zu changes on %zu lines over %s written to %s\n", changes, lines,
-               format_duration(elapsed).c_str(), o.vcd.c_str());
+  auto written = recorder.finish(uint64_t(elapsed.count()));
+  if (!written) return fail("record", written.error().message() + ": " + o.vcd + " is not complete", 1);
+  const auto& w = written.value();
+  std::fprintf(stderr, "vgpio ctl record: %zu changes on %zu lines over %s written to %s, in units of %s\n", changes,
+               lines, format_duration(elapsed).c_str(), o.vcd.c_str(), timescale_text(w.unit_ns).c_str());
+  if (w.inexact > 0)
+    std::fprintf(stderr, "vgpio ctl record: %zu changes rounded to the nearest %s (a finer --resolution keeps them)\n",
+                 w.inexact, timescale_text(w.unit_ns).c_str());
   return status;
 }
 
@@ -197,6 +205,10 @@ void add_stream_commands(CLI::App& ctl, CtlOptions& common) {
   record->add_option("lines", r->lines, "only these lines of it (names or numbers)");
   record->add_option("--vcd", r->vcd, "the file to write")->required();
   record->add_option("--duration", r->duration, "stop after this long, e.g. 10s");
+  record->add_option("--resolution", r->resolution,
+                     "the file's time unit: 1ns ... 1s, or auto (the coarsest that keeps every change exact; "
+                     "host-clock times to 1us)")
+      ->capture_default_str();
   record->callback([&common, r] { common.run = [&common, r] { return run_record(common, *r); }; });
 }
 

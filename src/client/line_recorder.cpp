@@ -29,9 +29,9 @@ size_t LineRecorder::add_line(const std::string& device, const std::string& line
   return lines_.size() - 1;
 }
 
-void LineRecorder::begin(uint64_t start_ns, const std::string& comment) {
+Result<void> LineRecorder::begin(uint64_t start_ns, const std::string& comment, uint64_t precision_ns) {
   start_ns_ = start_ns;
-  vcd_.begin(comment);
+  return vcd_.begin(comment, precision_ns);
 }
 
 void LineRecorder::level(size_t key, bool level, uint64_t ns) {
@@ -55,6 +55,6 @@ void LineRecorder::irq_type(size_t key, uint8_t type, uint64_t ns) {
   vcd_.change(at(ns), r.first_signal + 4, bit(is_level_type(type)));
 }
 
-void LineRecorder::finish(uint64_t ns) { vcd_.finish(at(ns)); }
+Result<VcdWriter::Summary> LineRecorder::finish(uint64_t ns) { return vcd_.finish(at(ns)); }
 
 }  // namespace vgpio::client

@@ -5,7 +5,8 @@
 //   DEV.LINE.irq_rising      \  its interrupt type: rising 100, falling 010,
 //   DEV.LINE.irq_falling      > both edges 110, level high 101, level low 011,
 //   DEV.LINE.irq_level       /  none 000
-// Times are given in ns since the epoch and written from the recording's start.
+// Times are given in ns since the epoch and written from the recording's start,
+// in the unit client/vcd_writer.h chooses.
 #pragma once
 
 #include <cstdint>
@@ -24,15 +25,15 @@ class LineRecorder {
     uint8_t direction = 0;  // gpio::kDirection*
     uint8_t irq_type = 0;   // gpio::kIrq*
   };
-  explicit LineRecorder(std::ostream& out) : vcd_(out) {}
+  explicit LineRecorder(std::ostream& out, Timescale scale = {}) : vcd_(out, scale) {}
 
   // Before begin(); returns the line's key for the changes below.
   size_t add_line(const std::string& device, const std::string& line, State initial);
-  void begin(uint64_t start_ns, const std::string& comment);
+  Result<void> begin(uint64_t start_ns, const std::string& comment, uint64_t precision_ns = 1);
   void level(size_t key, bool level, uint64_t ns);
   void direction(size_t key, uint8_t direction, uint64_t ns);
   void irq_type(size_t key, uint8_t type, uint64_t ns);
-  void finish(uint64_t ns);
+  Result<VcdWriter::Summary> finish(uint64_t ns);
 
  private:
   struct Recorded {

@@ -37,7 +37,13 @@ size_t StreamRecorder::add_lines(const json& snapshot, const std::function<bool(
   return keys_.size();
 }
 
-void StreamRecorder::begin(const std::string& comment) { recorder_.begin(start_ns_, comment); }
+// The daemon stamps a change when its thread gets to it: on the host's clock
+// that is true to microseconds, never to nanoseconds.
+constexpr uint64_t kHostClockPrecisionNs = 1000;
+
+Result<void> StreamRecorder::begin(const std::string& comment) {
+  return recorder_.begin(start_ns_, comment, kHostClockPrecisionNs);
+}
 
 bool StreamRecorder::apply(const json& ev) {
   if (!ev.contains("line") || !ev["line"].is_number_unsigned()) return false;
@@ -52,6 +58,8 @@ bool StreamRecorder::apply(const json& ev) {
   return true;
 }
 
-void StreamRecorder::finish(uint64_t elapsed_ns) { recorder_.finish(start_ns_ + elapsed_ns); }
+Result<VcdWriter::Summary> StreamRecorder::finish(uint64_t elapsed_ns) {
+  return recorder_.finish(start_ns_ + elapsed_ns);
+}
 
 }  // namespace vgpio::client

@@ -19,16 +19,16 @@ namespace vgpio::client {
 
 class StreamRecorder {
  public:
-  explicit StreamRecorder(std::ostream& out) : recorder_(out) {}
+  explicit StreamRecorder(std::ostream& out, Timescale scale = {}) : recorder_(out, scale) {}
 
   // The lines of a watch's snapshot for which `wanted(line)` holds; returns
-  // how many. Then begin() writes the header.
+  // how many. Then begin().
   size_t add_lines(const nlohmann::json& snapshot, const std::function<bool(const nlohmann::json&)>& wanted);
-  void begin(const std::string& comment);
+  Result<void> begin(const std::string& comment);
   // True when the event was about a recorded line.
   bool apply(const nlohmann::json& event);
-  // Ends the file `elapsed_ns` after the snapshot.
-  void finish(uint64_t elapsed_ns);
+  // Writes the file, ending `elapsed_ns` after the snapshot.
+  Result<VcdWriter::Summary> finish(uint64_t elapsed_ns);
 
  private:
   client::LineRecorder recorder_;

@@ -45,15 +45,15 @@ Result<std::string> record(const std::string& control, const json& request) {
   std::ostringstream out;
   client::StreamRecorder recorder(out);
   recorder.add_lines(snapshot, [](const json&) { return true; });
-  recorder.begin("vgpio panel; five signals per line: the level (z: no direction set), .out (1 out, 0 in, "
-                 "z none) and the interrupt type as .irq_rising .irq_falling .irq_level");
+  TRY(recorder.begin("vgpio panel; five signals per line: the level (z: no direction set), .out (1 out, 0 in, "
+                     "z none) and the interrupt type as .irq_rising .irq_falling .irq_level"));
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     auto e = TRY(client.next(left));
     if (e) recorder.apply(*e);
   }
-  recorder.finish(uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(until - started).count()));
+  TRY(recorder.finish(uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(until - started).count())));
   return out.str();
 }
 

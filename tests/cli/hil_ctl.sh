@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Virtual HIL from the shell: config wires (and a reload that drops one),
-# `ctl wait` exit codes, stimuli, and a `ctl record` VCD that sigrok-cli reads
-# back with the same edges the daemon reported. Scripted drivers (vgpio-frontend)
+# `ctl wait` exit codes, stimuli, and `ctl record` VCDs that sigrok-cli and
+# GTKWave read back, with their default options, with the same edges the
+# daemon reported; a 10 s one too. Scripted drivers (vgpio-frontend)
 # stand in for the guests.
 set -euo pipefail
 vgpio=$(realpath "$1")
@@ -83,30 +84,59 @@ ctl pattern plant btn 1:10ms 0:10ms 1:10ms 0:10ms 1:10ms 0:10ms 1:10ms > /dev/nu
 wait_for '[ "$(ctl get plant btn --json | grep -c "\"driver\": \"\"")" = 1 ]'
 kill -INT "$recorder"; wait "$recorder" || fail "ctl record exit status $?"
 grep -q "written to rec.vcd" record.err || fail "ctl record did not finish the file: $(cat record.err)"
-sigrok-cli -I vcd:downsample=1000 -i rec.vcd -O vcd > sigrok.vcd 2> sigrok.err || fail "sigrok-cli cannot read the file: $(cat sigrok.err)"
-python3 - rec.vcd sigrok.vcd watch.jsonl <<'PY' || fail "the recording does not match what was driven"
+grep -q "in units of 1 us" record.err || fail "a host-clock recording is not in microseconds: $(cat record.err)"
+# Two independent readers, with their default options: sigrok (as PulseView
+# imports a VCD) and GTKWave's own VCD reader (its vcd2fst, back through fst2vcd).
+sigrok-cli -I vcd -i rec.vcd -O vcd > sigrok.vcd 2> sigrok.err || fail "sigrok-cli cannot read the file: $(cat sigrok.err)"
+vcd2fst rec.vcd rec.fst > /dev/null 2> gtkwave.err && fst2vcd rec.fst > gtkwave.vcd 2>> gtkwave.err ||
+  fail "GTKWave's vcd2fst cannot read the file: $(cat gtkwave.err)"
+python3 - rec.vcd sigrok.vcd gtkwave.vcd watch.jsonl <<'PY' || fail "the recording does not match what was driven"
 import json, sys
-def changes(path, signal, scale):
+UNITS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+def changes(path, name):
+    """(ns, level) of each change of the signal `name`, in the file's own $timescale."""
+    text = open(path).read()
+    scale = "".join(text.split("$timescale", 1)[1].split("$end", 1)[0].split())  # "1us", "1 us"
+    unit = scale.lstrip("0123456789")
+    ns = int(scale[: len(scale) - len(unit)]) * UNITS[unit]
     ids, out, t = {}, [], 0
-    for line in open(path):
+    for line in text.splitlines():
         words = line.split()
         if words[:1] == ["$var"]: ids[words[3]] = words[4]
         for w in words if not line.startswith("$") else []:
-            if w.startswith("#"): t = int(w[1:]) * scale
-            elif ids.get(w[1:]) == signal and w[0] in "01": out.append((t, int(w[0])))
+            if w.startswith("#"): t = int(w[1:]) * ns
+            elif ids.get(w[1:]) == name and w[0] in "01": out.append((t, int(w[0])))
     return out
-ours = changes(sys.argv[1], "plant.btn", 1)
-theirs = changes(sys.argv[2], "plant.btn", 1000)  # sigrok's output is in microseconds
-events = [json.loads(l) for l in open(sys.argv[3])]
+ours = changes(sys.argv[1], "plant.btn")
+events = [json.loads(l) for l in open(sys.argv[4])]
 edges = [e["ns"] for e in events if e["name"] == "btn" and e["field"] == "value"][-7:]
-print("ours", ours, "\nsigrok", theirs)
+print("ours", ours)
 assert [v for _, v in ours] == [0, 1, 0, 1, 0, 1, 0, 1], "levels: the line at 0, then the pattern's 7 edges"
-assert [v for _, v in theirs] == [v for _, v in ours], "sigrok reads other levels"
-for (a, _), (b, _) in zip(ours[1:], theirs[1:]):
-    assert abs(a - b) < 1000, f"sigrok reads {b} ns for an edge written at {a} ns"
-# The file's times are the daemon's own edge times (its watch stream), to the ns.
-assert [t - ours[1][0] for t, _ in ours[1:]] == [e - edges[0] for e in edges], "times differ from the daemon's"
+for reader, path in (("sigrok", sys.argv[2]), ("GTKWave", sys.argv[3])):
+    theirs = changes(path, "plant.btn")
+    print(reader, theirs)
+    assert theirs == ours, f"{reader} reads other edges"
+# The file's times are the daemon's own edge times (its watch stream), each
+# rounded to the microsecond.
+for t, e in zip([t for t, _ in ours[1:]], edges):
+    assert abs(t - ours[1][0] - (e - edges[0])) <= 1000, f"an edge {t - ours[1][0]} ns after the first, the daemon's {e - edges[0]}"
 PY
+
+# A 10 s recording of a 1 kHz clock loads in sigrok with its default options
+# (made a sample per microsecond: ten million). No time is asserted, only
+# printed; the bound is one only a hang reaches.
+ctl clock plant btn --period 1ms > /dev/null
+"$vgpio" ctl --control ctl.sock record plant btn --vcd long.vcd --duration 10s 2> long.err ||
+  fail "ctl record --duration 10s: $(cat long.err)"
+ctl stop plant btn > /dev/null
+grep -q "in units of 1 us" long.err || fail "the 10 s recording: $(cat long.err)"
+started=$(date +%s%N)
+timeout 600 sigrok-cli -I vcd -i long.vcd -O vcd > long.sigrok.vcd 2> sigrok.err || fail "sigrok-cli on 10 s: $(cat sigrok.err)"
+echo "sigrok-cli loaded the 10 s recording in $(( ($(date +%s%N) - started) / 1000000 )) ms"
+levels() { grep -oE '(^| )[01]!( |$)' "$1" | wc -l; }
+ours=$(levels long.vcd); theirs=$(levels long.sigrok.vcd)
+[ "$ours" -gt 10000 ] && [ "$theirs" = "$ours" ] || fail "10 s of a 1 kHz clock: $ours levels written, sigrok read $theirs"
+
 touch plc.done plant.done
 kill -TERM "$daemon"; wait "$daemon" || fail "daemon exit status $?"
 echo "PASS"
