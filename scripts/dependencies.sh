@@ -34,20 +34,34 @@ debian_mirror() {
   echo "${uri:-http://deb.debian.org/debian}"
 }
 
-# True when the source was added (the package lists must then be updated).
+# True when a source was added (the package lists must then be updated):
+# bookworm-backports' packages, and its source packages (deb-src), from which
+# the QEMU plugin API header comes (scripts/qemu-plugin-api.sh).
 ensure_backports() {
-  if grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then return 1; fi
-  local mirror
+  local added=1 mirror
   mirror=$(debian_mirror)
-  echo "setup: adding the bookworm-backports apt source ($mirror)"
-  as_root tee /etc/apt/sources.list.d/bookworm-backports.sources > /dev/null <<SOURCES
-Types: deb
-URIs: $mirror
+  if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    echo "setup: adding the bookworm-backports apt source ($mirror)"
+    backports_source deb bookworm-backports.sources
+    added=0
+  fi
+  if ! cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2> /dev/null | grep -qE '^deb-src .*bookworm-backports' &&
+     ! cat /etc/apt/sources.list.d/*.sources 2> /dev/null | awk -v RS= '/Types:[^\n]*deb-src/ && /bookworm-backports/' | grep -q .; then
+    echo "setup: adding bookworm-backports' source packages (deb-src; the QEMU plugin API header comes from them)"
+    backports_source deb-src bookworm-backports-src.sources
+    added=0
+  fi
+  return $added
+}
+
+backports_source() {  # TYPE FILE
+  as_root tee "/etc/apt/sources.list.d/$2" > /dev/null <<SOURCES
+Types: $1
+URIs: $(debian_mirror)
 Suites: bookworm-backports
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SOURCES
-  return 0
 }
 
 # Adds each dpkg architecture named; true when one was added.

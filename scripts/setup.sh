@@ -43,7 +43,8 @@ install_and_build_for_tests() {
   build early
   wait $installing || { cat "$log" >&2; echo "setup: installing the tests' packages failed" >&2; exit 1; }
   grep '^setup:' "$log" || true
-  build all  # configures the tests the new packages allow; compiles nothing again
+  scripts/qemu-plugin-api.sh build/qemu-plugin-api  # for the vgpio-clock QEMU plugin
+  build all  # configures the tests the new packages allow; compiles little again
 }
 
 # puppeteer-core, pinned by tests/browser/package-lock.json, once.

@@ -27,6 +27,8 @@ struct ServeOptions {
   std::vector<std::string> lines;  // --line NAME=CHIP:OFFSET[:dir] ..., instead of --sim
   bool no_irq = false;
   bool connect = false;
+  bool guest_clock = false;    // --guest-clock: on the guest's time, plugin at <socket>.clock
+  std::string clock_quantum;   // --clock-quantum
   unsigned mode = 0600;
   int fd = -1;  // --fd: a listening socket handed over, for the one device
   std::string user, group;  // --user/--group: whom a root daemon becomes (else the config's)

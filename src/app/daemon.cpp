@@ -111,7 +111,12 @@ Result<std::unique_ptr<Daemon::Device>> Daemon::start_device(DeviceConfig& spec)
   if (auto w = gpio::linux_line_limit_warning(spec.name, spec.lines.size())) LOG_WARN("%s", w->c_str());
   dev->device = TRY(GpioDevice::create(spec.name, std::move(spec.lines), GpioDevice::Options{offer_irq_}));
   if (carry_on) carryover_->resume_device(*dev->device);  // before its socket: restored before it is served
-  dev->sim = TRY(sim::DeviceSim::create(*dev->loop, *dev->device));
+  if (spec.clock.guest) {
+    guest_clock::GuestClock::Options o{.socket = spec.clock.socket.empty() ? spec.socket + ".clock" : spec.clock.socket,
+                                       .access = access_, .quantum = spec.clock.quantum};
+    dev->guest_clock = TRY(guest_clock::GuestClock::create(*dev->loop, spec.name, std::move(o)));
+  }
+  dev->sim = TRY(sim::DeviceSim::create(*dev->loop, *dev->device, dev->guest_clock.get()));
   if (spec.connect) {
     dev->server = TRY(vhost::Server::create_client(*dev->loop, *dev->device, spec.name, spec.socket).error_context(where));
   } else if (auto i = service::find_socket(sockets_, spec.name, spec.socket)) {
@@ -130,6 +135,7 @@ Result<std::unique_ptr<Daemon::Device>> Daemon::start_device(DeviceConfig& spec)
     Listener l = TRY(listen_unix(spec.socket, access_).error_context(where));
     dev->server = TRY(vhost::Server::create(*dev->loop, *dev->device, spec.name, std::move(l), spec.socket));
   }
+  if (dev->guest_clock) dev->guest_clock->attach(*dev->server);
   TRY(wait_for_frontend_return(*dev));
   uint64_t id = dev->id;
   dev->server->set_frontend_observer(
@@ -208,7 +214,7 @@ bool Daemon::wait_stopped(Device& dev, std::chrono::steady_clock::time_point dea
     left_behind_.fetch_add(1);
     // What the stuck thread uses must outlive it: never freed.
     (void)dev.loop.release(), (void)dev.device.release(), (void)dev.sim.release(), (void)dev.server.release();
-    (void)dev.return_wait.release();
+    (void)dev.return_wait.release(), (void)dev.guest_clock.release();
     return false;
   }
   dev.thread.join();
@@ -222,6 +228,7 @@ void Daemon::tear_down(Device& dev) {
   wires_.remove_device(*dev.device);
   dev.device->set_observer({});
   dev.sim.reset();
+  dev.guest_clock.reset();  // after the sim that follows it, before the server it drains
   dev.return_wait.reset();
   dev.server.reset();
   dev.device.reset();

@@ -21,6 +21,7 @@
 #include "config/config.h"
 #include "control/control_server.h"
 #include "gpio/gpio_device.h"
+#include "guest_clock/guest_clock.h"
 #include "restart/carryover.h"
 #include "service/listen_fds.h"
 #include "service/notify.h"
@@ -40,6 +41,8 @@ struct DeviceConfig {
   Lines lines{};
   // Connect to a frontend that listens on `socket`, instead of listening.
   bool connect = false;
+  // Stimuli on the guest's time (src/guest_clock) or the host's.
+  config::ClockSpec clock{};
   // When set, makes the lines instead (host lines need the device's loop).
   // `keeper` (may be null) keeps host line requests across a restart.
   std::function<Result<Lines>(EventLoop&, std::shared_ptr<RequestKeeper> keeper)> make_lines{};
@@ -126,6 +129,7 @@ class Daemon : private control::DeviceMaker {
     std::optional<DeviceConfig::Origin> origin;  // as the config said it
     std::unique_ptr<EventLoop> loop;
     std::unique_ptr<GpioDevice> device;
+    std::unique_ptr<guest_clock::GuestClock> guest_clock;  // on guest time only; outlives sim
     std::unique_ptr<sim::DeviceSim> sim;  // stimuli and wire ends, on the device's loop
     std::unique_ptr<vhost::Server> server;
     // Restored from a previous process: the guest is taken as gone when its

@@ -79,6 +79,7 @@ Result<DaemonConfig> daemon_config(const config::ConfigSpec& spec) {
     dc.name = dev.name;
     dc.socket = dev.socket;
     dc.connect = dev.connect;
+    dc.clock = dev.clock;
     dc.origin = DeviceConfig::Origin{dev, spec.access};
     // The lines are made on the device's own loop; copy what they need.
     std::vector<std::pair<config::LineSpec, std::optional<HostLineRef>>> lines;

@@ -6,6 +6,7 @@
 #include "app/commands.h"
 #include "app/host_setup.h"
 #include "app/sandbox_setup.h"
+#include "base/duration.h"
 #include "base/log.h"
 #include "base/paths.h"
 #include "lines/sim_line.h"
@@ -55,12 +56,22 @@ void print_qemu_help(const DaemonConfig& config) {
 }
 }  // namespace
 
+Result<config::ClockSpec> clock_option(const ServeOptions& options) {
+  config::ClockSpec clock{.guest = options.guest_clock};
+  if (options.clock_quantum.empty()) return clock;
+  if (!options.guest_clock) return Error("--clock-quantum applies with --guest-clock only");
+  clock.quantum = TRY(parse_duration(options.clock_quantum).error_context("--clock-quantum"));
+  if (clock.quantum < std::chrono::microseconds(1)) return Error("--clock-quantum: at least 1us");
+  return clock;
+}
+
 // The --line form is a one-device config, resolved exactly as a file is.
 Result<config::ConfigSpec> spec_from_line_options(const ServeOptions& options) {
   config::ConfigSpec spec;
   spec.file = "command line";
   spec.access.mode = static_cast<mode_t>(options.mode);
-  config::DeviceSpec device{.name = options.name, .socket = options.socket, .connect = options.connect};
+  config::DeviceSpec device{
+      .name = options.name, .socket = options.socket, .connect = options.connect, .clock = TRY(clock_option(options))};
   for (const auto& text : options.lines) device.lines.push_back(TRY(config::parse_line_option(text)));
   spec.devices.push_back(std::move(device));
   return spec;
@@ -71,6 +82,9 @@ Result<DaemonConfig> config_from_options(const ServeOptions& options) {
   DaemonConfig config;
   TRY(config::check_name(options.name).error_context("--name"));
   if (!options.config.empty()) {
+    if (options.guest_clock || !options.clock_quantum.empty())
+      return Error("--guest-clock and --clock-quantum are for a device made from options; in a config file, say "
+                   "clock = \"guest\" in its [[device]]");
     // The same reading at start-up and at every SIGHUP.
     auto read_file = [file = options.config]() -> Result<DaemonConfig> {
       config::ConfigSpec spec = TRY(config::load(file));
@@ -83,7 +97,8 @@ Result<DaemonConfig> config_from_options(const ServeOptions& options) {
     config = TRY(daemon_config(spec));
   } else {
     auto lines = TRY(simulated_lines(options.sim, split_names(options.names_csv)));
-    config.devices.push_back(DeviceConfig{.name = options.name, .socket = options.socket, .lines = std::move(lines), .connect = options.connect});
+    config.devices.push_back(DeviceConfig{.name = options.name, .socket = options.socket, .lines = std::move(lines),
+                                          .connect = options.connect, .clock = TRY(clock_option(options))});
     config.control_socket = default_control_socket(options.socket);
     config.access.mode = static_cast<mode_t>(options.mode);
     // Without a file there is no [[pool]]: devices made at run time are simulated.

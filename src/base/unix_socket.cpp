@@ -105,4 +105,29 @@ Result<Listener> listen_unix_at(int dir, const std::string& name, const std::str
   return l;
 }
 
+Result<size_t> send_with_fds(int socket, std::span<const iovec> data, std::span<const int> fds, int flags,
+                             const sockaddr_un* to, socklen_t to_length) {
+  if (fds.size() > kMaxSendFds) return Error("too many fds for one message");
+  msghdr msg{};
+  msg.msg_name = const_cast<sockaddr_un*>(to);
+  msg.msg_namelen = to ? to_length : 0;
+  msg.msg_iov = const_cast<iovec*>(data.data());
+  msg.msg_iovlen = data.size();
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxSendFds)] = {};
+  if (!fds.empty()) {
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+  }
+  ssize_t n;
+  do n = sendmsg(socket, &msg, flags | MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return Error::from_errno(errno, "sendmsg");
+  return size_t(n);
+}
+
 }  // namespace vgpio

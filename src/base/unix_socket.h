@@ -5,9 +5,13 @@
 // chown, chmod or unlink anywhere else.
 #pragma once
 
+#include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/un.h>
 
 #include <optional>
+#include <span>
 #include <string>
 
 #include "base/result.h"
@@ -53,5 +57,12 @@ Result<Listener> listen_unix(const std::string& path, const SocketAccess& access
 // `shown` is the path for messages.
 Result<Listener> listen_unix_at(int dir, const std::string& name, const std::string& shown, const SocketAccess& access);
 Result<UniqueFd> connect_unix(const std::string& path);
+
+// sendmsg of `data` with `fds` passed as SCM_RIGHTS (at most kMaxSendFds), on
+// a connected socket or, with `to`, as a datagram; again on EINTR, never
+// SIGPIPE. Returns the bytes sent (all of a datagram, maybe part of a stream).
+inline constexpr size_t kMaxSendFds = 8;
+Result<size_t> send_with_fds(int socket, std::span<const iovec> data, std::span<const int> fds, int flags = 0,
+                             const sockaddr_un* to = nullptr, socklen_t to_length = 0);
 
 }  // namespace vgpio

@@ -101,16 +101,35 @@ Result<LineSpec> parse_line(const Context& ctx, const toml::table& t) {
 
 namespace {
 
+Result<ClockSpec> parse_clock(const Context& ctx, const toml::table& t) {
+  ClockSpec c;
+  auto clock = TRY(get_string(ctx, t, "clock"));
+  if (clock && *clock != "host" && *clock != "guest")
+    return ctx.error(*t.get("clock"), "\"clock\" must be \"host\" or \"guest\" (the vgpio-clock QEMU plugin's)");
+  c.guest = clock == "guest";
+  for (const char* key : {"clock_socket", "clock_quantum"})
+    if (!c.guest && t.get(key)) return ctx.error(*t.get(key), std::string(key) + " applies to clock = \"guest\" only");
+  c.socket = TRY(get_string(ctx, t, "clock_socket")).value_or("");
+  if (auto quantum = TRY(get_string(ctx, t, "clock_quantum"))) {
+    auto d = parse_duration(*quantum);
+    if (!d || d.value() < std::chrono::microseconds(1))
+      return ctx.error(*t.get("clock_quantum"), "\"clock_quantum\" must be a duration of at least 1us, such as \"100us\"");
+    c.quantum = d.value();
+  }
+  return c;
+}
+
 Result<DeviceSpec> parse_device(const Context& file_ctx, const toml::table& t, size_t index) {
   DeviceSpec d;
   d.source_line = Context::line_of(t);
   d.name = TRY(get_name(file_ctx, t, "name")).value_or("vgpio" + std::to_string(index));
   Context ctx = file_ctx.inner("device \"" + d.name + "\"");
-  TRY(only_keys(ctx, t, {"name", "socket", "connect", "line"}));
+  TRY(only_keys(ctx, t, {"name", "socket", "connect", "clock", "clock_socket", "clock_quantum", "line"}));
   auto socket = TRY(get_string(ctx, t, "socket"));
   if (!socket || socket->empty()) return ctx.error(t, "\"socket\" (the vhost-user socket path) is required");
   d.socket = *socket;
   d.connect = TRY(get_bool(ctx, t, "connect")).value_or(false);
+  d.clock = TRY(parse_clock(ctx, t));
   const toml::array* lines = t["line"].as_array();
   if (!lines || lines->empty()) return ctx.error(t, "a device needs at least one [[device.line]]");
   std::set<std::string> names;

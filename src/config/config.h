@@ -49,10 +49,20 @@ struct LineSpec {
   bool operator==(const LineSpec&) const = default;
 };
 
+// Whose time a device's stimuli follow: the host's, or its guest's
+// (clock = "guest": the vgpio-clock QEMU plugin connects to `socket`).
+struct ClockSpec {
+  bool guest = false;
+  std::string socket{};  // "" for the device socket's path + ".clock"
+  std::chrono::nanoseconds quantum = std::chrono::milliseconds(1);
+  bool operator==(const ClockSpec&) const = default;
+};
+
 struct DeviceSpec {
   std::string name{};
   std::string socket{};
   bool connect = false;  // connect to a listening frontend instead of listening
+  ClockSpec clock{};
   std::vector<LineSpec> lines{};
   SourceLine source_line{};
   bool operator==(const DeviceSpec&) const = default;

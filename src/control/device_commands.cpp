@@ -64,14 +64,32 @@ Result<size_t> ControlServer::find_line(size_t device, const json& request) cons
   return found;
 }
 
+namespace {
+// What a device's stimuli follow: "host", or a guest's time (sim/sim_clock.h).
+json clock_json(const sim::SimClock::Report& r) {
+  json j = {{"follows", r.follows.empty() ? "host" : r.follows}};
+  if (r.follows != "guest") return j;
+  j["plugin"] = r.plugin ? "connected" : "not connected";
+  j["socket"] = r.socket;
+  j["guest_ns"] = r.guest_ns;
+  j["quantum_ns"] = r.quantum_ns;
+  j["holds"] = r.holds;
+  return j;
+}
+}  // namespace
+
 json ControlServer::devices_json(std::optional<size_t> only) const {
   std::vector<std::vector<LineRow>> rows(devices_.size());
+  std::vector<sim::SimClock::Report> clocks(devices_.size());
   std::vector<EventLoop::Call> calls;
   std::vector<size_t> asked;
   for (size_t d = 0; d < devices_.size(); ++d) {
     if (only && *only != d) continue;
     const ControlledDevice& dev = devices_[d];
-    calls.push_back(dev.loop->call([&dev, &out = rows[d]] { out = gather(dev, 0, dev.device->line_count()); }));
+    calls.push_back(dev.loop->call([&dev, &out = rows[d], &clock = clocks[d]] {
+      out = gather(dev, 0, dev.device->line_count());
+      if (dev.sim) clock = dev.sim->clock().report();
+    }));
     asked.push_back(d);
   }
   auto deadline = std::chrono::steady_clock::now() + EventLoop::kAnswerTimeout;
@@ -80,6 +98,7 @@ json ControlServer::devices_json(std::optional<size_t> only) const {
     const ControlledDevice& dev = devices_[asked[i]];
     json j = {{"name", dev.device->name()}, {"socket", dev.socket_path}, {"created", dev.created}};
     j["answering"] = calls[i].wait_until(deadline);
+    if (j["answering"]) j["clock"] = clock_json(clocks[asked[i]]);
     json lines = json::array();
     for (size_t l = 0; l < rows[asked[i]].size(); ++l) lines.push_back(line_json(l, rows[asked[i]][l]));
     j["lines"] = std::move(lines);

@@ -10,6 +10,7 @@
 
 #include "base/log.h"
 #include "base/unique_fd.h"
+#include "base/unix_socket.h"
 
 namespace vgpio::service {
 
@@ -30,23 +31,10 @@ Result<void> Notifier::send(std::string_view state, int fd_to_send) const {
   UniqueFd fd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!fd) return Error::from_errno(errno, "socket for NOTIFY_SOCKET");
   iovec iov{const_cast<char*>(state.data()), state.size()};
-  msghdr msg{};
-  msg.msg_name = &addr;
-  msg.msg_namelen = len;
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  if (fd_to_send >= 0) {
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd_to_send, sizeof(int));
-  }
-  if (sendmsg(fd.get(), &msg, MSG_NOSIGNAL) < 0)
-    return Error::from_errno(errno, "notifying the service manager at " + path_);
+  std::span<const int> fds;
+  if (fd_to_send >= 0) fds = std::span(&fd_to_send, 1);
+  if (auto sent = send_with_fds(fd.get(), std::span(&iov, 1), fds, 0, &addr, len); !sent)
+    return sent.release_error().with_context("notifying the service manager at " + path_);
   return ok();
 }
 

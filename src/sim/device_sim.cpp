@@ -7,15 +7,21 @@
 
 namespace vgpio::sim {
 
-Result<std::unique_ptr<DeviceSim>> DeviceSim::create(EventLoop& loop, GpioDevice& device) {
+Result<std::unique_ptr<DeviceSim>> DeviceSim::create(EventLoop& loop, GpioDevice& device, SimClock* clock) {
   std::unique_ptr<DeviceSim> sim(new DeviceSim(loop, device));
   DeviceSim* raw = sim.get();
-  sim->timer_ = TRY(Timer::create(loop, [raw] { raw->on_timer(); }));
+  if (!clock) {
+    sim->host_clock_ = TRY(HostClock::create(loop));
+    clock = sim->host_clock_.get();
+  }
+  sim->clock_ = clock;
+  clock->on_wake([raw] { raw->on_timer(); });
   device.set_output_observer([raw](size_t line, bool level) { raw->on_output(line, level); });
   return sim;
 }
 
 DeviceSim::~DeviceSim() {
+  clock_->on_wake({});
   device_.set_output_observer({});
   for (auto& [line, in] : incoming_) loop_.unwatch(in.watch);
 }
@@ -42,10 +48,10 @@ Result<void> DeviceSim::refuse_if_wired(size_t line, const char* what) const {
 Result<SteadyTime> DeviceSim::start(size_t line, Stimulus stimulus) {
   TRY(check_drivable(line));
   TRY(refuse_if_wired(line, "start a stimulus"));
-  SteadyTime now = std::chrono::steady_clock::now();
-  stimuli_.insert_or_assign(line, Playback(std::move(stimulus), now));
-  on_timer();  // the first step is due now
-  return now;
+  SteadyTime start = clock_->soonest();
+  stimuli_.insert_or_assign(line, Playback(std::move(stimulus), start));
+  on_timer();  // the first step is due now on the host's clock; at the next hold on a guest's
+  return start;
 }
 
 bool DeviceSim::stop(size_t line) {
@@ -80,6 +86,10 @@ Result<void> DeviceSim::attach_incoming(std::shared_ptr<Wire> wire) {
   if (incoming_.count(line))
     return Error(strfmt("device %s line %zu is already driven by the wire %s; a line has one driver",
                         device_.name().c_str(), line, incoming_.at(line).wire->spec().describe().c_str()));
+  // A level's due time is stamped on the host's clock where it is sent.
+  if (wire->spec().delay.count() > 0 && clock_ != host_clock_.get())
+    return Error(strfmt("device %s is on its guest's time; a wire into it cannot have a delay (yet): %s",
+                        device_.name().c_str(), wire->spec().describe().c_str()));
   if (stop(line))
     LOG_INFO("device %s line %zu: its stimulus stopped; the wire %s drives it now", device_.name().c_str(), line,
              wire->spec().describe().c_str());
@@ -141,7 +151,7 @@ void DeviceSim::on_arrivals(Incoming& in) {
 }
 
 void DeviceSim::on_timer() {
-  SteadyTime now = std::chrono::steady_clock::now();
+  SteadyTime now = clock_->now();
   for (auto it = stimuli_.begin(); it != stimuli_.end();) {
     Playback& p = it->second;
     // A late wake-up plays every step it missed, in order: no edge is lost.
@@ -162,8 +172,7 @@ void DeviceSim::reschedule() {
   for (const auto& [line, p] : stimuli_) consider(p.next_time());
   for (const auto& [line, in] : incoming_)
     if (!in.delayed.empty()) consider(in.delayed.front().due);
-  if (next) timer_->arm_at(*next);
-  else timer_->disarm();
+  clock_->wake_at(next);
 }
 
 void DeviceSim::apply(size_t line, bool level, const char* why) {

@@ -1,7 +1,8 @@
 // The simulation side of one device, on that device's event loop: timed
 // stimuli on its simulated inputs, and both ends of the wires that touch it.
-// One timerfd serves every stimulus and every delayed wire level, so a device
-// sleeps until its next edge is due, whatever number of lines are busy.
+// One wake-up of its clock (sim/sim_clock.h) serves every stimulus and every
+// delayed wire level, so a device sleeps until its next edge is due, whatever
+// number of lines are busy.
 #pragma once
 
 #include <deque>
@@ -13,8 +14,8 @@
 #include <vector>
 
 #include "base/event_loop.h"
-#include "base/timer.h"
 #include "gpio/gpio_device.h"
+#include "sim/sim_clock.h"
 #include "sim/stimulus.h"
 #include "sim/wire.h"
 
@@ -25,7 +26,8 @@ class DeviceSim {
   // Levels a delayed wire holds back at most; the oldest go first.
   static constexpr size_t kMaxDelayed = 65536;
 
-  static Result<std::unique_ptr<DeviceSim>> create(EventLoop& loop, GpioDevice& device);
+  // `clock` (the host's when null) must outlive it.
+  static Result<std::unique_ptr<DeviceSim>> create(EventLoop& loop, GpioDevice& device, SimClock* clock = nullptr);
   // On the loop thread, or once the loop has stopped.
   ~DeviceSim();
   DeviceSim(const DeviceSim&) = delete;
@@ -35,6 +37,7 @@ class DeviceSim {
 
   // A line the harness may drive: simulated, and allowed to be an input.
   Result<void> check_drivable(size_t line) const;
+  const SimClock& clock() const { return *clock_; }
   // Starts `stimulus` now, replacing the line's running one; its first step
   // is applied before this returns. Returns the start time, which the
   // schedule counts from. Refused on a wired line.
@@ -74,7 +77,8 @@ class DeviceSim {
 
   EventLoop& loop_;
   GpioDevice& device_;
-  std::unique_ptr<Timer> timer_;
+  std::unique_ptr<HostClock> host_clock_;  // unless another clock was given
+  SimClock* clock_ = nullptr;
   std::map<size_t, Playback> stimuli_;
   std::map<size_t, Incoming> incoming_;  // by target line; one wire at most each
   std::unordered_map<size_t, std::vector<std::shared_ptr<Wire>>> outgoing_;  // by source line

@@ -59,8 +59,10 @@ Result<UniqueFd> take_vring_fd(const UniqueFd& sent) {
 
 }  // namespace
 
-Backend::Backend(VirtioDevice& device, EventLoop& loop, std::string device_name)
-    : device_(device), loop_(loop), name_(std::move(device_name)), vrings_(device.queue_count()) {}
+Backend::Backend(VirtioDevice& device, EventLoop& loop, std::string device_name,
+                 const std::function<void(int)>& call_observer)
+    : device_(device), loop_(loop), name_(std::move(device_name)), call_observer_(call_observer),
+      vrings_(device.queue_count()) {}
 
 Backend::~Backend() { reset_device(); device_.memory().clear(); }
 
@@ -289,9 +291,11 @@ Result<Backend::Reply> Backend::set_vring_fd(const Message& m) {
     case kSetVringCall: {
       vr.call = std::move(fd);
       int call = vr.call.get();
-      device_.queue(i).set_notifier(call < 0 ? std::function<void()>() : [call] {
+      const auto& observer = call_observer_;
+      device_.queue(i).set_notifier(call < 0 ? std::function<void()>() : [call, &observer] {
         uint64_t one = 1;
         [[maybe_unused]] ssize_t n = ::write(call, &one, sizeof one);
+        if (observer) observer(call);
       });
       break;
     }
@@ -370,6 +374,11 @@ void Backend::serve(size_t i) {
   [[maybe_unused]] ssize_t n = ::write(vrings_[i].kick.get(), &one, sizeof one);
 }
 
+void Backend::serve_all() {
+  for (size_t i = 0; i < vrings_.size(); ++i)
+    if (device_.queue(i).started() && vrings_[i].enabled) serve(i);
+}
+
 void Backend::stop_vring(size_t i) {
   Vring& vr = vrings_[i];
   if (device_.queue(i).started()) device_.on_queue_stopping(i);
@@ -382,7 +391,7 @@ void Backend::stop_vring(size_t i) {
 void Backend::on_kick(size_t i) {
   SplitQueue& q = device_.queue(i);
   if (!q.started()) start_vring(i);  // vhost-user.rst: a kick starts the ring
-  else if (vrings_[i].enabled) serve(i);
+  else if (vrings_[i].enabled && serve_on_kick_) serve(i);
   if (q.broken() && vrings_[i].err) {
     uint64_t one = 1;
     [[maybe_unused]] ssize_t w = ::write(vrings_[i].err.get(), &one, sizeof one);

@@ -3,6 +3,8 @@
 // used. Lives on the device's event loop thread.
 #pragma once
 
+#include <functional>
+
 #include <array>
 #include <optional>
 #include <string>
@@ -21,7 +23,10 @@ class Backend {
   static constexpr uint64_t kProtocolFeatures =
       kProtoMq | kProtoReplyAck | kProtoConfig | kProtoResetDevice | kProtoConfigureMemSlots | kProtoStatus;
 
-  Backend(VirtioDevice& device, EventLoop& loop, std::string device_name);
+  // `call_observer` (may be empty; it must outlive this) hears of each call
+  // eventfd written, with the fd.
+  Backend(VirtioDevice& device, EventLoop& loop, std::string device_name,
+          const std::function<void(int)>& call_observer);
   // The frontend is gone: the device goes back to its initial state.
   ~Backend();
   Backend(const Backend&) = delete;
@@ -30,6 +35,12 @@ class Backend {
   enum class Outcome { Continue, Close };
   // Applies one message and queues its reply, if any, in `out`.
   Outcome handle(const Message& message, Outbox& out);
+  // Works on every running queue as a kick would (a guest-time hold: what the
+  // guest asked before it is answered at it).
+  void serve_all();
+  // With false, a kick no longer makes the device work on its queue (a
+  // device on guest time works at holds only, serve_all()).
+  void set_serve_on_kick(bool serve) { serve_on_kick_ = serve; }
 
  private:
   struct Vring {
@@ -71,11 +82,13 @@ class Backend {
   VirtioDevice& device_;
   EventLoop& loop_;
   const std::string name_;
+  const std::function<void(int)>& call_observer_;
   std::vector<Vring> vrings_;
   uint64_t protocol_features_ = 0;
   bool protocol_features_acked_ = false;  // virtio bit 30 accepted in SET_FEATURES
   bool owner_ = false;
   uint64_t status_ = 0;
+  bool serve_on_kick_ = true;
 };
 
 }  // namespace vgpio::vhost

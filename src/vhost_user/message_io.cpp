@@ -1,5 +1,7 @@
 #include "vhost_user/message_io.h"
 
+#include "base/unix_socket.h"
+
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -92,25 +94,10 @@ Result<void> write_message(int socket, const Header& header, std::span<const uin
   if (fds.size() > static_cast<size_t>(kMaxFds)) return Error("too many fds for one message");
   iovec iov[2] = {{const_cast<Header*>(&header), sizeof header},
                   {const_cast<uint8_t*>(payload.data()), payload.size()}};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)] = {};
-  msghdr msg{};
-  msg.msg_iov = iov;
-  msg.msg_iovlen = payload.empty() ? 1 : 2;
-  if (!fds.empty()) {
-    msg.msg_control = control;
-    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-  }
   size_t total = sizeof header + payload.size();
-  ssize_t n;
-  do {
-    n = sendmsg(socket, &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return Error::from_errno(errno, strfmt("sending %s", request_name(header.request)));
+  auto sent = send_with_fds(socket, std::span(iov, payload.empty() ? 1 : 2), fds);
+  if (!sent) return sent.release_error().with_context(strfmt("sending %s", request_name(header.request)));
+  size_t n = sent.value();
   if (static_cast<size_t>(n) != total) return Error(strfmt("short write of %s", request_name(header.request)));
   return ok();
 }

@@ -118,7 +118,8 @@ void Server::begin_session(UniqueFd fd) {
   }
   connection_ = std::move(fd);
   connection_watch_ = watch.value();
-  backend_ = std::make_unique<Backend>(device_, loop_, name_);
+  backend_ = std::make_unique<Backend>(device_, loop_, name_, call_observer_);
+  backend_->set_serve_on_kick(serve_on_kick_);
   LOG_INFO("device %s: frontend connected on %s", name_.c_str(), path_.c_str());
   if (frontend_observer_) frontend_observer_(true);
 }
@@ -164,6 +165,15 @@ void Server::flush_replies() {
   bool want = !outbox_.empty();
   if (want != want_writable_) loop_.modify(connection_watch_, want ? (EPOLLIN | EPOLLOUT) : EPOLLIN);
   want_writable_ = want;
+}
+
+void Server::set_serve_on_kick(bool serve) {
+  serve_on_kick_ = serve;
+  if (backend_) backend_->set_serve_on_kick(serve);
+}
+
+void Server::serve_all() {
+  if (backend_) backend_->serve_all();
 }
 
 void Server::disconnect(const char* why) {

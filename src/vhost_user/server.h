@@ -35,6 +35,13 @@ class Server {
   // Called on the loop thread when a frontend arrives (true) or leaves.
   void set_frontend_observer(std::function<void(bool)> observer) { frontend_observer_ = std::move(observer); }
   const std::string& path() const { return path_; }
+  // Works on every running queue as a kick would (see Backend::serve_all).
+  void serve_all();
+  // Whether kicks make the device work (see Backend::set_serve_on_kick), for
+  // this session and the next.
+  void set_serve_on_kick(bool serve);
+  // Hears of each call eventfd written, with the fd; on the loop thread.
+  void set_call_observer(std::function<void(int)> observer) { call_observer_ = std::move(observer); }
   // Ends the current session, if any (as if the frontend had left).
   void disconnect(const char* why);
 
@@ -61,6 +68,8 @@ class Server {
   EventLoop::WatchId listen_watch_ = 0;
   UniqueFd connection_;
   EventLoop::WatchId connection_watch_ = 0;
+  std::function<void(int)> call_observer_;  // before backend_, which refers to it
+  bool serve_on_kick_ = true;
   std::unique_ptr<Backend> backend_;
   MessageReader reader_;
   Outbox outbox_;

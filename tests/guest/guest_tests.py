@@ -456,6 +456,55 @@ def test_hil_stimuli_and_wires():
             d.stop()
 
 
+# QEMU runs the guest with guest time a function of the instructions executed
+# (8 ns each), skipping ahead while it idles; the plugin holds it for vgpio.
+GUEST_CLOCK_QEMU_ARGS = ["-icount", "shift=3,sleep=off"]
+
+
+@test(only_on=("q35", "arm64"))
+def test_guest_clock():
+    """A device on the guest's time (the vgpio-clock QEMU plugin): the guest
+    sees each pulse at its exact width in guest time, however loaded the host,
+    and an idle guest covers guest time faster than the wall clock. gpiomon
+    writes to a file and nothing is asked of the guest while the pulses run,
+    so the guest is idle between edges, as firmware waiting on an input is
+    (an edge that comes while the guest handles another interrupt, such as
+    its serial console's, is seen that much later, as on real hardware)."""
+    plugin = os.environ.get("VGPIO_CLOCK_PLUGIN")
+    check(bool(plugin), "VGPIO_CLOCK_PLUGIN is not set (the build makes vgpio-clock.so once "
+          "scripts/qemu-plugin-api.sh has fetched QEMU's plugin API header)")
+    with Workdir() as w:
+        d = Daemon(VGPIO, w, extra=["--guest-clock"])
+        g = Guest([d.socket], extra_args=GUEST_CLOCK_QEMU_ARGS + ["-plugin", f"{plugin},socket={d.socket}.clock"])
+        try:
+            clock = lambda: d.control().call(cmd="list")["devices"][0]["clock"]
+            check(clock()["follows"] == "guest" and clock()["plugin"] == "connected", f"ctl list: {clock()}")
+            widths = [("1ms", 1_000_000)] * 4 + [("250us", 250_000)] * 2
+            mon = g.spawn_gpiomon(f"-e both -n {2 * len(widths)} -F '@EV %e %S' sim0", "/tmp/mon.log")
+            d.wait_line("sim0", "armed by gpiomon", irq="edge-both", unmasked=True)
+            for width, _ in widths:
+                d.control().call(cmd="pulse", device="vgpio0", line="sim0", width=width, count=1)
+                d.wait_line("sim0", "at rest after the pulse", driver="", value=0)
+            g.must(f"while kill -0 {mon} 2>/dev/null; do sleep 0.1; done")  # it has its edges
+            events = [(int(e), float(t)) for e, t in re.findall(r"@EV (\d) (\d+\.\d+)", g.must("cat /tmp/mon.log"))]
+            check([e for e, _ in events] == [1, 2] * len(widths), f"a rise then a fall per pulse: {events}")
+            # The guest's TSC is calibrated against its own timers: 100 ppm at most.
+            for (width, ns), (rise, fall) in zip(widths, zip(events[::2], events[1::2])):
+                seen = round((fall[1] - rise[1]) * 1e9)
+                check(abs(seen - ns) <= 10_000, f"a {width} pulse was {seen} ns in the guest, not {ns} ± 10 us")
+            print(f"guest-time pulse widths: {[round((f[1] - r[1]) * 1e9) for r, f in zip(events[::2], events[1::2])]} ns")
+            before, started = clock(), time.monotonic()
+            g.must("sleep 10")
+            after, wall = clock(), time.monotonic() - started
+            covered = (after["guest_ns"] - before["guest_ns"]) / 1e9
+            check(covered >= 10, f"the guest slept 10 s, its clock moved {covered} s")
+            print(f"an idle guest covered {covered:.3f} s of guest time in {wall:.2f} s of wall time "
+                  f"({after['holds'] - before['holds']} holds)")
+        finally:
+            g.close()
+            d.stop()
+
+
 @test(only_on=("q35",))
 def test_panel_toggle():
     """The panel's toggle button reaches the guest: the owner's URL gives the
