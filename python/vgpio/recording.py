@@ -45,7 +45,8 @@ def _identifier(index: int) -> str:
 class Recording:
     """Records in a background thread until ``stop()`` (or the end of a ``with`` block),
     which writes the file. ``resolution``: its time unit, as ``vgpio ctl record
-    --resolution`` takes it; ``unit_ns`` says which one it was."""
+    --resolution`` takes it; ``unit_ns`` says which one it was, ``clock`` whose
+    time it is ("guest" when it records one device on its guest's time)."""
 
     def __init__(self, client: Any, path: str, device: Optional[str] = None,
                  lines: Optional[Sequence[str]] = None, resolution: str = "auto") -> None:
@@ -65,10 +66,13 @@ class Recording:
         self._time = 0
         self._values: Dict[str, str] = {}
         self._lines: Dict[Tuple[str, int], Dict[str, Any]] = {}
+        recorded = []  # the devices with a line recorded
         for d in snapshot["devices"]:
             for l in d["lines"]:
                 if lines and l["name"] not in lines and str(l["line"]) not in lines:
                     continue
+                if not recorded or recorded[-1] is not d:
+                    recorded.append(d)
                 name = f'{d["name"]}.{l["name"] or "line" + str(l["line"])}'
                 first = len(self._values)
                 state = {"level": l["value"], "direction": l["direction"], "irq": l["irq"],
@@ -76,6 +80,13 @@ class Recording:
                 for i in range(5):
                     self._values[state["ids"][i]] = ""
                 self._lines[(d["name"], l["line"])] = state
+        # On one device on its guest's time, the guest's times (two guests'
+        # cannot be compared): exact to the nanosecond.
+        clock = recorded[0].get("clock", {}) if len(recorded) == 1 else {}
+        self.clock = "guest" if clock.get("follows") == "guest" else "host"
+        if self.clock == "guest":
+            self._start_ns = clock["guest_ns"]
+            self._step = self.unit_ns or 1
         self._file: TextIO = open(path, "w")
         self._initial = {ident: v for s in self._lines.values() for ident, v in zip(s["ids"], self._signals(s))}
         self._values.update(self._initial)
@@ -128,7 +139,7 @@ class Recording:
                 continue
             key = {"value": "level", "direction": "direction", "irq": "irq"}[event["field"]]
             s[key] = event["value"]
-            self._write(event["ns"], s)
+            self._write(event["guest_ns" if self.clock == "guest" else "ns"], s)
             self.changes += 1
 
     def stop(self) -> None:
@@ -150,7 +161,9 @@ class Recording:
                 written = int(at)
                 self._file.write(f"#{written // self.unit_ns}\n")
             self._file.write(change + "\n")
-        end = -(-(time.time_ns() - self._start_ns) // self.unit_ns)
+        # Guest time moves at its own pace: a guest's recording ends at its last change.
+        since = self._time if self.clock == "guest" else time.time_ns() - self._start_ns
+        end = -(-since // self.unit_ns)
         self._file.write(f"#{max(end, written // self.unit_ns + 1)}\n")
         self._file.close()
         self._body.close()

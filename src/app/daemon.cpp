@@ -115,6 +115,7 @@ Result<std::unique_ptr<Daemon::Device>> Daemon::start_device(DeviceConfig& spec)
     guest_clock::GuestClock::Options o{.socket = spec.clock.socket.empty() ? spec.socket + ".clock" : spec.clock.socket,
                                        .access = access_, .quantum = spec.clock.quantum};
     dev->guest_clock = TRY(guest_clock::GuestClock::create(*dev->loop, spec.name, std::move(o)));
+    dev->device->set_guest_time([clock = dev->guest_clock.get()] { return clock->now_ns(); });
   }
   dev->sim = TRY(sim::DeviceSim::create(*dev->loop, *dev->device, dev->guest_clock.get()));
   if (spec.connect) {
@@ -228,6 +229,7 @@ void Daemon::tear_down(Device& dev) {
   wires_.remove_device(*dev.device);
   dev.device->set_observer({});
   dev.sim.reset();
+  dev.device->set_guest_time({});
   dev.guest_clock.reset();  // after the sim that follows it, before the server it drains
   dev.return_wait.reset();
   dev.server.reset();

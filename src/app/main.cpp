@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
                       "stimuli on the guest's time: QEMU with -icount shift=N,sleep=off and the vgpio-clock plugin "
                       "(-plugin .../vgpio-clock.so,socket=<socket>.clock) holds the guest when one is due");
   serve_cmd->add_option("--clock-quantum", serve.clock_quantum,
-                        "with --guest-clock: the longest the guest runs between holds (default 1ms)");
+                        "with --guest-clock: the longest the guest runs between holds (default 10ms)");
   serve_cmd->add_option("--user", serve.user, "started as root: run as this user once set up (name or uid)");
   serve_cmd->add_option("--group", serve.group, "with --user: this group instead of the user's own (name or gid)");
   serve_cmd->add_flag("--no-sandbox", serve.no_sandbox,

@@ -173,8 +173,9 @@ int run_record(const CtlOptions& common, const RecordOptions& o) {
   auto written = recorder.finish(uint64_t(elapsed.count()));
   if (!written) return fail("record", written.error().message() + ": " + o.vcd + " is not complete", 1);
   const auto& w = written.value();
-  std::fprintf(stderr, "vgpio ctl record: %zu changes on %zu lines over %s written to %s, in units of %s\n", changes,
-               lines, format_duration(elapsed).c_str(), o.vcd.c_str(), timescale_text(w.unit_ns).c_str());
+  std::fprintf(stderr, "vgpio ctl record: %zu changes on %zu lines over %s written to %s, in units of %s of %s time\n",
+               changes, lines, format_duration(elapsed).c_str(), o.vcd.c_str(), timescale_text(w.unit_ns).c_str(),
+               recorder.clock());
   if (w.inexact > 0)
     std::fprintf(stderr, "vgpio ctl record: %zu changes rounded to the nearest %s (a finer --resolution keeps them)\n",
                  w.inexact, timescale_text(w.unit_ns).c_str());

@@ -1,5 +1,7 @@
 #include "client/stream_recorder.h"
 
+#include <algorithm>
+
 #include "gpio/protocol.h"
 
 namespace vgpio::client {
@@ -21,10 +23,13 @@ uint8_t irq_number(const std::string& name) {
 
 size_t StreamRecorder::add_lines(const json& snapshot, const std::function<bool(const json&)>& wanted) {
   start_ns_ = snapshot.value("ns", uint64_t{0});
+  std::vector<json> recorded;  // the devices with a line recorded
   for (const auto& d : snapshot.value("devices", json::array())) {
     std::string device = d.value("name", "");
+    bool any = false;
     for (const auto& l : d["lines"]) {
       if (!wanted(l)) continue;
+      any = true;
       client::LineRecorder::State s;
       s.level = l["value"].is_null() ? -1 : l["value"].get<int>();
       s.direction = direction_number(l.value("direction", ""));
@@ -32,6 +37,16 @@ size_t StreamRecorder::add_lines(const json& snapshot, const std::function<bool(
       std::string name = l.value("name", "");
       if (name.empty()) name = "line" + l["line"].dump();
       keys_[{device, l["line"].get<size_t>()}] = recorder_.add_line(device, name, s);
+    }
+    if (any) recorded.push_back(d);
+  }
+  // Two guests' times cannot be compared: guest time for one device only.
+  if (recorded.size() == 1 && recorded[0].contains("clock")) {
+    const json& clock = recorded[0]["clock"];
+    if (clock.is_object() && clock.value("follows", "") == "guest" && clock.contains("guest_ns") &&
+        clock["guest_ns"].is_number_unsigned()) {
+      guest_time_ = true;
+      start_ns_ = clock["guest_ns"].get<uint64_t>();
     }
   }
   return keys_.size();
@@ -42,14 +57,16 @@ size_t StreamRecorder::add_lines(const json& snapshot, const std::function<bool(
 constexpr uint64_t kHostClockPrecisionNs = 1000;
 
 Result<void> StreamRecorder::begin(const std::string& comment) {
-  return recorder_.begin(start_ns_, comment, kHostClockPrecisionNs);
+  return recorder_.begin(start_ns_, comment, guest_time_ ? 1 : kHostClockPrecisionNs);
 }
 
 bool StreamRecorder::apply(const json& ev) {
   if (!ev.contains("line") || !ev["line"].is_number_unsigned()) return false;
   auto it = keys_.find({ev.value("device", ""), ev["line"].get<size_t>()});
   if (it == keys_.end()) return false;
-  uint64_t ns = ev.value("ns", start_ns_);
+  const char* stamp = guest_time_ ? "guest_ns" : "ns";
+  uint64_t ns = ev.contains(stamp) && ev[stamp].is_number_unsigned() ? ev[stamp].get<uint64_t>() : start_ns_;
+  last_ns_ = std::max(last_ns_, ns);
   std::string field = ev.value("field", "");
   if (field == "value") recorder_.level(it->second, ev["value"] == 1, ns);
   else if (field == "direction") recorder_.direction(it->second, direction_number(ev.value("value", "")), ns);
@@ -59,7 +76,8 @@ bool StreamRecorder::apply(const json& ev) {
 }
 
 Result<VcdWriter::Summary> StreamRecorder::finish(uint64_t elapsed_ns) {
-  return recorder_.finish(start_ns_ + elapsed_ns);
+  // Guest time moves at its own pace: the file ends at its last change.
+  return recorder_.finish(guest_time_ ? last_ns_ : start_ns_ + elapsed_ns);
 }
 
 }  // namespace vgpio::client

@@ -54,7 +54,7 @@ struct LineSpec {
 struct ClockSpec {
   bool guest = false;
   std::string socket{};  // "" for the device socket's path + ".clock"
-  std::chrono::nanoseconds quantum = std::chrono::milliseconds(1);
+  std::chrono::nanoseconds quantum = std::chrono::milliseconds(10);
   bool operator==(const ClockSpec&) const = default;
 };
 

@@ -298,6 +298,7 @@ void ControlServer::publish(const GpioDevice& dev, const LineChange& change) {
                                                             : json(change.value);
   json event = {{"event", "change"}, {"time", time}, {"ns", epoch_ns(change.time)}, {"device", dev.name()},
                 {"line", change.line}, {"name", dev.line_name(change.line)}, {"field", field}, {"value", value}};
+  if (change.guest_ns) event["guest_ns"] = *change.guest_ns;
   loop_.post([this, device = dev.name(), event = std::move(event)] {
     for (auto& c : clients_)
       if (c->watching && (!c->watch_device || *c->watch_device == device)) send(*c, event, /*event=*/true);

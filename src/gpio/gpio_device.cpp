@@ -127,7 +127,11 @@ Result<void> GpioDevice::drive(size_t i, bool level) {
 }
 
 void GpioDevice::publish(size_t line, LineChange::Field field, int value, std::chrono::system_clock::time_point time) {
-  if (observer_) observer_(LineChange{line, field, value, time});
+  if (observer_) {
+    LineChange change{line, field, value, time};
+    if (guest_time_) change.guest_ns = guest_time_();
+    observer_(change);
+  }
   if (output_observer_ &&
       (field == LineChange::Field::Direction || (field == LineChange::Field::Value && state_[line].direction == kDirectionOut)))
     output_observer_(line, output_level(line));

@@ -25,6 +25,7 @@ struct LineChange {
   Field field;
   int value;  // direction / level / irq type, in virtio numbering
   std::chrono::system_clock::time_point time;  // when it happened
+  std::optional<uint64_t> guest_ns{};          // and in guest time, on a device on its guest's time
 };
 
 struct LineStatus {
@@ -62,6 +63,9 @@ class GpioDevice final : public VirtioDevice, private LineListener {
   // Drives a simulated input, as a harness does; edges raise interrupts.
   Result<void> drive(size_t line, bool level);
   void set_observer(std::function<void(const LineChange&)> observer) { observer_ = std::move(observer); }
+  // On a device on its guest's time (src/guest_clock): the guest time now,
+  // given with each change. On the device's loop.
+  void set_guest_time(std::function<uint64_t()> now) { guest_time_ = std::move(now); }
   const Line& line(size_t i) const { return *lines_.at(i); }
   // What the guest drives on a line: its output level while it is an output,
   // else the line's safe level. Wires carry it to other lines.
@@ -147,6 +151,7 @@ class GpioDevice final : public VirtioDevice, private LineListener {
   std::vector<GuestLine> state_;
   std::vector<uint8_t> names_block_;
   std::function<void(const LineChange&)> observer_;
+  std::function<uint64_t()> guest_time_;
   std::function<void(size_t, bool)> output_observer_;
   std::unique_ptr<SavedState> saved_;
   std::vector<std::string> restart_notes_;

@@ -34,7 +34,7 @@ class GuestClock : public sim::SimClock {
     std::string socket;  // where the plugin connects
     SocketAccess access;
     // The longest the guest runs between holds.
-    std::chrono::nanoseconds quantum = std::chrono::milliseconds(1);
+    std::chrono::nanoseconds quantum = std::chrono::milliseconds(10);
   };
   static constexpr std::chrono::nanoseconds kMinQuantum = std::chrono::microseconds(1);
 

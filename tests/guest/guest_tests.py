@@ -456,6 +456,25 @@ def test_hil_stimuli_and_wires():
             d.stop()
 
 
+def vcd_pulse_widths(path, signal_name):
+    """The lengths of the 1 levels of a one-bit VCD signal, in ns."""
+    text = open(path).read()
+    scale = "".join(text.split("$timescale", 1)[1].split("$end", 1)[0].split())
+    unit = scale.lstrip("0123456789")
+    ns = int(scale[: len(scale) - len(unit)]) * {"ns": 1, "us": 10**3, "ms": 10**6, "s": 10**9}[unit]
+    ident = re.search(rf"\$var wire 1 (\S+) {re.escape(signal_name)} \$end", text).group(1)
+    t, rose, widths = 0, None, []
+    for line in text.split("$enddefinitions", 1)[1].splitlines():
+        if line.startswith("#"):
+            t = int(line[1:]) * ns
+        elif line[1:] == ident and line[0] == "1":
+            rose = t
+        elif line[1:] == ident and line[0] == "0" and rose is not None:
+            widths.append(t - rose)
+            rose = None
+    return widths
+
+
 # QEMU runs the guest with guest time a function of the instructions executed
 # (8 ns each), skipping ahead while it idles; the plugin holds it for vgpio.
 GUEST_CLOCK_QEMU_ARGS = ["-icount", "shift=3,sleep=off"]
@@ -482,10 +501,27 @@ def test_guest_clock():
             widths = [("1ms", 1_000_000)] * 4 + [("250us", 250_000)] * 2
             mon = g.spawn_gpiomon(f"-e both -n {2 * len(widths)} -F '@EV %e %S' sim0", "/tmp/mon.log")
             d.wait_line("sim0", "armed by gpiomon", irq="edge-both", unmasked=True)
+            vcd = os.path.join(w, "run.vcd")
+            recorder = subprocess.Popen([VGPIO, "ctl", "--control", d.control_path, "record", "vgpio0", "sim0",
+                                         "--vcd", vcd], stderr=subprocess.PIPE, text=True)
+            wait_until(lambda: os.path.exists(vcd), "ctl record to start")
+            # And the Python client's recorder, the same way.
+            sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
+            import vgpio as client  # noqa: E402
+            py_vcd = os.path.join(w, "py.vcd")
+            py_recording = client.Client(d.control_path).record_vcd(py_vcd, device="vgpio0", lines=["sim0"])
             for width, _ in widths:
                 d.control().call(cmd="pulse", device="vgpio0", line="sim0", width=width, count=1)
                 d.wait_line("sim0", "at rest after the pulse", driver="", value=0)
             g.must(f"while kill -0 {mon} 2>/dev/null; do sleep 0.1; done")  # it has its edges
+            recorder.send_signal(signal.SIGINT)
+            _, err = recorder.communicate(timeout=WAIT)
+            check(recorder.returncode == 0 and "of guest time" in err, f"ctl record: {err}")
+            py_recording.stop()
+            for path in (vcd, py_vcd):
+                recorded = vcd_pulse_widths(path, "vgpio0.sim0")
+                check(recorded == [ns for _, ns in widths], f"{path}'s pulses, in guest time: {recorded} ns")
+            check(py_recording.clock == "guest", f"the Python recording is on {py_recording.clock} time")
             events = [(int(e), float(t)) for e, t in re.findall(r"@EV (\d) (\d+\.\d+)", g.must("cat /tmp/mon.log"))]
             check([e for e, _ in events] == [1, 2] * len(widths), f"a rise then a fall per pulse: {events}")
             # The guest's TSC is calibrated against its own timers: 100 ppm at most.
