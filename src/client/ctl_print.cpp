@@ -20,6 +20,13 @@ void print_list(const json& r) {
       std::printf("  not answering: its thread is busy or stuck (see the daemon's log)\n");
       continue;
     }
+    const json clock = d.value("clock", json::object());
+    if (clock.value("follows", "host") == "guest") {
+      const json ns = clock.value("guest_ns", json(0)), holds = clock.value("holds", json(0));
+      std::printf("  on its guest's time: plugin %s on %s, guest time %.9f s, %s holds\n",
+                  clock.value("plugin", "").c_str(), clock.value("socket", "").c_str(),
+                  ns.is_number() ? ns.get<double>() / 1e9 : 0.0, holds.dump().c_str());
+    }
     // The holder last: "vgpio-plc1, held at safe level 1" is long.
     std::printf("  %5s  %-16s %-4s %-5s %-12s %-24s %s\n", "line", "name", "dir", "value", "irq", "kind", "holder");
     for (const auto& l : d.value("lines", json::array())) {

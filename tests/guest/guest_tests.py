@@ -498,6 +498,8 @@ def test_guest_clock():
         try:
             clock = lambda: d.control().call(cmd="list")["devices"][0]["clock"]
             check(clock()["follows"] == "guest" and clock()["plugin"] == "connected", f"ctl list: {clock()}")
+            listed = subprocess.run([VGPIO, "ctl", "--control", d.control_path, "list"], capture_output=True, text=True)
+            check("on its guest's time: plugin connected" in listed.stdout, f"vgpio ctl list: {listed.stdout}")
             widths = [("1ms", 1_000_000)] * 4 + [("250us", 250_000)] * 2
             mon = g.spawn_gpiomon(f"-e both -n {2 * len(widths)} -F '@EV %e %S' sim0", "/tmp/mon.log")
             d.wait_line("sim0", "armed by gpiomon", irq="edge-both", unmasked=True)
