@@ -133,10 +133,25 @@ grep -q "in units of 1 us" long.err || fail "the 10 s recording: $(cat long.err)
 started=$(date +%s%N)
 timeout 600 sigrok-cli -I vcd -i long.vcd -O vcd > long.sigrok.vcd 2> sigrok.err || fail "sigrok-cli on 10 s: $(cat sigrok.err)"
 echo "sigrok-cli loaded the 10 s recording in $(( ($(date +%s%N) - started) / 1000000 )) ms"
-levels() { grep -oE '(^| )[01]!( |$)' "$1" | wc -l; }
-ours=$(levels long.vcd); theirs=$(levels long.sigrok.vcd)
-[ "$ours" -gt 10000 ] && [ "$theirs" = "$ours" ] || fail "10 s of a 1 kHz clock: $ours levels written, sigrok read $theirs"
-
+# The same levels at the same times, read back. A late wake-up plays the
+# steps it missed at one instant (a loaded machine); a reader keeps the last
+# value of an instant, so both are compared that way.
+python3 - long.vcd long.sigrok.vcd <<'PY' || fail "sigrok does not read the 10 s recording's levels"
+import sys
+def levels(path):
+    """[(time, level)] of signal '!', the last value at each time, repeats dropped."""
+    at, t = {}, 0
+    for word in open(path).read().split("$enddefinitions", 1)[1].split():
+        if word.startswith("#"): t = int(word[1:])
+        elif word in ("0!", "1!"): at[t] = word[0]
+    out = []
+    for time in sorted(at):
+        if not out or out[-1][1] != at[time]: out.append((time, at[time]))
+    return out
+ours, theirs = levels(sys.argv[1]), levels(sys.argv[2])
+print(f"10 s of a 1 kHz clock: {len(ours)} levels written, sigrok read {len(theirs)}")
+assert len(ours) > 10000 and ours == theirs
+PY
 touch plc.done plant.done
 kill -TERM "$daemon"; wait "$daemon" || fail "daemon exit status $?"
 echo "PASS"
