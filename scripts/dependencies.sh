@@ -42,22 +42,22 @@ ensure_backports() {
   mirror=$(debian_mirror)
   if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
     echo "setup: adding the bookworm-backports apt source ($mirror)"
-    backports_source deb bookworm-backports.sources
+    backports_source deb bookworm-backports.sources "$mirror"
     added=0
   fi
   if ! cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2> /dev/null | grep -qE '^deb-src .*bookworm-backports' &&
      ! cat /etc/apt/sources.list.d/*.sources 2> /dev/null | awk -v RS= '/Types:[^\n]*deb-src/ && /bookworm-backports/' | grep -q .; then
     echo "setup: adding bookworm-backports' source packages (deb-src; the QEMU plugin API header comes from them)"
-    backports_source deb-src bookworm-backports-src.sources
+    backports_source deb-src bookworm-backports-src.sources "$mirror"
     added=0
   fi
   return $added
 }
 
-backports_source() {  # TYPE FILE
+backports_source() {  # TYPE FILE MIRROR
   as_root tee "/etc/apt/sources.list.d/$2" > /dev/null <<SOURCES
 Types: $1
-URIs: $(debian_mirror)
+URIs: $3
 Suites: bookworm-backports
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg

@@ -33,4 +33,5 @@ if [ ! -f "$cache/qemu-plugin.h" ]; then
   rm -rf "$cache/download"
 fi
 mkdir -p "$out"
-cp "$cache/qemu-plugin.h" "$cache/version" "$out/"
+# Its times kept: a header that did not change does not rebuild the plugin.
+cp --preserve=timestamps "$cache/qemu-plugin.h" "$cache/version" "$out/"

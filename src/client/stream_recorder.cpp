@@ -23,7 +23,7 @@ uint8_t irq_number(const std::string& name) {
 
 size_t StreamRecorder::add_lines(const json& snapshot, const std::function<bool(const json&)>& wanted) {
   start_ns_ = snapshot.value("ns", uint64_t{0});
-  std::vector<json> recorded;  // the devices with a line recorded
+  std::vector<json> clocks;  // of the devices with a line recorded
   for (const auto& d : snapshot.value("devices", json::array())) {
     std::string device = d.value("name", "");
     bool any = false;
@@ -38,16 +38,13 @@ size_t StreamRecorder::add_lines(const json& snapshot, const std::function<bool(
       if (name.empty()) name = "line" + l["line"].dump();
       keys_[{device, l["line"].get<size_t>()}] = recorder_.add_line(device, name, s);
     }
-    if (any) recorded.push_back(d);
+    if (any) clocks.push_back(d.value("clock", json::object()));
   }
   // Two guests' times cannot be compared: guest time for one device only.
-  if (recorded.size() == 1 && recorded[0].contains("clock")) {
-    const json& clock = recorded[0]["clock"];
-    if (clock.is_object() && clock.value("follows", "") == "guest" && clock.contains("guest_ns") &&
-        clock["guest_ns"].is_number_unsigned()) {
-      guest_time_ = true;
-      start_ns_ = clock["guest_ns"].get<uint64_t>();
-    }
+  if (clocks.size() == 1 && clocks[0].is_object() && clocks[0].value("follows", "") == "guest" &&
+      clocks[0].contains("guest_ns") && clocks[0]["guest_ns"].is_number_unsigned()) {
+    guest_time_ = true;
+    start_ns_ = clocks[0]["guest_ns"].get<uint64_t>();
   }
   return keys_.size();
 }

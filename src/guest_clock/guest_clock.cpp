@@ -90,7 +90,6 @@ void GuestClock::on_readable() {
   if (m.magic != kMagic) return drop("sent something that is not the vgpio-clock protocol");
   switch (Kind(m.kind)) {
     case Kind::Hello:
-      ++guests_;
       LOG_INFO("device %s: a guest runs on this device's time (vgpio-clock plugin), from %llu ns", device_.c_str(),
                static_cast<unsigned long long>(m.guest_ns));
       now_ns_ = m.guest_ns;  // a new guest: its time starts again

@@ -81,7 +81,6 @@ class GuestClock : public sim::SimClock {
   uint64_t until_ns_ = 0;  // the next hold, as the plugin was told
   std::optional<sim::SteadyTime> wake_time_;
   uint64_t holds_ = 0;
-  uint64_t guests_ = 0;  // plugins that said hello
 };
 
 }  // namespace vgpio::guest_clock
