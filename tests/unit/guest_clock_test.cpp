@@ -1,0 +1,117 @@
+// The daemon's end of the vgpio-clock plugin (src/guest_clock) against a
+// plugin that is not one: whatever a peer on the clock socket sends, the
+// device's loop carries on, the peer is dropped with a reason, and the next
+// plugin is served. The real plugin is tested in guest.guest_clock.
+#include <gtest/gtest.h>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "base/unix_socket.h"
+#include "guest_clock/guest_clock.h"
+
+namespace vgpio::guest_clock {
+namespace {
+
+using namespace std::chrono_literals;
+
+class GuestClockTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "vgpio-clock-XXXXXX";
+    ASSERT_NE(mkdtemp(dir_.data()), nullptr);
+    loop_ = EventLoop::create().release_value();
+    clock_ = GuestClock::create(*loop_, "dev", {.socket = dir_ + "/clock", .access = {}, .quantum = 1ms})
+                 .release_value();
+  }
+  void TearDown() override {
+    clock_.reset();
+    rmdir(dir_.c_str());
+  }
+  // A peer, connected and accepted.
+  UniqueFd connect_peer() {
+    UniqueFd fd = connect_unix(dir_ + "/clock").release_value();
+    loop_->run_once(1000);
+    return fd;
+  }
+  void send_bytes(int fd, const void* data, size_t n) {
+    ASSERT_EQ(::send(fd, data, n, MSG_NOSIGNAL), ssize_t(n));
+    loop_->run_once(1000);
+  }
+  // The answer to a message, or nullopt when the peer was dropped.
+  std::optional<ToPlugin> exchange(int fd, uint32_t magic, Kind kind, uint64_t ns) {
+    FromPlugin m{magic, uint32_t(kind), ns};
+    send_bytes(fd, &m, sizeof m);
+    ToPlugin a{};
+    ssize_t n = ::recv(fd, &a, sizeof a, MSG_DONTWAIT);
+    if (n != ssize_t(sizeof a)) return std::nullopt;
+    return a;
+  }
+
+  std::string dir_;
+  std::unique_ptr<EventLoop> loop_;
+  std::unique_ptr<GuestClock> clock_;
+};
+
+TEST_F(GuestClockTest, HoldsAtTheQuantumOrAtTheNextWakeUpWhicheverComesFirst) {
+  UniqueFd p = connect_peer();
+  auto hello = exchange(p.get(), kMagic, Kind::Hello, 5'000);
+  ASSERT_TRUE(hello);
+  EXPECT_EQ(hello->until_ns, 5'000u + 1'000'000u);
+  bool woke = false;
+  clock_->on_wake([&] { woke = true; });
+  clock_->wake_at(sim::SteadyTime(300'000ns));
+  auto held = exchange(p.get(), kMagic, Kind::Held, 100'000);
+  ASSERT_TRUE(held);
+  EXPECT_FALSE(woke);
+  EXPECT_EQ(held->until_ns, 300'000u);
+  ASSERT_TRUE(exchange(p.get(), kMagic, Kind::Held, 300'000));
+  EXPECT_TRUE(woke);
+  EXPECT_EQ(clock_->report().guest_ns, 300'000u);
+  EXPECT_EQ(clock_->report().holds, 2u);
+}
+
+TEST_F(GuestClockTest, AMessageInPartsIsOneMessage) {
+  UniqueFd p = connect_peer();
+  FromPlugin m{kMagic, uint32_t(Kind::Hello), 7};
+  send_bytes(p.get(), &m, 5);
+  send_bytes(p.get(), reinterpret_cast<char*>(&m) + 5, sizeof m - 5);
+  ToPlugin a{};
+  EXPECT_EQ(::recv(p.get(), &a, sizeof a, MSG_DONTWAIT), ssize_t(sizeof a));
+  EXPECT_TRUE(clock_->report().plugin);
+}
+
+TEST_F(GuestClockTest, AHostilePeerIsDroppedAndTheNextOneServed) {
+  struct Case {
+    const char* what;
+    uint32_t magic;
+    Kind kind;
+    uint64_t ns;
+  };
+  for (Case c : {Case{"not the protocol", 0xdeadbeef, Kind::Hello, 0}, Case{"an unknown kind", kMagic, Kind(77), 0},
+                 Case{"time going back", kMagic, Kind::Held, 1}}) {
+    SCOPED_TRACE(c.what);
+    UniqueFd p = connect_peer();
+    ASSERT_TRUE(exchange(p.get(), kMagic, Kind::Hello, 1'000));
+    EXPECT_FALSE(exchange(p.get(), c.magic, c.kind, c.ns));
+    EXPECT_FALSE(clock_->report().plugin);
+    char byte;
+    EXPECT_EQ(::recv(p.get(), &byte, 1, MSG_DONTWAIT), 0) << "the dropped peer's connection is closed";
+  }
+  UniqueFd good = connect_peer();
+  EXPECT_TRUE(exchange(good.get(), kMagic, Kind::Hello, 0));
+}
+
+TEST_F(GuestClockTest, ASecondPluginIsTurnedAwayAndTheFirstKeepsItsClock) {
+  UniqueFd first = connect_peer();
+  ASSERT_TRUE(exchange(first.get(), kMagic, Kind::Hello, 0));
+  UniqueFd second = connect_peer();
+  char byte;
+  EXPECT_EQ(::recv(second.get(), &byte, 1, MSG_DONTWAIT), 0) << "turned away: closed";
+  EXPECT_TRUE(exchange(first.get(), kMagic, Kind::Held, 1'000'000));
+}
+
+}  // namespace
+}  // namespace vgpio::guest_clock
