@@ -60,7 +60,7 @@ Result<UniqueFd> take_vring_fd(const UniqueFd& sent) {
 }  // namespace
 
 Backend::Backend(VirtioDevice& device, EventLoop& loop, std::string device_name,
-                 const std::function<void(int)>& call_observer)
+                 const std::function<void(int)>* call_observer)
     : device_(device), loop_(loop), name_(std::move(device_name)), call_observer_(call_observer),
       vrings_(device.queue_count()) {}
 
@@ -291,11 +291,11 @@ Result<Backend::Reply> Backend::set_vring_fd(const Message& m) {
     case kSetVringCall: {
       vr.call = std::move(fd);
       int call = vr.call.get();
-      const auto& observer = call_observer_;
-      device_.queue(i).set_notifier(call < 0 ? std::function<void()>() : [call, &observer] {
+      const std::function<void(int)>* observer = call_observer_;
+      device_.queue(i).set_notifier(call < 0 ? std::function<void()>() : [call, observer] {
         uint64_t one = 1;
         [[maybe_unused]] ssize_t n = ::write(call, &one, sizeof one);
-        if (observer) observer(call);
+        if (observer && *observer) (*observer)(call);
       });
       break;
     }

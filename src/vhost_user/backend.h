@@ -23,10 +23,11 @@ class Backend {
   static constexpr uint64_t kProtocolFeatures =
       kProtoMq | kProtoReplyAck | kProtoConfig | kProtoResetDevice | kProtoConfigureMemSlots | kProtoStatus;
 
-  // `call_observer` (may be empty; it must outlive this) hears of each call
-  // eventfd written, with the fd.
+  // `call_observer` (null, or a function that may be empty and outlives this;
+  // its owner may change it) hears of each call eventfd written, with the fd.
+  // A pointer, so that a temporary cannot bind to it.
   Backend(VirtioDevice& device, EventLoop& loop, std::string device_name,
-          const std::function<void(int)>& call_observer);
+          const std::function<void(int)>* call_observer);
   // The frontend is gone: the device goes back to its initial state.
   ~Backend();
   Backend(const Backend&) = delete;
@@ -82,7 +83,7 @@ class Backend {
   VirtioDevice& device_;
   EventLoop& loop_;
   const std::string name_;
-  const std::function<void(int)>& call_observer_;
+  const std::function<void(int)>* call_observer_;
   std::vector<Vring> vrings_;
   uint64_t protocol_features_ = 0;
   bool protocol_features_acked_ = false;  // virtio bit 30 accepted in SET_FEATURES

@@ -118,7 +118,7 @@ void Server::begin_session(UniqueFd fd) {
   }
   connection_ = std::move(fd);
   connection_watch_ = watch.value();
-  backend_ = std::make_unique<Backend>(device_, loop_, name_, call_observer_);
+  backend_ = std::make_unique<Backend>(device_, loop_, name_, &call_observer_);
   backend_->set_serve_on_kick(serve_on_kick_);
   LOG_INFO("device %s: frontend connected on %s", name_.c_str(), path_.c_str());
   if (frontend_observer_) frontend_observer_(true);

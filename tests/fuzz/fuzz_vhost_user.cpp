@@ -50,7 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return 0;
   fcntl(sv[1], F_SETFL, O_NONBLOCK);  // a message cut short must fail, not wait
   {
-    vhost::Backend backend(device(), *loop, "fuzz");
+    vhost::Backend backend(device(), *loop, "fuzz", nullptr);
     vhost::Outbox outbox;
     std::vector<int> eventfds;
     bool open = true;
