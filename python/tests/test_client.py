@@ -2,10 +2,14 @@
 wires, waiting, timing assertions and VCD recording. Times are the daemon's
 own edge timestamps, so nothing here depends on how fast the machine is."""
 
+import itertools
 import os
 import shutil
+import socket
+import struct
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -72,7 +76,7 @@ def test_expect_blinking_fails_on_a_steady_line(vgpio_device):
     with pytest.raises(AssertionError, match="not blinking"):
         line.expect_blinking(0.1, duration=0.3)
     line.clock("10ms")
-    with pytest.raises(AssertionError, match="not 100.0 ms"):
+    with pytest.raises(AssertionError, match="not 100.000 ms"):
         line.expect_blinking(0.1, tolerance=0.1, duration=0.3)
     with pytest.raises(AssertionError, match="did not become 1"):
         vgpio_device(["never"]).line("never").expect_within(1, 0.2)
@@ -173,3 +177,93 @@ def test_the_client_follows_the_command_table(request, vgpio):
         assert cmd in table, f"the client sends {cmd!r}, which the table does not have"
         extra = fields - table[cmd] - {"cmd"}
         assert not extra, f"the client sends {cmd!r} with fields the table does not list: {sorted(extra)}"
+
+
+def test_expect_duty(vgpio_device):
+    line = vgpio_device(["pwm"]).line("pwm")
+    line.clock("40ms", duty=0.25)
+    # Host-clock edges are each a little late, but the schedule never drifts:
+    # over whole periods the duty is close.
+    assert abs(line.expect_duty(0.25, tolerance=0.05, duration=1.0) - 0.25) <= 0.05
+    with pytest.raises(AssertionError, match="not 75.00% ± 5.00%"):
+        line.expect_duty(0.75, tolerance=0.05, duration=0.5)
+
+
+def test_stepping_needs_a_device_on_guest_time(vgpio_device):
+    dev = vgpio_device(["a"])
+    assert dev.clock == "host"
+    with pytest.raises(VgpioError, match="follows the host's clock") as refused:
+        dev.advance("1ms")
+    assert refused.value.kind == "unavailable"
+
+
+class StandInPlugin:
+    """The vgpio-clock plugin's side of the clock socket, without a guest: it
+    is held exactly where vgpio says, and runs on at once (a guest that never
+    idles). Enough to test stepping and guest-time waits without QEMU."""
+
+    def __init__(self, path, start_ns=0):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(path)
+        self.sock.sendall(struct.pack("<IIQ", 0x6B636776, 1, start_ns))  # Hello
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while True:
+            try:
+                data, fds, _, _ = socket.recv_fds(self.sock, 16, 4)
+            except OSError:
+                return
+            for fd in fds:
+                os.close(fd)
+            if len(data) < 16:
+                return
+            _, _, until = struct.unpack("<IIQ", data)
+            time.sleep(0.0002)  # the guest runs to its next hold
+            self.sock.sendall(struct.pack("<IIQ", 0x6B636776, 2, until))  # Held
+
+    def close(self):
+        self.sock.shutdown(socket.SHUT_RDWR)
+        self.thread.join(timeout=60)
+        self.sock.close()
+
+
+def test_guest_time_steps_and_waits(vgpio, vgpio_device):
+    dev = vgpio_device(["btn", "led"], clock="guest", clock_quantum="1ms")
+    assert dev.clock == "guest"
+    vgpio.call("run", device=dev.name, until=0)  # held from its start
+    plugin = StandInPlugin(dev.socket + ".clock", start_ns=1000)
+    try:
+        btn, led = dev.line("btn"), dev.line("led")
+        assert dev.run_until(1000) == 1000
+        assert dev.advance("10ms") == 10_001_000
+        # Held: a stimulus starts at exactly that guest time, and its edges
+        # come at exact guest times.
+        with btn.watch(timeout=60) as changes:
+            assert btn.pulse("2ms") == 10_001_000
+            assert dev.advance("5ms") == 15_001_000
+            assert [(c.value, c.guest_ns) for c in itertools.islice(changes, 2)] == \
+                [(1, 10_001_000), (0, 12_001_000)]
+        with pytest.raises(VgpioError, match="already 15001000 ns") as past:
+            dev.run_until(5_000_000)
+        assert past.value.kind == "conflict"
+
+        # Waits and assertions count guest time, and run freely with it.
+        btn.clock("1ms", duty=0.3)
+        dev.run()
+        assert btn.expect_blinking(0.001, tolerance=0.0001, duration=0.05) == pytest.approx(0.001, abs=1e-12)
+        assert btn.expect_duty(0.3, tolerance=0.0001, duration=0.05) == pytest.approx(0.3, abs=1e-9)
+        assert not led.wait_for(1, timeout=0.02), "nothing drives the LED"
+        with pytest.raises(AssertionError, match="within 0.01 s \\(guest time\\)"):
+            led.expect_within(1, 0.01)
+        btn.stop()
+        for level in (1, 0):
+            btn.set(level)  # applied at the guest's next hold
+            assert btn.wait_for(level, timeout=0.01)
+    finally:
+        plugin.close()
+    # No guest: guest time stands still, and a wait on it gives up after its
+    # guard (host seconds), saying why.
+    with pytest.raises(TimeoutError, match="is it running"):
+        dev.advance("1ms", guard=0.5)

@@ -6,6 +6,7 @@ for the pytest fixtures.
 """
 
 from .client import Change, Client, Device, Line, VgpioError
+from .expect import expect_duty
 from .recording import Recording
 
-__all__ = ["Change", "Client", "Device", "Line", "Recording", "VgpioError"]
+__all__ = ["Change", "Client", "Device", "Line", "Recording", "VgpioError", "expect_duty"]

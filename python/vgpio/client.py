@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-import statistics
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from .connection import Connection, VgpioError
+from .expect import GUARD, LineAssertions
 
 if TYPE_CHECKING:
     from .recording import Recording
 
 #: A duration: seconds, or a string with a unit ("10ms", "250us", "1.5s").
 Duration = Union[float, int, str]
+
+
+
+def guest_time_reached(device: "Device", event: Dict[str, Any]) -> int:
+    """The guest time of a "time" event; raises when the guest left before it."""
+    if not event.get("reached"):
+        raise VgpioError(f"{device!r}: the guest left (its vgpio-clock plugin disconnected) at "
+                         f"{event.get('guest_ns')} ns, before the time waited for", "conflict")
+    return int(event["guest_ns"])
 
 __all__ = ["Change", "Client", "Device", "Line", "Watch", "VgpioError", "Duration"]
 
@@ -26,6 +35,12 @@ class Change:
     field: str  #: "value", "direction" or "irq"
     value: Any  #: 0/1 for "value"; "in"/"out"/"none" for "direction"; an irq type name for "irq"
     line: str = ""  #: the line's name (or number)
+    guest_ns: Optional[int] = None  #: on a device on its guest's time: when, in guest ns since its boot
+
+    @property
+    def when(self) -> int:
+        """The time to measure with: guest ns on a device on its guest's time, else ``ns``."""
+        return self.ns if self.guest_ns is None else self.guest_ns
 
 
 class Client:
@@ -77,12 +92,15 @@ class Client:
         return Device(self, name)
 
     def create_device(self, name: str, socket: str, lines: Sequence[Union[str, Dict[str, Any]]],
-                      persist: bool = False) -> "Device":
+                      persist: bool = False, clock: str = "host", clock_quantum: Optional[str] = None) -> "Device":
         """Makes a device at run time. A line is a name (a simulated line), or a
         table in the config's form, e.g. ``{"pool": "relay0", "name": "relay"}``
-        for a host line of the config's [[pool]]."""
+        for a host line of the config's [[pool]]. ``clock="guest"``: the device
+        follows its guest's time (QEMU's vgpio-clock plugin connects to
+        ``socket + ".clock"``; see ``vgpio.pytest_plugin.guest_time_qemu_args``)."""
         tables = [{"name": l, "simulated": True} if isinstance(l, str) else l for l in lines]
-        self.call("create", name=name, socket=socket, lines=tables, persist=persist)
+        self.call("create", name=name, socket=socket, lines=tables, persist=persist, clock=clock,
+                  clock_quantum=clock_quantum)
         return Device(self, name)
 
     def wire(self, source: str, target: str, delay: Optional[Duration] = None, invert: bool = False) -> None:
@@ -110,6 +128,7 @@ class Device:
     def __init__(self, client: Client, name: str) -> None:
         self.client = client
         self.name = name
+        self._clock: Optional[str] = None
 
     def __repr__(self) -> str:
         return f"Device({self.name!r})"
@@ -130,6 +149,63 @@ class Device:
         says which); ends as ``Line.watch`` does."""
         return Watch(self, None, timeout, duration)
 
+    # Time. A device follows the host's clock, or its guest's (clock = "guest"
+    # and QEMU's vgpio-clock plugin): then durations given to waits, watches
+    # and assertions are guest time, and a test can step the guest.
+
+    @property
+    def socket(self) -> str:
+        """Its vhost-user socket."""
+        return self._listed()["socket"]
+
+    @property
+    def clock(self) -> str:
+        """"host" or "guest": whose time the device's stimuli, waits and stamps follow."""
+        if self._clock is None:
+            self._clock = self._listed().get("clock", {}).get("follows", "host")
+        return self._clock
+
+    def guest_ns(self) -> int:
+        """The guest's time (ns since its boot) at its last hold: exact while it is held."""
+        return int(self._listed()["clock"]["guest_ns"])
+
+    def run_until(self, guest_ns: int, guard: float = GUARD) -> int:
+        """Lets the guest run until its time is ``guest_ns`` and holds it there
+        (exactly, when it was held before; else at its first hold from then on),
+        so that what the test does next happens at that guest time. Returns
+        the guest time it is held at. ``guard``: host seconds to give up after."""
+        self.client.call("run", device=self.name, until=int(guest_ns))
+        return self._await_guest_time(int(guest_ns), guard)
+
+    def advance(self, duration: Duration, guard: float = GUARD) -> int:
+        """``run_until`` the guest's time now plus ``duration``."""
+        stop = self.client.call("run", device=self.name, **{"for": duration})["stop_ns"]
+        return self._await_guest_time(stop, guard)
+
+    def run(self) -> None:
+        """Lets a held or stepped guest run freely again."""
+        self.client.call("run", device=self.name)
+
+    def _listed(self) -> Dict[str, Any]:
+        for d in self.client.call("list")["devices"]:
+            if d["name"] == self.name:
+                return d
+        raise VgpioError(f"device {self.name} is gone", "no-device")
+
+    def _await_guest_time(self, guest_ns: int, guard: float) -> int:
+        conn = self.client.connect()
+        try:
+            conn.call({"cmd": "watch", "device": self.name, "until": guest_ns})
+            deadline = time.monotonic() + guard
+            while (left := deadline - time.monotonic()) > 0:
+                event = conn.next(left)
+                if event and event.get("event") == "time":
+                    return guest_time_reached(self, event)
+            raise TimeoutError(f"{self!r}: the guest did not reach {guest_ns} ns of its time within {guard} s of "
+                               f"the host's; is it running (QEMU with -icount and the vgpio-clock plugin)?")
+        finally:
+            conn.close()
+
     def destroy(self) -> None:
         """Removes a device made with ``create_device``."""
         self.client.call("destroy", device=self.name)
@@ -139,15 +215,25 @@ class Watch:
     """An iterator over the changes of a device, or of one of its lines (see
     ``Line.watch`` and ``Device.watch``). It ends after ``timeout`` seconds
     without a change, or ``duration`` seconds in all; close it, or use it in a
-    ``with`` block, when done early."""
+    ``with`` block, when done early. On a device on its guest's time,
+    ``duration`` is guest time (the daemon says when it has passed) and
+    ``timeout`` host time (a guard against a guest that stopped)."""
 
     def __init__(self, device: "Device", line: Optional[int], timeout: Optional[float],
-                 duration: Optional[float] = None) -> None:
+                 duration: Optional[float] = None, snapshot: bool = False) -> None:
+        self._device = device
         self._line = line
         self._timeout = timeout
-        self._end = None if duration is None else time.monotonic() + duration
+        guest = device.clock == "guest"
+        self._end = None if duration is None or guest else time.monotonic() + duration
         self._conn = device.client.connect()
-        self._conn.call({"cmd": "watch", "device": device.name})
+        request: Dict[str, Any] = {"cmd": "watch", "device": device.name, "snapshot": snapshot}
+        if guest and duration is not None:
+            request["for"] = duration
+        #: With ``snapshot``: the device as it was when the watch began (as in ``list``).
+        self.state: Dict[str, Any] = (self._conn.call(request).get("devices") or [{}])[0]
+        #: On guest time, once ``duration`` has passed: the guest time it ended at.
+        self.ended_ns: Optional[int] = None
 
     def __iter__(self) -> "Watch":
         return self
@@ -159,11 +245,15 @@ class Watch:
             ends = [e for e in (quiet_end, self._end) if e is not None]
             wait = min(ends) - time.monotonic() if ends else None
             event = self._conn.next(max(wait, 0.0)) if wait is not None else self._conn.next(None)
+            if event is not None and event.get("event") == "time":
+                self.ended_ns = guest_time_reached(self._device, event)
+                event = None
             if event is None:
                 self.close()
                 raise StopIteration
             if self._line is None or event.get("line") == self._line:
-                return Change(event["ns"], event["field"], event["value"], event.get("name") or str(event["line"]))
+                return Change(event["ns"], event["field"], event["value"], event.get("name") or str(event["line"]),
+                              event.get("guest_ns"))
 
     def __enter__(self) -> "Watch":
         return self
@@ -175,9 +265,9 @@ class Watch:
         self._conn.close()
 
 
-class Line:
+class Line(LineAssertions):
     """One line of a device: read it, drive it (simulated inputs), watch it,
-    and assert on it with timing tolerances."""
+    and assert on it with timing tolerances (vgpio/expect.py)."""
 
     def __init__(self, device: Device, name: str, number: int) -> None:
         self.device = device
@@ -214,7 +304,8 @@ class Line:
         return self.status()["driver"]
 
     def set(self, value: int) -> None:
-        """Drives a simulated input; ends its stimulus."""
+        """Drives a simulated input; ends its stimulus. On a device on its
+        guest's time, while the guest runs, the level comes at its next hold."""
         self._call("set", value=int(value))
 
     def pulse(self, width: Duration, count: int = 1, period: Optional[Duration] = None, level: int = 1) -> int:
@@ -244,49 +335,3 @@ class Line:
         once, so a stimulus started next is seen whole). It ends after
         ``timeout`` seconds without a change, or after ``duration`` seconds."""
         return Watch(self.device, self.number, timeout, duration)
-
-    def wait_for(self, value: int, timeout: float = 5.0) -> bool:
-        """Waits until the line has ``value``; False on timeout. Nothing polls."""
-        conn = self.device.client.connect()
-        try:
-            snapshot = conn.call({"cmd": "watch", "device": self.device.name, "snapshot": True})
-            if snapshot["devices"][0]["lines"][self.number]["value"] == value:
-                return True
-            deadline = time.monotonic() + timeout
-            while (left := deadline - time.monotonic()) > 0:
-                event = conn.next(left)
-                if event and event.get("line") == self.number and event["field"] == "value" \
-                        and event["value"] == value:
-                    return True
-            return False
-        finally:
-            conn.close()
-
-    def expect_within(self, value: int, seconds: float) -> float:
-        """Asserts the line reaches ``value`` within ``seconds``; returns how long it took."""
-        start = time.monotonic()
-        if not self.wait_for(value, seconds):
-            raise AssertionError(f"{self!r} did not become {value} within {seconds} s (it is {self.value})")
-        return time.monotonic() - start
-
-    def expect_blinking(self, period: float, tolerance: float = 0.1, duration: float = 2.0) -> float:
-        """Asserts the line blinks with ``period`` seconds (± ``tolerance``, a
-        fraction) over ``duration`` seconds, from the daemon's own edge times:
-        both the median and the mean period must be within the tolerance.
-        Returns the mean period."""
-        rising: List[int] = []
-        with self.watch(duration=duration) as changes:
-            for change in changes:
-                if change.field == "value" and change.value == 1:
-                    rising.append(change.ns)
-        periods = [(b - a) / 1e9 for a, b in zip(rising, rising[1:])]
-        if len(periods) < 2:
-            raise AssertionError(f"{self!r} is not blinking: {len(rising)} rising edges in {duration} s")
-        mean, median = statistics.mean(periods), statistics.median(periods)
-        low, high = period * (1 - tolerance), period * (1 + tolerance)
-        if not (low <= mean <= high and low <= median <= high):
-            shown = ", ".join(f"{p * 1000:.1f}" for p in periods[:20])
-            raise AssertionError(f"{self!r} blinks with a mean period of {mean * 1000:.1f} ms (median "
-                                 f"{median * 1000:.1f} ms), not {period * 1000:.1f} ms ± {tolerance:.0%}; "
-                                 f"periods in ms: {shown}")
-        return mean

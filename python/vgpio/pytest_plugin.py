@@ -6,8 +6,13 @@
   wires), in a temporary folder; stopped at the end.
 - ``vgpio``: a ``Client`` per test.
 - ``vgpio_device``: makes fresh devices for one test; they go when it ends.
+  ``vgpio_device(lines, clock="guest")`` makes one on its guest's time.
+- ``vgpio_guest_time``: the QEMU options that put a guest on such a device's
+  time (``-icount`` and the vgpio-clock plugin), for the fixture that boots
+  your guest (examples/firmware/conftest.py has one).
 
-The vgpio program is ``--vgpio-bin``, else $VGPIO_BIN, else ``vgpio`` on PATH.
+The vgpio program is ``--vgpio-bin``, else $VGPIO_BIN, else ``vgpio`` on PATH;
+the plugin ``--vgpio-clock-plugin``, else $VGPIO_CLOCK_PLUGIN.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from .connection import VgpioError
 def pytest_addoption(parser: Any) -> None:
     parser.addoption("--vgpio-bin", default=os.environ.get("VGPIO_BIN", "vgpio"),
                      help="the vgpio program the fixtures start")
+    parser.addoption("--vgpio-clock-plugin", default=os.environ.get("VGPIO_CLOCK_PLUGIN", ""),
+                     help="the vgpio-clock QEMU plugin (vgpio-clock.so), for guests on a device's time")
 
 
 @dataclass
@@ -95,10 +102,31 @@ def vgpio_device(vgpio_daemon: Daemon) -> Iterator[Callable[..., Device]]:
     client = Client(vgpio_daemon.control)
     count = [0]
 
-    def make(lines: Sequence[Union[str, Dict[str, Any]]], name: Optional[str] = None) -> Device:
+    def make(lines: Sequence[Union[str, Dict[str, Any]]], name: Optional[str] = None, **options: Any) -> Device:
         count[0] += 1
         name = name or f"test{os.getpid()}_{count[0]}"
-        return client.create_device(name, str(vgpio_daemon.folder / f"{name}.sock"), lines)
+        return client.create_device(name, str(vgpio_daemon.folder / f"{name}.sock"), lines, **options)
 
     yield make
     client.close()  # the daemon removes what this connection made
+
+
+#: Guest time follows the instructions run (8 ns each, shift=3) and skips
+#: ahead while the guest idles (sleep=off): the same in every run.
+ICOUNT = ["-icount", "shift=3,sleep=off"]
+
+
+def guest_time_qemu_args(plugin: str, device_socket: str) -> list:
+    """QEMU's options for a guest on the time of the device at ``device_socket``
+    (made with clock="guest"): TCG only; KVM has no instruction count."""
+    return ICOUNT + ["-plugin", f"{plugin},socket={device_socket}.clock"]
+
+
+@pytest.fixture
+def vgpio_guest_time(request: Any) -> Callable[[str], list]:
+    """``args(device_socket)``: the QEMU options for a guest on that device's
+    time. Skips the test when no vgpio-clock plugin was given."""
+    plugin = request.config.getoption("--vgpio-clock-plugin")
+    if not plugin:
+        pytest.skip("no vgpio-clock QEMU plugin: give --vgpio-clock-plugin or $VGPIO_CLOCK_PLUGIN")
+    return lambda device_socket: guest_time_qemu_args(plugin, device_socket)

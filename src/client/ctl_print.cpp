@@ -26,6 +26,10 @@ void print_list(const json& r) {
       std::printf("  on its guest's time: plugin %s on %s, guest time %.9f s, %s holds\n",
                   clock.value("plugin", "").c_str(), clock.value("socket", "").c_str(),
                   ns.is_number() ? ns.get<double>() / 1e9 : 0.0, holds.dump().c_str());
+      if (clock.contains("stop_ns") && clock["stop_ns"].is_number())
+        std::printf("  stepped: %s at %.9f s (vgpio ctl run %s moves it on)\n",
+                    clock.value("held", false) ? "held" : "to be held", clock["stop_ns"].get<double>() / 1e9,
+                    d.value("name", "").c_str());
     }
     // The holder last: "vgpio-plc1, held at safe level 1" is long.
     std::printf("  %5s  %-16s %-4s %-5s %-12s %-24s %s\n", "line", "name", "dir", "value", "irq", "kind", "holder");

@@ -91,7 +91,9 @@ int run_watch(const CtlOptions& common, const WatchOptions& o) {
   }
 }
 
-// Exit 0 once the line has the value, 1 on timeout, 2 on any error.
+// Exit 0 once the line has the value, 1 on timeout, 2 on any error. On a
+// device on its guest's time, the timeout is guest time: the daemon says
+// when it has passed (a "time" event), however slowly the guest runs.
 int run_wait(const CtlOptions& common, const WaitOptions& o) {
   auto timeout = parse_duration(o.timeout);
   if (!timeout) return fail("wait", "--timeout: " + timeout.error().message(), 2);
@@ -99,26 +101,42 @@ int run_wait(const CtlOptions& common, const WaitOptions& o) {
   auto watched = watch(common, o.device);
   if (!watched) return fail("wait", watched.error().message(), 2);
   auto& [client, snapshot] = watched.value();
+  const json& device = snapshot["devices"][0];
   const json* line = nullptr;
-  for (const auto& l : snapshot["devices"][0]["lines"])
+  for (const auto& l : device["lines"])
     if (same_line(l, o.line)) line = &l;
   if (!line) return fail("wait", "device " + o.device + " has no line \"" + o.line + "\"", 2);
   size_t index = (*line)["line"].get<size_t>();
   json last = (*line)["value"];
   if (last == o.value) return 0;
+  bool guest_time = device.value("clock", json::object()).value("follows", "") == "guest";
+  if (guest_time) {
+    json request = {{"cmd", "watch"}, {"device", device["name"]}, {"for", o.timeout}};
+    if (auto sent = client.send(request); !sent) return fail("wait", sent.error().message(), 2);
+  }
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) break;
-    auto e = client.next(left);
+    if (!guest_time && left.count() <= 0) break;
+    auto e = client.next(guest_time ? std::chrono::milliseconds(-1) : left);
     if (!e) return fail("wait", e.error().message(), 2);
-    if (!e.value()) continue;
+    if (!e.value()) {
+      if (guest_time && stop_requested()) return 2;
+      continue;
+    }
     const json& ev = *e.value();
+    if (!ev.value("ok", true)) return fail("wait", ev.value("error", "the guest-time wait was refused"), 2);
+    if (ev.value("event", "") == "time") {
+      if (ev.value("reached", false)) break;
+      return fail("wait",
+                  "the guest left (its vgpio-clock plugin disconnected) before " + o.timeout + " of its time", 2);
+    }
     if (ev.value("field", "") != "value" || ev["line"] != index) continue;
     last = ev["value"];
     if (last == o.value) return 0;
   }
-  return fail("wait", "timed out after " + o.timeout + ": " + o.device + " " + o.line + " is " +
-                          (last.is_null() ? "unreadable" : last.dump()) + ", not " + std::to_string(o.value),
+  return fail("wait", "timed out after " + o.timeout + (guest_time ? " of guest time" : "") + ": " + o.device + " " +
+                          o.line + " is " + (last.is_null() ? "unreadable" : last.dump()) + ", not " +
+                          std::to_string(o.value),
               1);
 }
 

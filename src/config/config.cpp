@@ -97,9 +97,6 @@ Result<LineSpec> parse_line(const Context& ctx, const toml::table& t) {
   }
   return l;
 }
-}  // namespace detail
-
-namespace {
 
 Result<ClockSpec> parse_clock(const Context& ctx, const toml::table& t) {
   ClockSpec c;
@@ -118,6 +115,9 @@ Result<ClockSpec> parse_clock(const Context& ctx, const toml::table& t) {
   }
   return c;
 }
+}  // namespace detail
+
+namespace {
 
 Result<DeviceSpec> parse_device(const Context& file_ctx, const toml::table& t, size_t index) {
   DeviceSpec d;

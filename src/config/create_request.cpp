@@ -97,7 +97,7 @@ Result<toml::array> request_lines(const json& request) {
 
 Result<DeviceSpec> parse_create_request(const json& json_request, const std::vector<LineSpec>& pool) {
   toml::table request;
-  for (const char* key : {"name", "socket"})
+  for (const char* key : {"name", "socket", "clock", "clock_quantum"})
     if (json_request.contains(key)) TRY(put(request, key, json_request[key]));
   request.insert_or_assign("line", TRY(request_lines(json_request)));
   Context file_ctx("create request", "");
@@ -105,7 +105,8 @@ Result<DeviceSpec> parse_create_request(const json& json_request, const std::vec
   d.name = TRY(get_name(file_ctx, request, "name")).value_or("");
   if (d.name.empty()) return file_ctx.error(request, "\"name\" is required");
   Context ctx = file_ctx.inner("device \"" + d.name + "\"");
-  TRY(only_keys(ctx, request, {"name", "socket", "line"}));
+  TRY(only_keys(ctx, request, {"name", "socket", "clock", "clock_quantum", "line"}));
+  d.clock = TRY(parse_clock(ctx, request));  // its socket: the device's socket + ".clock", beside it
   d.socket = TRY(get_string(ctx, request, "socket")).value_or("");
   if (d.socket.empty()) return ctx.error(request, "\"socket\" (the vhost-user socket path) is required");
   const toml::array* lines = request["line"].as_array();

@@ -89,6 +89,8 @@ inline Result<std::optional<bool>> get_level(const Context& ctx, const toml::tab
 
 // One [[device.line]] table (or a pool entry, or a line of a created device).
 Result<LineSpec> parse_line(const Context& ctx, const toml::table& t);
+// A device's clock, clock_socket and clock_quantum.
+Result<ClockSpec> parse_clock(const Context& ctx, const toml::table& t);
 // access.cpp: PREFIX_mode, PREFIX_owner and PREFIX_group ("socket", "control").
 Result<void> parse_access(const Context& ctx, const toml::table& t, const std::string& prefix, SocketAccess* access);
 // The control socket's access, its grants and create_dir.

@@ -131,6 +131,7 @@ void ControlServer::close(Client& client, const char* why) {
   // Deferred: we may be inside this client's callback.
   client.closing = true;
   if (client.watching) watchers_.fetch_sub(1);
+  forget_guest_waits(client);
   loop_.post([this, id = client.id] {
     std::erase_if(clients_, [](const auto& c) { return c->closing; });
     if (maker_) maker_->owner_gone(id);  // its devices go with it
@@ -252,6 +253,7 @@ const std::unordered_map<std::string, ControlServer::Handler>& ControlServer::ha
       {"wire", &ControlServer::execute_wire},
       {"unwire", &ControlServer::execute_wire},
       {"wires", &ControlServer::execute_wire},
+      {"run", &ControlServer::run_guest},
       {"create", &ControlServer::create_or_destroy},
       {"destroy", &ControlServer::create_or_destroy},
       {"sandbox-probe", &ControlServer::sandbox_probe},

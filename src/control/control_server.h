@@ -50,6 +50,19 @@ class DeviceMaker {
   virtual void owner_gone(uint64_t owner) = 0;
 };
 
+// A guest time a request names: "until" (ns since the guest's boot) or
+// "for" (a duration from its time now); nullopt when it names neither.
+struct GuestTime {
+  std::optional<uint64_t> until;
+  std::optional<sim::Nanos> after;
+};
+Result<GuestTime> guest_time_arg(const nlohmann::json& request);
+
+// A request's duration field: "10ms", "250us", or a number of seconds (up
+// to 1000); `fallback` when it is left out, else an error.
+Result<sim::Nanos> duration_field(const nlohmann::json& request, const char* key,
+                                  std::optional<sim::Nanos> fallback = {});
+
 class ControlServer {
  public:
   // Longer request lines are refused (the connection stays usable).
@@ -90,6 +103,8 @@ class ControlServer {
   // What "status" answers besides the devices (the daemon's sandbox). Main loop only.
   void set_status(std::function<nlohmann::json()> status) { status_ = std::move(status); }
   const std::string& path() const { return path_; }
+  // Whether a command has a handler here (every one of the table must).
+  static bool handles(const std::string& command) { return handlers().count(command) != 0; }
 
  private:
   struct Client {
@@ -103,6 +118,7 @@ class ControlServer {
     size_t sent = 0;  // of out
     bool watching = false;
     std::optional<std::string> watch_device;  // nullopt: all devices
+    bool waits_on_guest_time = false;         // an alarm on watch_device's clock
     bool closing = false;
     bool skipping = false;     // inside a request line that was too long
     bool read_closed = false;  // it sends no more; closed once answered
@@ -146,6 +162,11 @@ class ControlServer {
   // sim_commands.cpp: stimuli and wires.
   nlohmann::json start_stimulus(Client&, const std::string& cmd, const nlohmann::json& request);
   nlohmann::json execute_wire(Client&, const std::string& cmd, const nlohmann::json& request);
+  // time_commands.cpp: a device's guest time, stepped and waited for.
+  nlohmann::json run_guest(Client&, const std::string&, const nlohmann::json& request);
+  // A watch's "until": the client gets a "time" event once guest time reaches it.
+  Result<void> wait_for_guest_time(Client& client, size_t device, GuestTime when);
+  void forget_guest_waits(const Client& client);
 
   EventLoop& loop_;
   const std::string path_;

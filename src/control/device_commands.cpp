@@ -74,6 +74,8 @@ json clock_json(const sim::SimClock::Report& r) {
   j["guest_ns"] = r.guest_ns;
   j["quantum_ns"] = r.quantum_ns;
   j["holds"] = r.holds;
+  if (r.stop_ns) j["stop_ns"] = *r.stop_ns;
+  j["held"] = r.held;
   return j;
 }
 }  // namespace
@@ -128,10 +130,16 @@ json ControlServer::get_or_set(Client&, const std::string& cmd, const json& requ
     const json& v = request["value"];
     bool level = v.is_boolean() ? v.get<bool>() : v.get<uint64_t>() == 1;
     Result<void> r = not_answering(dev);
+    json answer = {{"ok", true}};
     // Through the simulation when there is one: a set ends a stimulus.
-    (void)dev.loop->run_sync([&] { r = dev.sim ? dev.sim->set(l.value(), level) : dev.device->drive(l.value(), level); });
+    (void)dev.loop->run_sync([&] {
+      if (!dev.sim) return void(r = dev.device->drive(l.value(), level));
+      auto at = dev.sim->set(l.value(), level);
+      r = at ? ok() : at.error();
+      if (at && std::string(dev.sim->clock().name()) == "guest") answer["guest_ns"] = sim::count_ns(at.value());
+    });
     if (!r) return refusal(ErrorKind::Conflict, r.error());
-    return {{"ok", true}};
+    return answer;
   }
   std::vector<LineRow> row;
   if (!dev.loop->run_sync([&] { row = gather(dev, l.value(), 1); }))
@@ -149,6 +157,14 @@ json ControlServer::watch(Client& client, const std::string&, const json& reques
     if (!d) return refusal(ErrorKind::NoDevice, d.error());
     only = d.value();
     client.watch_device = devices_[d.value()].device->name();
+  }
+  if (request.contains("until") || request.contains("for")) {
+    auto when = guest_time_arg(request);
+    if (!when) return refusal(ErrorKind::BadRequest, when.error().with_context("watch"));
+    if (!only)
+      return refusal(ErrorKind::BadRequest, Error("watch: a guest time needs a \"device\", whose guest it is"));
+    if (auto r = wait_for_guest_time(client, *only, when.value()); !r)
+      return refusal(ErrorKind::Unavailable, r.error());
   }
   if (!client.watching) watchers_.fetch_add(1);
   client.watching = true;

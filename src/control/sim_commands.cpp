@@ -15,9 +15,7 @@ using nlohmann::json;
 using sim::Nanos;
 using sim::Stimulus;
 
-namespace {
-
-Result<Nanos> duration_arg(const json& r, const char* key, std::optional<Nanos> fallback = {}) {
+Result<Nanos> duration_field(const json& r, const char* key, std::optional<Nanos> fallback) {
   if (!r.contains(key)) {
     if (fallback) return *fallback;
     return Error(std::string("\"") + key + "\" is required: a duration such as \"10ms\", or a number of seconds");
@@ -28,6 +26,8 @@ Result<Nanos> duration_arg(const json& r, const char* key, std::optional<Nanos> 
     return Nanos(std::llround(v.get<double>() * 1e9));
   return Error(std::string("\"") + key + "\" must be a duration such as \"10ms\", or a number of seconds up to 1000");
 }
+
+namespace {
 
 uint64_t count_arg(const json& r, const char* key) { return r[key].get<uint64_t>(); }
 
@@ -48,7 +48,7 @@ Result<std::vector<sim::Step>> steps_arg(const json& r) {
     if (!s.is_array() || s.size() != 2) return Error("each step must be a [level, duration] pair");
     json pair = {{"level", s[0]}, {"duration", s[1]}};
     bool level = TRY(level_arg(pair, "level").error_context("step " + std::to_string(steps.size())));
-    Nanos d = TRY(duration_arg(pair, "duration").error_context("step " + std::to_string(steps.size())));
+    Nanos d = TRY(duration_field(pair, "duration").error_context("step " + std::to_string(steps.size())));
     steps.push_back({level, d});
   }
   return steps;
@@ -57,16 +57,16 @@ Result<std::vector<sim::Step>> steps_arg(const json& r) {
 // `from` is the line's level now: a bounce starts from it.
 Result<Stimulus> stimulus_arg(const std::string& cmd, const json& r, bool from) {
   if (cmd == "pulse") {
-    Nanos width = TRY(duration_arg(r, "width"));
+    Nanos width = TRY(duration_field(r, "width"));
     return Stimulus::pulse(TRY(level_arg(r, "level")), width, count_arg(r, "count"),
-                           TRY(duration_arg(r, "period", width * 2)));
+                           TRY(duration_field(r, "period", width * 2)));
   }
-  if (cmd == "clock") return Stimulus::clock(TRY(duration_arg(r, "period")), r["duty"].get<double>());
+  if (cmd == "clock") return Stimulus::clock(TRY(duration_field(r, "period")), r["duty"].get<double>());
   if (cmd == "bounce") {
     uint64_t transitions = count_arg(r, "transitions");
     if (transitions > Stimulus::kMaxSteps) return Error("too many \"transitions\"");
     return Stimulus::bounce(from, TRY(level_arg(r, "settle", !from)), static_cast<unsigned>(transitions),
-                            TRY(duration_arg(r, "window")), count_arg(r, "seed"));
+                            TRY(duration_field(r, "window")), count_arg(r, "seed"));
   }
   return Stimulus::pattern(TRY(steps_arg(r)), count_arg(r, "repeat"));
 }
@@ -132,7 +132,7 @@ json ControlServer::execute_wire(Client&, const std::string& cmd, const json& re
   auto parsed = [&]() -> Result<void> {
     TRY(sim::split_endpoint(from, spec.from_device, spec.from_line));
     TRY(sim::split_endpoint(to, spec.to_device, spec.to_line));
-    spec.delay = TRY(duration_arg(request, "delay"));
+    spec.delay = TRY(duration_field(request, "delay"));
     spec.invert = TRY(level_arg(request, "invert"));
     return ok();
   }();

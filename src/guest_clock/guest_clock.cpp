@@ -48,7 +48,54 @@ void GuestClock::detach() {
 }
 
 sim::SimClock::Report GuestClock::report() const {
-  return {name(), bool(plugin_), now_ns_, holds_, uint64_t(options_.quantum.count()), options_.socket};
+  return {name(), bool(plugin_), now_ns_, holds_, uint64_t(options_.quantum.count()), options_.socket, stop_ns_,
+          stopped_};
+}
+
+// Exact from a held guest; a running one was already told where its next
+// hold is, so it stops at the first hold at or after `stop`.
+Result<void> GuestClock::run_until(std::optional<sim::SteadyTime> stop) {
+  if (stop && sim::count_ns(*stop) < now_ns_)
+    return Error(strfmt("device %s: guest time is already %llu ns, past %llu ns", device_.c_str(),
+                        static_cast<unsigned long long>(now_ns_),
+                        static_cast<unsigned long long>(sim::count_ns(*stop))),
+                 EBUSY);
+  stop_ns_ = stop ? std::optional(sim::count_ns(*stop)) : std::nullopt;
+  LOG_DEBUG("device %s: the guest %s", device_.c_str(),
+            stop ? strfmt("runs to %llu ns and is held there", static_cast<unsigned long long>(*stop_ns_)).c_str()
+                 : "runs freely");
+  if (stopped_ && (!stop_ns_ || *stop_ns_ > now_ns_)) end_hold();
+  return ok();
+}
+
+Result<void> GuestClock::add_alarm(sim::SteadyTime at, uint64_t owner, Alarm alarm) {
+  auto of_owner =
+      std::count_if(alarms_.begin(), alarms_.end(), [owner](const auto& a) { return a.second.owner == owner; });
+  if (alarms_.size() >= kMaxAlarms || size_t(of_owner) >= kMaxAlarmsPerOwner)
+    return Error(strfmt("device %s: too many guest-time waits pending (at most %zu, %zu per connection); end some "
+                        "first", device_.c_str(), kMaxAlarms, kMaxAlarmsPerOwner),
+                 EUSERS);
+  uint64_t at_ns = sim::count_ns(at);
+  if (at_ns <= now_ns_) {  // guest time has been there: now, not at a later hold
+    loop_.post([alarm = std::move(alarm), now = now()] { alarm(now, true); });
+    return ok();
+  }
+  alarms_.emplace(at_ns, PendingAlarm{owner, std::move(alarm)});
+  return ok();
+}
+
+void GuestClock::remove_alarms(uint64_t owner) {
+  std::erase_if(alarms_, [owner](const auto& a) { return a.second.owner == owner; });
+}
+
+// Those due (all of them, unreached, when the guest has left).
+void GuestClock::fire_alarms(bool reached) {
+  std::vector<Alarm> due;
+  while (!alarms_.empty() && (!reached || alarms_.begin()->first <= now_ns_)) {
+    due.push_back(std::move(alarms_.begin()->second.alarm));
+    alarms_.erase(alarms_.begin());
+  }
+  for (auto& alarm : due) alarm(now(), reached);
 }
 
 // One guest at a time: a second plugin is turned away, the first keeps its clock.
@@ -76,6 +123,9 @@ void GuestClock::drop(const std::string& why) {
   loop_.unwatch(plugin_watch_);
   plugin_watch_ = 0;
   plugin_.reset();
+  holding_ = stopped_ = false;
+  signalled_.clear();
+  fire_alarms(/*reached=*/false);
 }
 
 void GuestClock::on_readable() {
@@ -93,7 +143,8 @@ void GuestClock::on_readable() {
       LOG_INFO("device %s: a guest runs on this device's time (vgpio-clock plugin), from %llu ns", device_.c_str(),
                static_cast<unsigned long long>(m.guest_ns));
       now_ns_ = m.guest_ns;  // a new guest: its time starts again
-      return answer();
+      holding_ = true;
+      return end_hold();
     case Kind::Held:
       if (m.guest_ns < now_ns_)
         return drop(strfmt("went back in time (held at %llu ns, after %llu ns)",
@@ -114,16 +165,32 @@ void GuestClock::hold(uint64_t guest_ns) {
     wake_time_.reset();
     if (wake_) wake_();  // applies what is due, and asks for its next wake-up
   }
-  holding_ = false;
+  end_hold();
+}
+
+// Alarms due now go off; then the guest runs on, unless it is to stop here.
+// A stopped guest stays "holding": what the test does to it meanwhile (a
+// set, a stimulus's first edge) is taken by QEMU before the guest runs on.
+void GuestClock::end_hold() {
+  fire_alarms(/*reached=*/true);
+  if (stop_ns_ && now_ns_ >= *stop_ns_) {
+    if (!stopped_)
+      LOG_DEBUG("device %s: guest held at %llu ns, as asked, until it is told to run", device_.c_str(),
+                static_cast<unsigned long long>(now_ns_));
+    stopped_ = true;
+    return;
+  }
+  stopped_ = holding_ = false;
   answer();
 }
 
 void GuestClock::answer() {
+  if (!plugin_) return;
   uint64_t until = now_ns_ + uint64_t(options_.quantum.count());
-  if (wake_time_) {
-    auto wake = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(wake_time_->time_since_epoch()).count());
-    until = std::min(until, std::max(wake, now_ns_ + 1));
-  }
+  auto hold_by = [&](uint64_t t) { until = std::min(until, std::max(t, now_ns_ + 1)); };
+  if (wake_time_) hold_by(sim::count_ns(*wake_time_));
+  if (!alarms_.empty()) hold_by(alarms_.begin()->first);
+  if (stop_ns_) hold_by(*stop_ns_);
   until_ns_ = until;
   LOG_DEBUG("device %s: guest held at %llu ns; runs to %llu ns%s", device_.c_str(),
             static_cast<unsigned long long>(now_ns_), static_cast<unsigned long long>(until),

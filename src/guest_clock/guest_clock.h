@@ -12,9 +12,13 @@
 // So stimuli land at exact guest times, and the guest sees them there, however
 // slow or loaded the host. A change the guest makes is stamped with the time
 // of the hold that answers it: when the guest next idles.
+// A test may step the guest (run_until): at the stop it stays held, its time
+// still, while the test sets inputs and starts stimuli at exactly that time;
+// alarms (a watch's guest-time deadline) make a hold at their time.
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,6 +41,8 @@ class GuestClock : public sim::SimClock {
     std::chrono::nanoseconds quantum = std::chrono::milliseconds(10);
   };
   static constexpr std::chrono::nanoseconds kMinQuantum = std::chrono::microseconds(1);
+  // Alarms pending at once, in all and per owner (a control connection).
+  static constexpr size_t kMaxAlarms = 1024, kMaxAlarmsPerOwner = 16;
 
   static Result<std::unique_ptr<GuestClock>> create(EventLoop& loop, std::string device_name, Options options);
   ~GuestClock() override;
@@ -50,10 +56,16 @@ class GuestClock : public sim::SimClock {
   void detach();
 
   sim::SteadyTime now() const override { return sim::SteadyTime(std::chrono::nanoseconds(now_ns_)); }
-  sim::SteadyTime soonest() const override { return sim::SteadyTime(std::chrono::nanoseconds(until_ns_)); }
+  sim::SteadyTime soonest() const override {
+    return sim::SteadyTime(std::chrono::nanoseconds(holding_ ? now_ns_ : until_ns_));
+  }
   uint64_t now_ns() const { return now_ns_; }
   void wake_at(std::optional<sim::SteadyTime> when) override { wake_time_ = when; }
   const char* name() const override { return "guest"; }
+  bool held() const override { return holding_; }
+  Result<void> run_until(std::optional<sim::SteadyTime> stop) override;
+  Result<void> add_alarm(sim::SteadyTime at, uint64_t owner, Alarm alarm) override;
+  void remove_alarms(uint64_t owner) override;
   Report report() const override;
 
  private:
@@ -62,6 +74,8 @@ class GuestClock : public sim::SimClock {
   void on_accept();
   void on_readable();
   void hold(uint64_t guest_ns);
+  void end_hold();
+  void fire_alarms(bool reached);
   void answer();
   void drop(const std::string& why);
 
@@ -75,7 +89,14 @@ class GuestClock : public sim::SimClock {
   FromPlugin pending_{};
   size_t pending_bytes_ = 0;  // of a message that came in parts
   vhost::Server* server_ = nullptr;
-  bool holding_ = false;
+  bool holding_ = false;        // the guest waits for this clock's answer
+  bool stopped_ = false;        // ... and stays held: it reached stop_ns_
+  std::optional<uint64_t> stop_ns_;
+  struct PendingAlarm {
+    uint64_t owner;
+    Alarm alarm;
+  };
+  std::multimap<uint64_t, PendingAlarm> alarms_;  // by guest ns
   std::vector<int> signalled_;  // call eventfds written during this hold
   uint64_t now_ns_ = 0;
   uint64_t until_ns_ = 0;  // the next hold, as the plugin was told

@@ -60,11 +60,15 @@ bool DeviceSim::stop(size_t line) {
   return true;
 }
 
-Result<void> DeviceSim::set(size_t line, bool level) {
+Result<SteadyTime> DeviceSim::set(size_t line, bool level) {
   TRY(check_drivable(line));
   TRY(refuse_if_wired(line, "set it"));
+  if (!clock_->held())
+    return start(line, Stimulus{level ? "set to 1 at the guest's next hold" : "set to 0 at the guest's next hold",
+                                {{level, Nanos(0)}}, 1});
   stop(line);
-  return device_.drive(line, level);
+  TRY(device_.drive(line, level));
+  return clock_->now();
 }
 
 std::string DeviceSim::driver_of(size_t line) const {

@@ -38,13 +38,16 @@ class DeviceSim {
   // A line the harness may drive: simulated, and allowed to be an input.
   Result<void> check_drivable(size_t line) const;
   const SimClock& clock() const { return *clock_; }
+  SimClock& clock() { return *clock_; }
   // Starts `stimulus` now, replacing the line's running one; its first step
   // is applied before this returns. Returns the start time, which the
   // schedule counts from. Refused on a wired line.
   Result<SteadyTime> start(size_t line, Stimulus stimulus);
   bool stop(size_t line);  // true when a stimulus was running
   // The harness sets the level, ending any stimulus. Refused on a wired line.
-  Result<void> set(size_t line, bool level);
+  // Returns when it takes effect: now, or on a running guest's time its next
+  // hold (so the guest sees it at the same guest time in every run).
+  Result<SteadyTime> set(size_t line, bool level);
   // What drives the line besides the guest: "clock 1ms, duty 0.5",
   // "wire from plc1:relay", or "".
   std::string driver_of(size_t line) const;

@@ -30,6 +30,20 @@ class SimClock {
   void on_wake(std::function<void()> wake) { wake_ = std::move(wake); }
   // "host" or "guest", for `vgpio ctl list` and status.
   virtual const char* name() const = 0;
+  // Whether now() is the time this instant: always on the host's clock; on a
+  // guest's only while the guest is held (between holds it runs ahead).
+  virtual bool held() const { return true; }
+
+  // Stepping, on a guest's clock only (the host's cannot be held): the guest
+  // stops once its time reaches `stop` and stays held until the next call;
+  // nullopt lets it run freely.
+  virtual Result<void> run_until(std::optional<SteadyTime> stop);
+  // `alarm(now, true)` runs on the device's loop once time reaches `at` (a
+  // hold is made there), or `alarm(now, false)` if the guest leaves first.
+  // `owner` names whoever set it, for remove_alarms(). A guest's clock only.
+  using Alarm = std::function<void(SteadyTime now, bool reached)>;
+  virtual Result<void> add_alarm(SteadyTime at, uint64_t owner, Alarm alarm);
+  virtual void remove_alarms(uint64_t /*owner*/) {}
   // For `vgpio ctl list`, on the device's loop: on a guest's clock, whether
   // the guest's QEMU plugin is there, its time and how often it was held.
   struct Report {
@@ -37,6 +51,8 @@ class SimClock {
     bool plugin = false;
     uint64_t guest_ns = 0, holds = 0, quantum_ns = 0;
     std::string socket{};
+    std::optional<uint64_t> stop_ns{};  // where a stepped guest stops (run_until)
+    bool held = false;                  // held there now, until it is told to run on
   };
   virtual Report report() const { return Report{.follows = name()}; }
 

@@ -15,6 +15,13 @@ namespace vgpio::sim {
 using Nanos = std::chrono::nanoseconds;
 using SteadyTime = std::chrono::steady_clock::time_point;
 
+// A time as nanoseconds since its clock's epoch (CLOCK_MONOTONIC's, or a
+// guest's boot), and back: how times cross the control protocol.
+inline uint64_t count_ns(SteadyTime t) {
+  return uint64_t(std::chrono::duration_cast<Nanos>(t.time_since_epoch()).count());
+}
+inline SteadyTime at_ns(uint64_t ns) { return SteadyTime(Nanos(ns)); }
+
 struct Step {
   bool level;
   Nanos duration;  // until the next step starts

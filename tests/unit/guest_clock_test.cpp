@@ -113,5 +113,59 @@ TEST_F(GuestClockTest, ASecondPluginIsTurnedAwayAndTheFirstKeepsItsClock) {
   EXPECT_TRUE(exchange(first.get(), kMagic, Kind::Held, 1'000'000));
 }
 
+TEST_F(GuestClockTest, AStoppedGuestStaysHeldUntilItIsToldToRunOn) {
+  ASSERT_TRUE(clock_->run_until(sim::at_ns(0)));  // held from its start
+  UniqueFd p = connect_peer();
+  EXPECT_FALSE(exchange(p.get(), kMagic, Kind::Hello, 2'000)) << "no answer: held";
+  EXPECT_TRUE(clock_->report().plugin);
+  EXPECT_TRUE(clock_->held());
+  EXPECT_TRUE(clock_->report().held);
+  EXPECT_EQ(sim::count_ns(clock_->soonest()), 2'000u) << "what the test starts now lands at the held time";
+  EXPECT_FALSE(clock_->run_until(sim::at_ns(1'000))) << "guest time does not go back";
+
+  ASSERT_TRUE(clock_->run_until(sim::at_ns(500'000)));
+  loop_->run_once(0);
+  ToPlugin a{};
+  ASSERT_EQ(::recv(p.get(), &a, sizeof a, MSG_DONTWAIT), ssize_t(sizeof a));
+  EXPECT_EQ(a.until_ns, 500'000u) << "the stop comes before the quantum's end";
+  EXPECT_FALSE(clock_->held());
+  EXPECT_FALSE(exchange(p.get(), kMagic, Kind::Held, 500'000)) << "held again at the stop";
+  EXPECT_EQ(clock_->report().stop_ns, 500'000u);
+
+  ASSERT_TRUE(clock_->run_until(std::nullopt));
+  ASSERT_EQ(::recv(p.get(), &a, sizeof a, MSG_DONTWAIT), ssize_t(sizeof a));
+  EXPECT_EQ(a.until_ns, 500'000u + 1'000'000u) << "runs freely: a quantum";
+}
+
+TEST_F(GuestClockTest, AnAlarmMakesAHoldAtItsTimeAndGoesOffThere) {
+  UniqueFd p = connect_peer();
+  ASSERT_TRUE(exchange(p.get(), kMagic, Kind::Hello, 0));
+  std::vector<std::pair<uint64_t, bool>> rang;
+  auto alarm = [&](sim::SteadyTime now, bool reached) { rang.emplace_back(sim::count_ns(now), reached); };
+  ASSERT_TRUE(clock_->add_alarm(sim::at_ns(250'000), 1, alarm));
+  ASSERT_TRUE(clock_->add_alarm(sim::at_ns(400'000), 2, alarm));
+  clock_->remove_alarms(2);
+  auto held = exchange(p.get(), kMagic, Kind::Held, 100'000);  // an idle hold before it
+  ASSERT_TRUE(held);
+  EXPECT_TRUE(rang.empty());
+  EXPECT_EQ(held->until_ns, 250'000u);
+  ASSERT_TRUE(exchange(p.get(), kMagic, Kind::Held, 250'000));
+  ASSERT_EQ(rang, (std::vector<std::pair<uint64_t, bool>>{{250'000, true}}));
+
+  ASSERT_TRUE(clock_->add_alarm(sim::at_ns(100), 1, alarm));  // passed already: at once
+  loop_->run_once(0);
+  EXPECT_EQ(rang.back(), (std::pair<uint64_t, bool>{250'000, true}));
+  EXPECT_EQ(rang.size(), 2u);
+
+  for (size_t i = 0; i < GuestClock::kMaxAlarmsPerOwner; ++i)
+    ASSERT_TRUE(clock_->add_alarm(sim::at_ns(9'000'000 + i), 3, alarm));
+  EXPECT_FALSE(clock_->add_alarm(sim::at_ns(9'999'999), 3, alarm)) << "one connection's share is full";
+  EXPECT_TRUE(clock_->add_alarm(sim::at_ns(9'999'999), 4, alarm)) << "another's is not";
+  p.reset();  // the guest leaves: every wait ends, unreached
+  loop_->run_once(1000);
+  EXPECT_EQ(rang.size(), 2u + GuestClock::kMaxAlarmsPerOwner + 1);
+  EXPECT_FALSE(rang.back().second);
+}
+
 }  // namespace
 }  // namespace vgpio::guest_clock

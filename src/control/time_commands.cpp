@@ -1,0 +1,76 @@
+// A device on its guest's time (src/guest_clock) can be stepped and waited
+// for: "run" holds the guest at a time, so a test sets inputs and starts
+// stimuli at exactly that guest time; a watch's "until" ends a wait in guest
+// time, however slowly the guest runs on the host.
+#include "base/log.h"
+#include "control/control_server.h"
+
+namespace vgpio::control {
+
+using nlohmann::json;
+
+Result<GuestTime> guest_time_arg(const json& request) {
+  if (request.contains("until") && request.contains("for")) return Error("give \"until\" or \"for\", not both");
+  GuestTime t;
+  if (request.contains("until")) t.until = request["until"].get<uint64_t>();
+  if (request.contains("for")) t.after = TRY(duration_field(request, "for"));
+  return t;
+}
+
+namespace {
+std::optional<sim::SteadyTime> resolve(const GuestTime& t, const sim::SimClock& clock) {
+  if (t.until) return sim::at_ns(*t.until);
+  if (t.after) return clock.now() + *t.after;
+  return std::nullopt;
+}
+}  // namespace
+
+json ControlServer::run_guest(Client&, const std::string&, const json& request) {
+  auto d = find_device(request);
+  if (!d) return refusal(ErrorKind::NoDevice, d.error());
+  const ControlledDevice& dev = devices_[d.value()];
+  auto when = guest_time_arg(request);
+  if (!when) return refusal(ErrorKind::BadRequest, when.error().with_context("run"));
+  if (!dev.sim) return refusal(ErrorKind::Unavailable, Error("this daemon runs no simulation"));
+  Result<void> r = not_answering(dev);
+  json answer = {{"ok", true}};
+  (void)dev.loop->run_sync([&] {
+    sim::SimClock& clock = dev.sim->clock();
+    std::optional<sim::SteadyTime> stop = resolve(when.value(), clock);
+    r = clock.run_until(stop);
+    answer["guest_ns"] = sim::count_ns(clock.now());
+    if (stop) answer["stop_ns"] = sim::count_ns(*stop);
+  });
+  if (!r) return refusal(ErrorKind::Conflict, r.error());
+  return answer;
+}
+
+Result<void> ControlServer::wait_for_guest_time(Client& client, size_t device, GuestTime when) {
+  const ControlledDevice& dev = devices_[device];
+  if (!dev.sim) return Error("this daemon runs no simulation", EOPNOTSUPP);
+  Result<void> r = not_answering(dev);
+  // The alarm runs on the device's loop; the event is sent from this one.
+  auto alarm = [this, id = client.id, name = dev.device->name()](sim::SteadyTime now, bool reached) {
+    json event = {{"event", "time"}, {"device", name}, {"guest_ns", sim::count_ns(now)}, {"reached", reached}};
+    loop_.post([this, id, event = std::move(event)] {
+      for (auto& c : clients_)
+        if (c->id == id) send(*c, event, /*event=*/true);
+    });
+  };
+  (void)dev.loop->run_sync([&] {
+    sim::SimClock& clock = dev.sim->clock();
+    r = clock.add_alarm(*resolve(when, clock), client.id, alarm);
+  });
+  if (r) client.waits_on_guest_time = true;
+  return r;
+}
+
+// Its device may be gone already (destroyed, or a reload): then so are its alarms.
+void ControlServer::forget_guest_waits(const Client& client) {
+  if (!client.waits_on_guest_time || !client.watch_device) return;
+  for (const ControlledDevice& dev : devices_)
+    if (dev.sim && dev.device->name() == *client.watch_device)
+      dev.loop->post([sim = dev.sim, id = client.id] { sim->clock().remove_alarms(id); });
+}
+
+}  // namespace vgpio::control
