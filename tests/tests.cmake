@@ -218,14 +218,16 @@ foreach(platform q35 microvm arm64 arm64_modern)
 endforeach()
 
 # "Test your firmware": examples/firmware's pytest file against a real guest
-# running blinky.sh. The guest is emulated (TCG) beside other tests, so only
-# order and counts are asserted here (VGPIO_FIRMWARE_TIMING=0), never timing.
+# running blinky.sh, both ways. On its guest's time (the vgpio-clock plugin)
+# timing is asserted exactly, whatever the load; on the host's clock the
+# guest is emulated (TCG) beside other tests, so there only order and counts
+# are asserted (VGPIO_FIRMWARE_TIMING=0).
 vgpio_tests_need(have guest.firmware python3:pytest)
 if(have)
   add_test(NAME guest.firmware COMMAND ${DEBIAN_PYTHON} -m pytest -q -p no:cacheprovider
     ${CMAKE_SOURCE_DIR}/examples/firmware --vgpio-bin $<TARGET_FILE:vgpio>)
   set_tests_properties(guest.firmware PROPERTIES FIXTURES_REQUIRED guestvm TIMEOUT 900 ENVIRONMENT
-    "VGPIO_FIRMWARE_TIMING=0;PYTHONPATH=${CMAKE_SOURCE_DIR}/python;PYTHONDONTWRITEBYTECODE=1;VGPIO_ARTIFACTS=${CMAKE_BINARY_DIR}/artifacts;VGPIO_KERNEL=${TESTVM_DIR}/bzImage;VGPIO_INITRD=${TESTVM_DIR}/initramfs.cpio.gz")
+    "VGPIO_FIRMWARE_TIMING=0;VGPIO_CLOCK_PLUGIN=${clock_plugin};PYTHONPATH=${CMAKE_SOURCE_DIR}/python;PYTHONDONTWRITEBYTECODE=1;VGPIO_ARTIFACTS=${CMAKE_BINARY_DIR}/artifacts;VGPIO_KERNEL=${TESTVM_DIR}/bzImage;VGPIO_INITRD=${TESTVM_DIR}/initramfs.cpio.gz")
 endif()
 
 # Host lines against gpio-sim chips, with vgpio running inside the test guest.

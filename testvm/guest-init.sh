@@ -7,6 +7,15 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
 mount -t configfs none /sys/kernel/config
 mount -t tmpfs tmp /tmp
+# vgpio.boot=BASE64 on the kernel command line: a script to start now, in the
+# background (its output in /tmp/boot.log). A firmware started so runs with
+# nothing typed on the console, so on a device on guest time its whole run,
+# from the guest's first instruction, is the same every time.
+for arg in $(cat /proc/cmdline); do
+  case "$arg" in
+    vgpio.boot=*) echo "${arg#vgpio.boot=}" | base64 -d > /tmp/boot.sh && sh /tmp/boot.sh > /tmp/boot.log 2>&1 & ;;
+  esac
+done
 # No echo: the harness reads only what commands print.
 stty -echo
 echo "VGPIO-GUEST-READY $(uname -r)"

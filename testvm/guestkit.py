@@ -4,6 +4,7 @@ test kernel, a shell on its serial console, and the control socket.
 Time-outs here are for waiting, never for judging: they are generous, and a
 test fails only when the awaited thing never comes.
 """
+import base64
 import itertools
 import json
 import os
@@ -223,15 +224,28 @@ def platform():
     return PLATFORMS[name]
 
 
+def boot_arg(script):
+    """The kernel command line's part for a boot script (see Guest)."""
+    if not script:
+        return ""
+    arg = "vgpio.boot=" + base64.b64encode(script.encode()).decode()
+    if len(arg) > 1500:  # the kernel keeps 2048 bytes of command line, console and all
+        raise Failure(f"a boot script of {len(script)} bytes is too long for the kernel command line")
+    return arg
+
+
 class Guest:
     """A QEMU guest with one vhost-user-gpio device per socket, on platform()."""
 
     _ids = itertools.count(1)
 
     def __init__(self, sockets, qemu=None, kernel=None, initrd=None, memory_mb=256, chardev_opts="",
-                 extra_args=(), reboot_resets=False):
+                 extra_args=(), reboot_resets=False, boot_script=None, wait_ready=True):
         """With `reboot_resets`, a reboot in the guest resets the VM (and the
-        guest boots again) instead of ending QEMU."""
+        guest boots again) instead of ending QEMU. `boot_script` (text): run
+        by the guest's init at boot (testvm/guest-init.sh, "vgpio.boot").
+        Without `wait_ready`, returns at once (a guest held from its start
+        by its device's clock boots only when told to run): wait_ready() then."""
         p = platform()
         self.qemu = qemu or os.environ.get("VGPIO_QEMU", p.qemu)
         self.kernel = kernel or os.environ[p.kernel_env]
@@ -239,7 +253,7 @@ class Guest:
         args = [self.qemu, *p.machine, "-m", f"{memory_mb}M", "-smp", "1",
                 "-object", f"memory-backend-memfd,id=mem,size={memory_mb}M,share=on",
                 "-kernel", self.kernel, "-initrd", self.initrd,
-                "-append", f"console={p.console} quiet panic=-1 {p.append}".strip(),
+                "-append", f"console={p.console} quiet panic=-1 {p.append} {boot_arg(boot_script)}".strip(),
                 "-display", "none", "-nodefaults", "-serial", "stdio", "-monitor", "none"]
         if not reboot_resets:
             args.append("-no-reboot")
@@ -254,6 +268,11 @@ class Guest:
         self.exited = False
         self.transcript = ""
         self.pending = ""
+        if wait_ready:
+            self.wait_ready()
+
+    def wait_ready(self):
+        """Until the guest's init has started its console shell."""
         self.expect(r"VGPIO-GUEST-READY")
 
     def _read(self, timeout):

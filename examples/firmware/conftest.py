@@ -18,11 +18,14 @@ pytest_plugins = ["vgpio.pytest_plugin"]
 
 @pytest.fixture
 def guest():
-    """``boot(sockets)`` starts a guest with one virtio-gpio device per socket."""
+    """``boot(sockets, qemu_args=())`` starts a guest with one virtio-gpio
+    device per socket (and those QEMU options: ``vgpio_guest_time(socket)``'s
+    put it on a device's time). ``options``: the guest kit's, e.g.
+    ``boot_script`` (run at boot) and ``wait_ready``."""
     guests = []
 
-    def boot(sockets):
-        g = Guest(sockets)
+    def boot(sockets, qemu_args=(), **options):
+        g = Guest(sockets, extra_args=qemu_args, **options)
         guests.append(g)
         return g
 

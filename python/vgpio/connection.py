@@ -33,9 +33,13 @@ class Connection:
             raise VgpioError(f"cannot reach the vgpio control socket {path}: {e}; is the daemon running?") from e
         self._buffer = b""
 
+    def send(self, request: Dict[str, Any]) -> None:
+        """Sends one request; its answer comes among the events (``next``)."""
+        self._sock.sendall(json.dumps(request).encode() + b"\n")
+
     def call(self, request: Dict[str, Any]) -> Dict[str, Any]:
         """Sends one request and returns its answer; raises VgpioError when refused."""
-        self._sock.sendall(json.dumps(request).encode() + b"\n")
+        self.send(request)
         answer = self.next(self.timeout)
         if answer is None:
             raise VgpioError(f"the daemon did not answer {request.get('cmd')} within {self.timeout} s")

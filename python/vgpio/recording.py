@@ -11,6 +11,7 @@ import time
 from typing import Any, Dict, List, Optional, Sequence, TextIO, Tuple
 
 from .connection import Connection
+from .expect import GUARD
 
 _IRQ_BITS = {"none": "000", "edge-rising": "100", "edge-falling": "010", "edge-both": "110",
              "level-high": "101", "level-low": "011"}
@@ -84,6 +85,8 @@ class Recording:
         # cannot be compared): exact to the nanosecond.
         clock = recorded[0].get("clock", {}) if len(recorded) == 1 else {}
         self.clock = "guest" if clock.get("follows") == "guest" else "host"
+        self._device = recorded[0]["name"] if recorded else ""
+        self._synced = threading.Event()
         if self.clock == "guest":
             self._start_ns = clock["guest_ns"]
             self._step = self.unit_ns or 1
@@ -132,6 +135,9 @@ class Recording:
     def _run(self) -> None:
         while not self._stopping.is_set():
             event = self._conn.next(0.1)  # a short wait, so that stop() is heard
+            if event and event.get("event") == "time":
+                self._synced.set()
+                return
             if not event or event.get("event") != "change":
                 continue
             s = self._lines.get((event["device"], event["line"]))
@@ -146,6 +152,11 @@ class Recording:
         """Ends the recording and closes the file."""
         if self._stopping.is_set():
             return
+        if self.clock == "guest":
+            # Every change up to the guest's time now, then a "time" event:
+            # nothing the daemon has stamped is left out.
+            self._conn.send({"cmd": "watch", "device": self._device, "for": 0})
+            self._synced.wait(GUARD)
         self._stopping.set()
         self._thread.join()
         if not self.unit_ns:

@@ -57,12 +57,13 @@ class GuestClock : public sim::SimClock {
 
   sim::SteadyTime now() const override { return sim::SteadyTime(std::chrono::nanoseconds(now_ns_)); }
   sim::SteadyTime soonest() const override {
-    return sim::SteadyTime(std::chrono::nanoseconds(holding_ ? now_ns_ : until_ns_));
+    return sim::SteadyTime(std::chrono::nanoseconds(held() ? now_ns_ : until_ns_));
   }
   uint64_t now_ns() const { return now_ns_; }
   void wake_at(std::optional<sim::SteadyTime> when) override { wake_time_ = when; }
   const char* name() const override { return "guest"; }
-  bool held() const override { return holding_; }
+  // No guest connected: its time stands still, as when it is held.
+  bool held() const override { return holding_ || !plugin_; }
   Result<void> run_until(std::optional<sim::SteadyTime> stop) override;
   Result<void> add_alarm(sim::SteadyTime at, uint64_t owner, Alarm alarm) override;
   void remove_alarms(uint64_t owner) override;

@@ -531,6 +531,19 @@ def test_guest_clock():
                 seen = round((fall[1] - rise[1]) * 1e9)
                 check(abs(seen - ns) <= 10_000, f"a {width} pulse was {seen} ns in the guest, not {ns} ± 10 us")
             print(f"guest-time pulse widths: {[round((f[1] - r[1]) * 1e9) for r, f in zip(events[::2], events[1::2])]} ns")
+            # ctl wait's timeout is guest time; ctl run holds the guest at a
+            # guest time, exactly (it was told no later hold), until told to run.
+            ctl = lambda *a: subprocess.run([VGPIO, "ctl", "--control", d.control_path, *a],
+                                            capture_output=True, text=True)
+            waited = ctl("wait", "vgpio0", "sim1", "1", "--timeout", "200ms")
+            check(waited.returncode == 1 and "200ms of guest time" in waited.stderr, f"ctl wait: {waited.stderr}")
+            stepped = ctl("run", "vgpio0", "--for", "50ms")
+            check(stepped.returncode == 0, f"ctl run: {stepped.stderr}")
+            stop = json.loads(stepped.stdout)["stop_ns"]
+            wait_until(lambda: clock()["held"], "the guest to be held at its stop")
+            check(clock()["guest_ns"] == stop and clock()["stop_ns"] == stop, f"held at {clock()}, not {stop}")
+            check("stepped: held at" in ctl("list").stdout, "vgpio ctl list does not show the held guest")
+            check(ctl("run", "vgpio0").returncode == 0, "ctl run (freely)")
             before, started = clock(), time.monotonic()
             g.must("sleep 10")
             after, wall = clock(), time.monotonic() - started
