@@ -2,10 +2,12 @@
 # Runs the whole real-guest suite N times in a row while a parallel compile of
 # vgpio keeps both CPUs busy: a guest test that passes only when QEMU is quick
 # shows up here. Needs a build (scripts/setup.sh build, or test once).
-# usage: scripts/stress-guest-tests.sh [N]   (default 20)
+# usage: scripts/stress-guest-tests.sh [N] [REGEX]   (default 20 runs of every
+#        guest test; REGEX picks tests by CTest name, e.g. '^guest\.firmware$')
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
+tests=${2:-'^guest\.'}
 [ -d build ] || { echo "stress: no build/ folder; run scripts/setup.sh test first" >&2; exit 2; }
 cmake --build build > /dev/null
 
@@ -30,7 +32,7 @@ trap stop_load EXIT
 passed=0 failed=0
 for i in $(seq "$runs"); do
   start=$(date +%s)
-  if ctest --test-dir build -R '^guest\.' -j2 --output-on-failure > "$scratch/run.log" 2>&1; then
+  if ctest --test-dir build -R "$tests" -j2 --output-on-failure > "$scratch/run.log" 2>&1; then
     passed=$((passed + 1)); verdict=pass
   else
     failed=$((failed + 1)); verdict=FAIL
