@@ -15,7 +15,7 @@ import os
 
 import pytest
 from conftest import install
-from guestkit import wait_until
+from guestkit import boot_arg, wait_until
 
 TIMING = os.environ.get("VGPIO_FIRMWARE_TIMING", "1") != "0"
 # The firmware's own delay: it debounces the button for 30 ms (gpiomon -p).
@@ -148,17 +148,18 @@ def vcd_changes(path):
     return changes
 
 
-def test_the_same_run_twice(vgpio, vgpio_device, guest, vgpio_guest_time, artifacts):
+def test_the_same_run_twice(vgpio, vgpio_device, vgpio_guest, artifacts):
     """The firmware, booted on its device's time and stepped through the same
     stimulus script twice, gives the same recording: the same edges at the
-    same guest times, within one quantum (10 ms, the default)."""
+    same guest times, within one quantum (10 ms, the default). The guest is
+    the pytest plugin's vgpio_guest: no console, the firmware starts at boot."""
     runs = []
     for run in (1, 2):
         board = vgpio_device(["led", "btn", "relay"], name=f"same{run}", clock="guest")
         vgpio.call("run", device=board.name, until=0)  # held at its first instruction
         path = os.path.join(artifacts, f"same-run-{run}.vcd")
         with vgpio.record_vcd(path, device=board.name):
-            g = guest([board.socket], vgpio_guest_time(board.socket), boot_script=boot_script(), wait_ready=False)
+            guest = vgpio_guest(board, append="quiet no_timer_check " + boot_arg(boot_script()))
             btn = board.line("btn")
             for at, what in SCRIPT:
                 board.run_until(int(at * 1e9))
@@ -167,7 +168,8 @@ def test_the_same_run_twice(vgpio, vgpio_device, guest, vgpio_guest_time, artifa
                 else:
                     btn.set(0)
             board.run_until(int(END * 1e9))
-        g.close()
+        assert "VGPIO-GUEST-READY" in guest.console(), f"the guest's console: {guest.console()[-2000:]}"
+        guest.close()
         runs.append(vcd_changes(path))
     first, second = runs
     assert first.keys() == second.keys()

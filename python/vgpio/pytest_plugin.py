@@ -7,12 +7,15 @@
 - ``vgpio``: a ``Client`` per test.
 - ``vgpio_device``: makes fresh devices for one test; they go when it ends.
   ``vgpio_device(lines, clock="guest")`` makes one on its guest's time.
+- ``vgpio_guest``: boots your firmware image in QEMU on a device, on the
+  device's time when it follows its guest's (see vgpio/qemu_guest.py).
 - ``vgpio_guest_time``: the QEMU options that put a guest on such a device's
-  time (``-icount`` and the vgpio-clock plugin), for the fixture that boots
-  your guest (examples/firmware/conftest.py has one).
+  time (``-icount`` and the vgpio-clock plugin), for a guest you boot yourself.
 
 The vgpio program is ``--vgpio-bin``, else $VGPIO_BIN, else ``vgpio`` on PATH;
-the plugin ``--vgpio-clock-plugin``, else $VGPIO_CLOCK_PLUGIN.
+the plugin ``--vgpio-clock-plugin``, else $VGPIO_CLOCK_PLUGIN; the guest's
+kernel and initrd ``--vgpio-kernel``/``--vgpio-initrd``, else $VGPIO_KERNEL
+and $VGPIO_INITRD.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import pytest
 
 from .client import Client, Device
 from .connection import VgpioError
+from .qemu_guest import QemuGuest, guest_time_qemu_args
 
 
 def pytest_addoption(parser: Any) -> None:
@@ -36,6 +40,10 @@ def pytest_addoption(parser: Any) -> None:
                      help="the vgpio program the fixtures start")
     parser.addoption("--vgpio-clock-plugin", default=os.environ.get("VGPIO_CLOCK_PLUGIN", ""),
                      help="the vgpio-clock QEMU plugin (vgpio-clock.so), for guests on a device's time")
+    parser.addoption("--vgpio-kernel", default=os.environ.get("VGPIO_KERNEL", ""),
+                     help="the kernel vgpio_guest boots")
+    parser.addoption("--vgpio-initrd", default=os.environ.get("VGPIO_INITRD", ""),
+                     help="the initrd vgpio_guest boots with it")
 
 
 @dataclass
@@ -111,17 +119,6 @@ def vgpio_device(vgpio_daemon: Daemon) -> Iterator[Callable[..., Device]]:
     client.close()  # the daemon removes what this connection made
 
 
-#: Guest time follows the instructions run (8 ns each, shift=3) and skips
-#: ahead while the guest idles (sleep=off): the same in every run.
-ICOUNT = ["-icount", "shift=3,sleep=off"]
-
-
-def guest_time_qemu_args(plugin: str, device_socket: str) -> list:
-    """QEMU's options for a guest on the time of the device at ``device_socket``
-    (made with clock="guest"): TCG only; KVM has no instruction count."""
-    return ICOUNT + ["-plugin", f"{plugin},socket={device_socket}.clock"]
-
-
 @pytest.fixture
 def vgpio_guest_time(request: Any) -> Callable[[str], list]:
     """``args(device_socket)``: the QEMU options for a guest on that device's
@@ -130,3 +127,30 @@ def vgpio_guest_time(request: Any) -> Callable[[str], list]:
     if not plugin:
         pytest.skip("no vgpio-clock QEMU plugin: give --vgpio-clock-plugin or $VGPIO_CLOCK_PLUGIN")
     return lambda device_socket: guest_time_qemu_args(plugin, device_socket)
+
+
+@pytest.fixture
+def vgpio_guest(request: Any) -> Iterator[Callable[..., QemuGuest]]:
+    """``boot(device, append="", machine="q35", **options)``: QEMU booting
+    --vgpio-kernel (and --vgpio-initrd) with that device; on the device's
+    time when it follows its guest's (skipped then without a plugin). The
+    guests end with the test."""
+    guests: list = []
+    kernel = request.config.getoption("--vgpio-kernel")
+    if not kernel:
+        pytest.skip("no guest kernel: give --vgpio-kernel or $VGPIO_KERNEL")
+
+    def boot(device: Device, append: str = "", **options: Any) -> QemuGuest:
+        plugin = None
+        if device.clock == "guest":
+            plugin = request.config.getoption("--vgpio-clock-plugin")
+            if not plugin:
+                pytest.skip("no vgpio-clock QEMU plugin: give --vgpio-clock-plugin or $VGPIO_CLOCK_PLUGIN")
+        guest = QemuGuest(device.socket, kernel, request.config.getoption("--vgpio-initrd") or None, append,
+                          plugin=plugin, **options)
+        guests.append(guest)
+        return guest
+
+    yield boot
+    for guest in guests:
+        guest.close()
