@@ -57,6 +57,9 @@ void print_restart(const json& r) {
 
 void print_status(const json& r) {
   std::printf("devices         %s\n", r.value("devices", json(0)).dump().c_str());
+  const json clocks = r.value("clocks", json::object());
+  for (const auto& [name, clock] : clocks.items())
+    std::printf("  %-13s on %s time\n", name.c_str(), clock == "guest" ? "its guest's" : "the host's");
   print_restart(r);
   const json s = r.value("sandbox", json::object());
   if (!s.value("enabled", false)) {

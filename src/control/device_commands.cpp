@@ -117,6 +117,10 @@ json ControlServer::status(Client&, const std::string&, const json&) {
   json answer = status_ ? status_() : json::object();
   answer["ok"] = true;
   answer["devices"] = devices_.size();
+  // Whose time each device follows (fixed for its life: read here, not on its loop).
+  json clocks = json::object();
+  for (const ControlledDevice& d : devices_) clocks[d.device->name()] = d.sim ? d.sim->clock().name() : "host";
+  answer["clocks"] = clocks;
   return answer;
 }
 

@@ -543,6 +543,7 @@ def test_guest_clock():
             wait_until(lambda: clock()["held"], "the guest to be held at its stop")
             check(clock()["guest_ns"] == stop and clock()["stop_ns"] == stop, f"held at {clock()}, not {stop}")
             check("stepped: held at" in ctl("list").stdout, "vgpio ctl list does not show the held guest")
+            check("vgpio0        on its guest's time" in ctl("status").stdout, "vgpio ctl status: which clock")
             check(ctl("run", "vgpio0").returncode == 0, "ctl run (freely)")
             before, started = clock(), time.monotonic()
             g.must("sleep 10")
