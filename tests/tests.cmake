@@ -76,7 +76,7 @@ if(GTest_FOUND)
     tests/unit/guest_memory_test.cpp tests/unit/split_queue_test.cpp
     tests/unit/gpio_device_test.cpp tests/unit/gpio_irq_test.cpp tests/unit/config_test.cpp
     tests/unit/chip_monitor_test.cpp tests/unit/stimulus_test.cpp tests/unit/recording_test.cpp
-    tests/unit/guest_clock_test.cpp tests/unit/wire_test.cpp
+    tests/unit/guest_clock_test.cpp tests/unit/wire_test.cpp tests/unit/device_sim_clock_test.cpp
     tests/unit/sandbox_test.cpp tests/unit/http_guard_test.cpp tests/unit/paths_test.cpp
     tests/unit/restart_test.cpp)
   target_link_libraries(unit_tests PRIVATE vgpio_test_support vgpio_config vgpio_sim vgpio_app vgpio_panel

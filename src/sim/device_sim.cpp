@@ -90,10 +90,6 @@ Result<void> DeviceSim::attach_incoming(std::shared_ptr<Wire> wire) {
   if (incoming_.count(line))
     return Error(strfmt("device %s line %zu is already driven by the wire %s; a line has one driver",
                         device_.name().c_str(), line, incoming_.at(line).wire->spec().describe().c_str()));
-  // A level's due time is stamped on the host's clock where it is sent.
-  if (wire->spec().delay.count() > 0 && clock_ != host_clock_.get())
-    return Error(strfmt("device %s is on its guest's time; a wire into it cannot have a delay (yet): %s",
-                        device_.name().c_str(), wire->spec().describe().c_str()));
   if (stop(line))
     LOG_INFO("device %s line %zu: its stimulus stopped; the wire %s drives it now", device_.name().c_str(), line,
              wire->spec().describe().c_str());
@@ -139,11 +135,18 @@ void DeviceSim::take_arrivals(size_t line) {
   if (auto it = incoming_.find(line); it != incoming_.end()) on_arrivals(it->second);
 }
 
+// On the host's clock a level is due its delay after it was sent. On a
+// guest's, the delay is guest time from the first hold at which the guest can
+// see the level (the sender's clock is another's), and even an undelayed
+// level waits for that hold: the guest sees it at the same guest time in
+// every run.
 void DeviceSim::on_arrivals(Incoming& in) {
   size_t line = in.wire->to_line();
-  bool delayed = in.wire->spec().delay.count() > 0;
-  size_t dropped = in.wire->receive([&](const Wire::Arrival& a) {
+  bool on_guest_time = clock_ != host_clock_.get();
+  bool delayed = in.wire->spec().delay.count() > 0 || on_guest_time;
+  size_t dropped = in.wire->receive([&](Wire::Arrival a) {
     if (!delayed) return apply(line, a.level, "a wire");
+    if (on_guest_time) a.due = clock_->soonest() + in.wire->spec().delay;
     if (in.delayed.size() == kMaxDelayed) in.delayed.pop_front();  // a long delay on a fast signal
     in.delayed.push_back(a);
   });
@@ -151,7 +154,8 @@ void DeviceSim::on_arrivals(Incoming& in) {
     LOG_WARN_LIMITED("device %s line %zu: %zu levels on the wire %s were lost because this device fell %zu levels "
                      "behind; the line took the latest",
                      device_.name().c_str(), line, dropped, in.wire->spec().describe().c_str(), Wire::kCapacity);
-  if (delayed) reschedule();
+  if (on_guest_time) on_timer();  // what is due now (a held guest) is applied now
+  else if (delayed) reschedule();
 }
 
 void DeviceSim::on_timer() {
