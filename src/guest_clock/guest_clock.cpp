@@ -161,10 +161,11 @@ void GuestClock::hold(uint64_t guest_ns) {
   // What the guest asked before the hold is answered first, as the line was
   // until now; then what is due at this time happens.
   if (server_) server_->serve_all();
-  if (wake_time_ && *wake_time_ <= now()) {
-    wake_time_.reset();
-    if (wake_) wake_();  // applies what is due, and asks for its next wake-up
-  }
+  // Every hold wakes the simulation: it applies what is due, takes what
+  // came on wires (the guest's own outputs just answered, too) at this
+  // time, and asks for its next wake-up.
+  wake_time_.reset();
+  if (wake_) wake_();
   end_hold();
 }
 

@@ -141,6 +141,12 @@ void DeviceSim::take_arrivals(size_t line) {
 // level waits for that hold: the guest sees it at the same guest time in
 // every run.
 void DeviceSim::on_arrivals(Incoming& in) {
+  receive(in);
+  if (clock_ != host_clock_.get()) on_timer();  // what is due now (a held guest) is applied now
+  else if (in.wire->spec().delay.count() > 0) reschedule();
+}
+
+void DeviceSim::receive(Incoming& in) {
   size_t line = in.wire->to_line();
   bool on_guest_time = clock_ != host_clock_.get();
   bool delayed = in.wire->spec().delay.count() > 0 || on_guest_time;
@@ -154,11 +160,13 @@ void DeviceSim::on_arrivals(Incoming& in) {
     LOG_WARN_LIMITED("device %s line %zu: %zu levels on the wire %s were lost because this device fell %zu levels "
                      "behind; the line took the latest",
                      device_.name().c_str(), line, dropped, in.wire->spec().describe().c_str(), Wire::kCapacity);
-  if (on_guest_time) on_timer();  // what is due now (a held guest) is applied now
-  else if (delayed) reschedule();
 }
 
 void DeviceSim::on_timer() {
+  // On a guest's clock this runs at every hold: what came on wires is taken
+  // at this guest time.
+  if (clock_ != host_clock_.get())
+    for (auto& [line, in] : incoming_) receive(in);
   SteadyTime now = clock_->now();
   for (auto it = stimuli_.begin(); it != stimuli_.end();) {
     Playback& p = it->second;

@@ -73,6 +73,7 @@ class DeviceSim {
   DeviceSim(EventLoop& loop, GpioDevice& device) : loop_(loop), device_(device) {}
   void on_output(size_t line, bool level);
   void on_arrivals(Incoming& in);
+  void receive(Incoming& in);  // what the wire brought, applied or queued
   void on_timer();
   void reschedule();
   void apply(size_t line, bool level, const char* why);

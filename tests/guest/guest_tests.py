@@ -545,6 +545,18 @@ def test_guest_clock():
             check("stepped: held at" in ctl("list").stdout, "vgpio ctl list does not show the held guest")
             check("vgpio0        on its guest's time" in ctl("status").stdout, "vgpio ctl status: which clock")
             check(ctl("run", "vgpio0").returncode == 0, "ctl run (freely)")
+            # A wire's delay into a device on guest time is guest time, exactly.
+            d.control().call(cmd="wire", **{"from": "vgpio0:sim2", "to": "vgpio0:sim3", "delay": "2ms"})
+            stamps = {}
+            with client.Client(d.control_path).device("vgpio0").watch(timeout=WAIT) as changes:
+                g.spawn("gpioset -c gpiochip0 sim2=1")
+                for c in changes:
+                    if c.field == "value" and c.value == 1 and c.line in ("sim2", "sim3"):
+                        stamps[c.line] = c.guest_ns
+                    if len(stamps) == 2:
+                        break
+            check(len(stamps) == 2 and stamps["sim3"] - stamps["sim2"] == 2_000_000,
+                  f"the guest set sim2, the 2 ms wire set sim3: at {stamps} guest ns")
             before, started = clock(), time.monotonic()
             g.must("sleep 10")
             after, wall = clock(), time.monotonic() - started

@@ -21,10 +21,11 @@ class ManualClock : public SimClock {
   bool held() const override { return held_; }
   void wake_at(std::optional<SteadyTime> when) override { wake_time_ = when; }
   const char* name() const override { return "guest"; }
-  // A hold at `t`: what is due then happens.
+  // A hold at `t` wakes the simulation, as GuestClock's do.
   void hold_at(SteadyTime t) {
     now_ = t;
-    if (wake_time_ && *wake_time_ <= now_ && wake_) wake_();
+    wake_time_.reset();
+    if (wake_) wake_();
   }
   SteadyTime now_ = at_ns(1'000'000);
   SteadyTime next_hold_ = at_ns(2'000'000);
