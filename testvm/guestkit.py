@@ -269,7 +269,11 @@ class Guest:
         self.transcript = ""
         self.pending = ""
         if wait_ready:
-            self.wait_ready()
+            try:
+                self.wait_ready()
+            except BaseException:
+                self.close()  # a guest that never came up must not run on, unseen, beside the next tests
+                raise
 
     def wait_ready(self):
         """Until the guest's init has started its console shell."""

@@ -179,13 +179,13 @@ def test_the_client_follows_the_command_table(request, vgpio):
         assert not extra, f"the client sends {cmd!r} with fields the table does not list: {sorted(extra)}"
 
 
-def test_expect_duty(vgpio_device):
+def test_expect_duty_says_what_it_measured(vgpio_device):
+    # A late host wakes up plays missed edges together, so on the host's
+    # clock the duty measured is at most the true one (the exact measure is
+    # on guest time: test_guest_time_steps_and_waits).
     line = vgpio_device(["pwm"]).line("pwm")
     line.clock("40ms", duty=0.25)
-    # Host-clock edges are each a little late, but the schedule never drifts:
-    # over whole periods the duty is close.
-    assert abs(line.expect_duty(0.25, tolerance=0.05, duration=1.0) - 0.25) <= 0.05
-    with pytest.raises(AssertionError, match="not 75.00% ± 5.00%"):
+    with pytest.raises(AssertionError, match="of the time over .* periods, not 75.00% ± 5.00%"):
         line.expect_duty(0.75, tolerance=0.05, duration=0.5)
 
 
