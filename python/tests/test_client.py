@@ -267,3 +267,27 @@ def test_guest_time_steps_and_waits(vgpio, vgpio_device):
     # guard (host seconds), saying why.
     with pytest.raises(TimeoutError, match="is it running"):
         dev.advance("1ms", guard=0.5)
+
+
+def test_closed_connections_leave_no_guest_time_waits(vgpio, vgpio_device):
+    # Each connection fills its share of waits on one device, then watches
+    # another before it closes: its waits must still go with it, or the
+    # device's 1024 would be taken by connections long gone.
+    a = vgpio_device(["x"], clock="guest")
+    b = vgpio_device(["y"])
+    for _ in range(1024 // 16 + 2):
+        conn = vgpio.connect()
+        for i in range(16):
+            conn.call({"cmd": "watch", "device": a.name, "until": 10**12 + i})
+        conn.call({"cmd": "watch", "device": b.name})
+        conn.close()
+    last = vgpio.connect()
+    deadline = time.monotonic() + 60  # closing is asynchronous: the daemon frees them soon after
+    while True:
+        try:
+            last.call({"cmd": "watch", "device": a.name, "until": 10**12})
+            break
+        except VgpioError as e:
+            assert e.kind == "limit" and time.monotonic() < deadline, str(e)
+            time.sleep(0.05)
+    last.close()

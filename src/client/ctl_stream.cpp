@@ -110,10 +110,10 @@ int run_wait(const CtlOptions& common, const WaitOptions& o) {
   json last = (*line)["value"];
   if (last == o.value) return 0;
   bool guest_time = device.value("clock", json::object()).value("follows", "") == "guest";
-  if (guest_time && device["clock"].value("plugin", "") != "connected")
-    std::fprintf(stderr, "vgpio ctl wait: %s's guest is not running (no vgpio-clock plugin connected); its time "
-                 "stands still until one connects\n", o.device.c_str());
   if (guest_time) {
+    if (device["clock"].value("plugin", "") != "connected")
+      std::fprintf(stderr, "vgpio ctl wait: %s's guest is not running (no vgpio-clock plugin connected); its time "
+                   "stands still until one connects\n", o.device.c_str());
     json request = {{"cmd", "watch"}, {"device", device["name"]}, {"for", o.timeout}};
     if (auto sent = client.send(request); !sent) return fail("wait", sent.error().message(), 2);
   }

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -118,7 +119,7 @@ class ControlServer {
     size_t sent = 0;  // of out
     bool watching = false;
     std::optional<std::string> watch_device;  // nullopt: all devices
-    bool waits_on_guest_time = false;         // an alarm on watch_device's clock
+    std::set<std::string> guest_waits;        // devices whose clocks hold an alarm of this client
     bool closing = false;
     bool skipping = false;     // inside a request line that was too long
     bool read_closed = false;  // it sends no more; closed once answered

@@ -2,7 +2,6 @@
 // for: "run" holds the guest at a time, so a test sets inputs and starts
 // stimuli at exactly that guest time; a watch's "until" ends a wait in guest
 // time, however slowly the guest runs on the host.
-#include "base/log.h"
 #include "control/control_server.h"
 
 namespace vgpio::control {
@@ -61,15 +60,15 @@ Result<void> ControlServer::wait_for_guest_time(Client& client, size_t device, G
     sim::SimClock& clock = dev.sim->clock();
     r = clock.add_alarm(*resolve(when, clock), client.id, alarm);
   });
-  if (r) client.waits_on_guest_time = true;
+  if (r) client.guest_waits.insert(dev.device->name());
   return r;
 }
 
-// Its device may be gone already (destroyed, or a reload): then so are its alarms.
+// Each device the client waited on, not only the one it watches last. One
+// may be gone already (destroyed, or a reload): then so are its alarms.
 void ControlServer::forget_guest_waits(const Client& client) {
-  if (!client.waits_on_guest_time || !client.watch_device) return;
   for (const ControlledDevice& dev : devices_)
-    if (dev.sim && dev.device->name() == *client.watch_device)
+    if (dev.sim && client.guest_waits.count(dev.device->name()))
       dev.loop->post([sim = dev.sim, id = client.id] { sim->clock().remove_alarms(id); });
 }
 
