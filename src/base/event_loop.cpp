@@ -138,6 +138,7 @@ void EventLoop::run_once(int timeout_ms) {
   loop_thread_.store(this_thread_token());
   epoll_event events[32];
   int n = epoll_wait(epoll_.get(), events, 32, timeout_ms);
+  ++wakeups_;
   for (int i = 0; i < n; ++i) {
     WatchId id = events[i].data.u64;
     if (id == kWakeId) {

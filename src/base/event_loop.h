@@ -79,6 +79,8 @@ class EventLoop {
   void run_once(int timeout_ms);
   void stop();  // thread-safe
   bool on_loop_thread() const;
+  // How many times the loop has woken from epoll_wait (loop thread only).
+  uint64_t wakeups() const { return wakeups_; }
 
  private:
   EventLoop(UniqueFd epoll, UniqueFd wake);
@@ -96,6 +98,7 @@ class EventLoop {
   std::mutex mu_;
   std::vector<Task> posted_;
   bool stopping_ = false;
+  uint64_t wakeups_ = 0;
   std::atomic<uint64_t> loop_thread_{0};
   std::atomic<bool> finished_{false};
 };

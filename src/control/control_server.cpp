@@ -1,5 +1,7 @@
 #include "control/control_server.h"
 
+#include <sched.h>
+
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -301,10 +303,23 @@ void ControlServer::publish(const GpioDevice& dev, const LineChange& change) {
   json event = {{"event", "change"}, {"time", time}, {"ns", epoch_ns(change.time)}, {"device", dev.name()},
                 {"line", change.line}, {"name", dev.line_name(change.line)}, {"field", field}, {"value", value}};
   if (change.guest_ns) event["guest_ns"] = *change.guest_ns;
-  loop_.post([this, device = dev.name(), event = std::move(event)] {
+  loop_.post([this, device = dev.name(), event = std::move(event), interrupted = change.interrupted_guest] {
+    if (interrupted) let_guests_run();
     for (auto& c : clients_)
       if (c->watching && (!c->watch_device || *c->watch_device == device)) send(*c, event, /*event=*/true);
   });
+}
+
+// A device thread that has just interrupted its guest wakes this thread too,
+// to tell the watchers. On a CPU the guest's vCPU shares, the scheduler may run
+// us first, and the guest takes its interrupt only after we are done: the guest
+// first, the watchers after (the events carry the edge's own time). Once a
+// wake-up of this loop, however many events it brings; where no one waits for
+// our CPU it is one system call.
+void ControlServer::let_guests_run() {
+  if (guests_ran_at_ == loop_.wakeups()) return;
+  guests_ran_at_ = loop_.wakeups();
+  sched_yield();
 }
 
 }  // namespace vgpio::control

@@ -140,6 +140,8 @@ class ControlServer {
   void update_watch(Client& client);
   void send(Client& client, const nlohmann::json& message, bool event = false);
   void close(Client& client, const char* why);
+  // Gives this thread's CPU to whoever waits for it, at most once a wake-up.
+  void let_guests_run();
   nlohmann::json answer(Client& client, const std::string& line);
   nlohmann::json execute(Client& client, const nlohmann::json& request);
   // {"ok": false, "error": ..., "error_kind": ...}: the answer to a request
@@ -183,6 +185,7 @@ class ControlServer {
   uint64_t next_client_id_ = 1;
   std::vector<std::unique_ptr<Client>> clients_;
   std::atomic<int> watchers_{0};  // read by device threads in publish()
+  uint64_t guests_ran_at_ = 0;     // the loop's wake-up of the last let_guests_run()
 };
 
 // Nanoseconds since the epoch, for watch events and recordings.

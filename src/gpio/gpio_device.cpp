@@ -126,9 +126,11 @@ Result<void> GpioDevice::drive(size_t i, bool level) {
   return lines_[i]->drive(level);  // an edge comes back through on_line_edge()
 }
 
-void GpioDevice::publish(size_t line, LineChange::Field field, int value, std::chrono::system_clock::time_point time) {
+void GpioDevice::publish(size_t line, LineChange::Field field, int value, std::chrono::system_clock::time_point time,
+                         bool interrupted_guest) {
   if (observer_) {
     LineChange change{line, field, value, time};
+    change.interrupted_guest = interrupted_guest;
     if (guest_time_) change.guest_ns = guest_time_();
     observer_(change);
   }

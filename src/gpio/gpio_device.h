@@ -26,6 +26,7 @@ struct LineChange {
   int value;  // direction / level / irq type, in virtio numbering
   std::chrono::system_clock::time_point time;  // when it happened
   std::optional<uint64_t> guest_ns{};          // and in guest time, on a device on its guest's time
+  bool interrupted_guest = false;              // an eventq buffer went back to the guest for it
 };
 
 struct LineStatus {
@@ -54,12 +55,14 @@ class GpioDevice final : public VirtioDevice, private LineListener {
   }
   ~GpioDevice() override;
 
+  // The name, the lines and their names are fixed when the device is made:
+  // these four may be called from any thread.
   const std::string& name() const { return name_; }
   size_t line_count() const { return lines_.size(); }
-  LineStatus status(size_t line) const;
   const std::string& line_name(size_t line) const { return lines_.at(line)->name(); }
   // Accepts a line number or a line name.
   Result<size_t> find_line(const std::string& number_or_name) const;
+  LineStatus status(size_t line) const;
   // Drives a simulated input, as a harness does; edges raise interrupts.
   Result<void> drive(size_t line, bool level);
   void set_observer(std::function<void(const LineChange&)> observer) { observer_ = std::move(observer); }
@@ -132,7 +135,8 @@ class GpioDevice final : public VirtioDevice, private LineListener {
   // Puts line i as the kept record says; false when it cannot.
   bool restore_line(size_t i, const SavedState::Line& kept);
   void publish(size_t line, LineChange::Field field, int value,
-               std::chrono::system_clock::time_point time = std::chrono::system_clock::now());
+               std::chrono::system_clock::time_point time = std::chrono::system_clock::now(),
+               bool interrupted_guest = false);
 
   // gpio_irq.cpp
   Reply set_irq_type(size_t i, uint32_t type);
@@ -142,7 +146,8 @@ class GpioDevice final : public VirtioDevice, private LineListener {
   void take_back_held_buffers();
   void on_line_edge(size_t index, Edge edge) override;
   void fire_if_level_active(size_t i);
-  void return_irq_buffer(size_t i, uint8_t status);
+  // True when the guest was notified (it may ask not to be, §2.7.10).
+  bool return_irq_buffer(size_t i, uint8_t status);
   void disable_irq(size_t i);
 
   const std::string name_;

@@ -117,19 +117,20 @@ void GpioDevice::on_line_edge(size_t i, Edge edge) {
   GuestLine& s = state_[i];
   bool rising = edge == Edge::Rising;
   uint8_t t = s.irq_type;
+  bool interrupted = false;
   if (is_edge_type(t)) {
     bool wanted = t == kIrqEdgeBoth || (t == kIrqEdgeRising) == rising;
     if (wanted && s.irq_buffer)
-      return_irq_buffer(i, kIrqStatusValid);
+      interrupted = return_irq_buffer(i, kIrqStatusValid);
     else if (wanted)
       s.edge_pending = true;  // §5.18.6.2: latch edges while masked
   } else if (is_level_type(t)) {
     // Levels are not latched while masked; unmask re-checks the line.
-    if (s.irq_buffer && (t == kIrqLevelHigh) == rising) return_irq_buffer(i, kIrqStatusValid);
+    if (s.irq_buffer && (t == kIrqLevelHigh) == rising) interrupted = return_irq_buffer(i, kIrqStatusValid);
   }
   save(i);  // what is latched, and a simulated line's new level
   // The guest first, watchers after, with the time of the edge itself.
-  publish(i, LineChange::Field::Value, rising ? 1 : 0, when);
+  publish(i, LineChange::Field::Value, rising ? 1 : 0, when, interrupted);
 }
 
 void GpioDevice::fire_if_level_active(size_t i) {
@@ -140,7 +141,7 @@ void GpioDevice::fire_if_level_active(size_t i) {
   if (level.value() == (s.irq_type == kIrqLevelHigh)) return_irq_buffer(i, kIrqStatusValid);
 }
 
-void GpioDevice::return_irq_buffer(size_t i, uint8_t status) {
+bool GpioDevice::return_irq_buffer(size_t i, uint8_t status) {
   DescriptorChain chain = std::move(*state_[i].irq_buffer);
   state_[i].irq_buffer.reset();
   // Saved as not held before it is answered: a crash in between loses the
@@ -151,7 +152,7 @@ void GpioDevice::return_irq_buffer(size_t i, uint8_t status) {
   LOG_DEBUG("device %s line %zu: eventq buffer %u returned %s", name_.c_str(), i, chain.head(),
             status == kIrqStatusValid ? "VALID" : "INVALID");
   chain.complete(chain.write(0, &status, 1) ? 1 : 0);
-  queue(kEventQueue).notify_if_needed();
+  return queue(kEventQueue).notify_if_needed();
 }
 
 void GpioDevice::on_queue_stopping(size_t i) {

@@ -62,6 +62,26 @@ TEST_F(GpioIrq, EdgeFiresOnlyWhenEnabledAndUnmasked) {
   EXPECT_GE(guest_->notifications(kEventQueue), 1);
 }
 
+// The control thread lets the guest run before it tells watchers about an
+// edge that interrupted it (ControlServer::let_guests_run): only such edges.
+TEST_F(GpioIrq, AChangeSaysWhetherItInterruptedTheGuest) {
+  std::vector<LineChange> changes;
+  dev_->set_observer([&](const LineChange& c) {
+    if (c.field == LineChange::Field::Value) changes.push_back(c);
+  });
+  gpio_request(*guest_, kSetDirection, 0, kDirectionIn);
+  enable(0, kIrqEdgeBoth);
+  ASSERT_TRUE(dev_->drive(0, true).ok());  // masked: latched, no interrupt
+  auto s = unmask(0);                      // the latched edge goes now
+  ASSERT_TRUE(event({s}));
+  s = unmask(0);
+  ASSERT_TRUE(dev_->drive(0, false).ok());  // unmasked: interrupts
+  ASSERT_TRUE(event({s}));
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_FALSE(changes[0].interrupted_guest);
+  EXPECT_TRUE(changes[1].interrupted_guest);
+}
+
 TEST_F(GpioIrq, EdgesAreLatchedWhileMasked) {
   enable(1, kIrqEdgeBoth);
   ASSERT_TRUE(dev_->drive(1, true).ok());
