@@ -3,8 +3,9 @@
 //
 //   vgpio-bench --vgpio PATH [--peer 'CMD {socket}'] [--runs N] [--json] [--quick] [--compare-only]
 //       starts vgpio (and the peer) under each CPU placement and measures all
-//   vgpio-bench --socket PATH [--ctl PATH] [--json]
-//       measures any vhost-user-gpio backend already running
+//   vgpio-bench --socket PATH [--ctl PATH [--pull-file PATH]] [--json]
+//       measures any vhost-user-gpio backend already running (interrupts of
+//       a host line with --pull-file: bench/host_line_interrupts.py)
 //
 // Every latency is printed as microseconds and as a ratio to the floor: an
 // eventfd ping-pong between two processes under the same CPU placement.
@@ -30,7 +31,7 @@ using nlohmann::json;
 namespace {
 
 struct Options {
-  std::string vgpio, peer, socket, ctl;
+  std::string vgpio, peer, socket, ctl, pull_file;
   int runs = 0;  // 0: 3 with a peer, else 1
   bool json = false, quick = false, compare_only = false, batch = false;
 };
@@ -116,7 +117,8 @@ Result<json> measure_running(const Options& o, int samples) {
   BackendOptions bo{samples, o.quick ? 0.2 : 1.0, -1, out["floor"]["p50_us"].get<double>()};
   out["backend"] = TRY(measure_backend(o.socket, bo));
   if (!o.ctl.empty())
-    out["backend"]["interrupts"] = TRY(measure_interrupts(o.socket, o.ctl, -1, samples / 4, bo.floor_p50_us));
+    out["backend"]["interrupts"] =
+        TRY(measure_interrupts(o.socket, o.ctl, -1, samples / 4, bo.floor_p50_us, o.pull_file));
   return out;
 }
 
@@ -152,7 +154,12 @@ int main(int argc, char** argv) {
   CLI::App app{"vgpio-bench: vgpio's latency, throughput, CPU and memory; beside another backend with --peer"};
   auto* vgpio = app.add_option("--vgpio", o.vgpio, "start this vgpio binary under each CPU placement");
   auto* socket = app.add_option("--socket", o.socket, "measure the vhost-user-gpio backend already on this socket");
-  app.add_option("--ctl", o.ctl, "with --socket: vgpio's control socket, for the interrupt figures")->needs(socket);
+  auto* ctl = app.add_option("--ctl", o.ctl, "with --socket: vgpio's control socket, for the interrupt figures")
+                  ->needs(socket);
+  app.add_option("--pull-file", o.pull_file,
+                 "with --ctl: make the interrupts' edges by writing pull-up/pull-down here (the sysfs pull file of "
+                 "the gpio-sim line that is the device's line 2), not with ctl set")
+      ->needs(ctl);
   app.add_option("--peer", o.peer,
                  "with --vgpio: also start this backend command, {socket} replaced by its socket path, and compare")
       ->needs(vgpio);

@@ -1,6 +1,10 @@
 #include "interrupts.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "base/process_stats.h"
+#include "base/unique_fd.h"
 #include "client/control_client.h"
 #include "driver/gpio_driver.h"
 #include "measure.h"
@@ -19,11 +23,42 @@ int64_t epoch_now_ns() {
 
 constexpr uint16_t kLine = 2;
 
-// For a second: unmask, `ctl set` the line to the other level, take the
-// interrupt. The rate, and with the daemon's pid its CPU per interrupt: all
-// threads (the control thread's JSON included) and the device thread alone.
-Result<json> sustained(driver::GpioDriver& d, client::ControlClient& ctl, const std::string& device, pid_t pid,
-                       long& level) {
+// Makes the next edge on kLine and says so; answer() waits for what the edge's
+// maker said back (a `ctl set` is answered after the interrupt it makes).
+class EdgeMaker {
+ public:
+  EdgeMaker(client::ControlClient& ctl, std::string device, std::string pull_file)
+      : ctl_(ctl), device_(std::move(device)), pull_file_(std::move(pull_file)) {}
+  const char* how() const { return pull_file_.empty() ? "ctl set" : "gpio-sim pull"; }
+  // The next edge goes the other way from `level` (a pull may be left up by an earlier run).
+  void start_from(bool level) { level_ = level ? 1 : 0; }
+
+  Result<void> make() {
+    ++level_;
+    if (pull_file_.empty()) return ctl_.send({{"cmd", "set"}, {"device", device_}, {"line", kLine}, {"value", level_ & 1}});
+    UniqueFd fd(::open(pull_file_.c_str(), O_WRONLY | O_CLOEXEC));
+    std::string pull = level_ & 1 ? "pull-up" : "pull-down";
+    if (!fd.valid() || ::write(fd.get(), pull.data(), pull.size()) != ssize_t(pull.size()))
+      return Error::from_errno(errno, "writing " + pull + " to " + pull_file_);
+    return ok();
+  }
+  Result<void> answer() {
+    if (!pull_file_.empty()) return ok();
+    auto reply = TRY(ctl_.next(std::chrono::seconds(5)));
+    if (!reply || !reply->value("ok", false)) return Error("ctl set failed");
+    return ok();
+  }
+
+ private:
+  client::ControlClient& ctl_;
+  std::string device_, pull_file_;
+  long level_ = 0;
+};
+
+// For a second: unmask, make an edge, take the interrupt. The rate, and with
+// the daemon's pid its CPU per interrupt: all threads (the control thread's
+// JSON included) and the device thread alone.
+Result<json> sustained(driver::GpioDriver& d, EdgeMaker& edges, pid_t pid) {
   std::vector<pid_t> tids = pid > 0 ? threads(pid) : std::vector<pid_t>{};
   if (pid > 0 && tids.size() != 2) return Error("expected the daemon to have two threads: control and one device");
   auto cpu = [&] { return pid > 0 ? std::pair{cpu_seconds(pid), cpu_seconds(pid, tids[1])} : std::pair{0.0, 0.0}; };
@@ -32,7 +67,8 @@ Result<json> sustained(driver::GpioDriver& d, client::ControlClient& ctl, const 
   auto t0 = Clock::now();
   while (since_ns(t0) < 1e9) {
     TRY(d.unmask(kLine));
-    TRY(ctl.call({{"cmd", "set"}, {"device", device}, {"line", kLine}, {"value", ++level & 1}}));
+    TRY(edges.make());
+    TRY(edges.answer());
     auto e = TRY(d.wait_event(std::chrono::seconds(5)));
     if (!e || e->status != kIrqStatusValid) return Error("interrupt lost");
     ++done;
@@ -49,29 +85,29 @@ Result<json> sustained(driver::GpioDriver& d, client::ControlClient& ctl, const 
 }  // namespace
 
 Result<json> measure_interrupts(const std::string& socket, const std::string& ctl_path, pid_t pid, int samples,
-                                double floor_p50_us) {
+                                double floor_p50_us, const std::string& pull_file) {
   auto d = TRY(driver::GpioDriver::connect(socket));
   if (!d->has_irq()) return Error("the backend offers no interrupts");
   auto ctl = TRY(client::ControlClient::connect(ctl_path));
   auto watch = TRY(client::ControlClient::connect(ctl_path));
   json list = TRY(ctl.call({{"cmd", "list"}}));
   std::string device = list["devices"][0]["name"];
+  EdgeMaker edges(ctl, device, pull_file);
   TRY(watch.call({{"cmd", "watch"}, {"device", device}}));
   TRY(d->request(kSetDirection, kLine, kDirectionIn));
   TRY(d->request(kSetIrqType, kLine, kIrqEdgeBoth));
-  std::vector<double> edge_to_eventq, ctl_to_eventq;
-  long level = 0;
+  edges.start_from(TRY(d->request(kGetValue, kLine)).value == 1);
+  std::vector<double> edge_to_eventq, made_to_eventq;
   for (int i = 0; i < samples; ++i) {
     TRY(d->unmask(kLine));
     auto t0 = Clock::now();
     // Wait for the interrupt first; the control reply can come after.
-    TRY(ctl.send({{"cmd", "set"}, {"device", device}, {"line", kLine}, {"value", ++level & 1}}));
+    TRY(edges.make());
     auto e = TRY(d->wait_event(std::chrono::seconds(5)));
     int64_t seen_ns = epoch_now_ns();
     if (!e || e->status != kIrqStatusValid) return Error("interrupt lost");
-    ctl_to_eventq.push_back(since_ns(t0));
-    auto reply = TRY(ctl.next(std::chrono::seconds(5)));
-    if (!reply || !reply->value("ok", false)) return Error("ctl set failed");
+    made_to_eventq.push_back(since_ns(t0));
+    TRY(edges.answer());
     for (;;) {  // the value change of this edge, stamped by the device
       auto ev = TRY(watch.next(std::chrono::seconds(5)));
       if (!ev) return Error("no watch event for the edge");
@@ -82,9 +118,10 @@ Result<json> measure_interrupts(const std::string& socket, const std::string& ct
     }
   }
   json out = {{"latency", percentiles_json(percentiles(edge_to_eventq), floor_p50_us)},
-              {"via_ctl_latency", percentiles_json(percentiles(ctl_to_eventq), floor_p50_us)}};
+              {"made_by", edges.how()},
+              {"via_ctl_latency", percentiles_json(percentiles(made_to_eventq), floor_p50_us)}};
   watch = TRY(client::ControlClient::connect(ctl_path));  // nobody watches from here on
-  out.update(TRY(sustained(*d, ctl, device, pid, level)));
+  out.update(TRY(sustained(*d, edges, pid)));
   return out;
 }
 

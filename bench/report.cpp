@@ -36,7 +36,8 @@ void print_backend(const json& b) {
   if (!b.contains("interrupts")) return;
   const json& i = b["interrupts"];
   print_latency("interrupt: edge -> eventq", i["latency"]);
-  print_latency("  ctl set -> eventq", i["via_ctl_latency"]);
+  std::string made = "  " + i.value("made_by", std::string("ctl set")) + " -> eventq";
+  print_latency(made.c_str(), i["via_ctl_latency"]);
   std::printf("  %-30s %10.0f interrupts/s", "sustained interrupt rate", num(i, "sustained_per_s"));
   if (i.contains("daemon_cpu_us_per_interrupt"))
     std::printf("   CPU per interrupt: device thread %5.2f us, daemon %5.2f us (its ctl set included)",

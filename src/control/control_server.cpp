@@ -293,21 +293,27 @@ json ControlServer::execute(Client& client, const json& request) {
 
 void ControlServer::publish(const GpioDevice& dev, const LineChange& change) {
   if (watchers_.load(std::memory_order_relaxed) == 0) return;
-  std::string time = format_timestamp(change.time);
+  // The event is made here, on the control thread: the device's thread goes
+  // back to its guest at once.
+  loop_.post([this, device = dev.name(), line_name = dev.line_name(change.line), change] {
+    if (change.interrupted_guest) let_guests_run();
+    json event = change_event(device, line_name, change);
+    for (auto& c : clients_)
+      if (c->watching && (!c->watch_device || *c->watch_device == device)) send(*c, event, /*event=*/true);
+  });
+}
+
+json ControlServer::change_event(const std::string& device, const std::string& line_name, const LineChange& change) {
   const char* field = change.field == LineChange::Field::Direction ? "direction"
                       : change.field == LineChange::Field::Value   ? "value"
                                                                    : "irq";
   json value = change.field == LineChange::Field::Direction ? json(gpio::direction_name(uint8_t(change.value)))
                : change.field == LineChange::Field::IrqType ? json(gpio::irq_type_name(uint8_t(change.value)))
                                                             : json(change.value);
-  json event = {{"event", "change"}, {"time", time}, {"ns", epoch_ns(change.time)}, {"device", dev.name()},
-                {"line", change.line}, {"name", dev.line_name(change.line)}, {"field", field}, {"value", value}};
+  json event = {{"event", "change"}, {"time", format_timestamp(change.time)}, {"ns", epoch_ns(change.time)},
+                {"device", device}, {"line", change.line}, {"name", line_name}, {"field", field}, {"value", value}};
   if (change.guest_ns) event["guest_ns"] = *change.guest_ns;
-  loop_.post([this, device = dev.name(), event = std::move(event), interrupted = change.interrupted_guest] {
-    if (interrupted) let_guests_run();
-    for (auto& c : clients_)
-      if (c->watching && (!c->watch_device || *c->watch_device == device)) send(*c, event, /*event=*/true);
-  });
+  return event;
 }
 
 // A device thread that has just interrupted its guest wakes this thread too,

@@ -142,6 +142,8 @@ class ControlServer {
   void close(Client& client, const char* why);
   // Gives this thread's CPU to whoever waits for it, at most once a wake-up.
   void let_guests_run();
+  static nlohmann::json change_event(const std::string& device, const std::string& line_name,
+                                     const LineChange& change);
   nlohmann::json answer(Client& client, const std::string& line);
   nlohmann::json execute(Client& client, const nlohmann::json& request);
   // {"ok": false, "error": ..., "error_kind": ...}: the answer to a request

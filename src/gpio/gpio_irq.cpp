@@ -152,7 +152,12 @@ bool GpioDevice::return_irq_buffer(size_t i, uint8_t status) {
   LOG_DEBUG("device %s line %zu: eventq buffer %u returned %s", name_.c_str(), i, chain.head(),
             status == kIrqStatusValid ? "VALID" : "INVALID");
   chain.complete(chain.write(0, &status, 1) ? 1 : 0);
-  return queue(kEventQueue).notify_if_needed();
+  SplitQueue& q = queue(kEventQueue);
+  if (!q.notify_if_needed()) return false;
+  // The guest first: on a CPU it shares, it takes the interrupt now, before
+  // we tell watchers (and before the control thread, which the watchers wake).
+  let_the_driver_run_if_it_pays(kEventQueue, [&q] { return q.driver_took_every_used(); });
+  return true;
 }
 
 void GpioDevice::on_queue_stopping(size_t i) {

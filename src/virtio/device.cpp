@@ -37,13 +37,4 @@ Result<std::vector<uint8_t>> VirtioDevice::read_config(uint32_t offset, uint32_t
   return std::vector<uint8_t>(space.begin() + offset, space.begin() + offset + size);
 }
 
-void VirtioDevice::let_the_driver_run_if_it_pays(size_t i, uint16_t seen) {
-  YieldHabit& h = yield_habits_[i];
-  if (h.misses >= kYieldMisses && ++h.since_tried < kRetryYield) return;
-  h.since_tried = 0;
-  let_the_driver_run();
-  bool paid = queue(i).driver_avail_idx() != seen;
-  h.misses = paid ? 0 : std::min(h.misses + 1, kYieldMisses);
-}
-
 }  // namespace vgpio

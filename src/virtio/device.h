@@ -6,6 +6,7 @@
 
 #include <sched.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -82,7 +83,7 @@ class VirtioDevice {
       if (budget == 0) return true;
       // Kicks are still off: what the driver adds while it runs comes
       // without one, and the next round takes it.
-      if (notified) let_the_driver_run_if_it_pays(i, seen);
+      if (notified) let_the_driver_run_if_it_pays(i, [&q, seen] { return q.driver_avail_idx() != seen; });
       if (budget < before) continue;  // this round found work: look once more
       if (!q.rearm_kicks()) return false;
     }
@@ -93,13 +94,21 @@ class VirtioDevice {
   // the driver runs now instead of at our next sleep: it takes what we used
   // and adds its next buffers before we look again, so one wake-up of ours
   // serves many of its requests. Not a poll: once per notification, and we
-  // sleep as soon as a look finds nothing. Where the driver has a CPU of its own the yield
-  // only costs a system call, so it is kept while it pays: while the
-  // driver's next buffers come by the time it returns (`seen` is its avail
-  // index before the notification; the notification itself may hand the
+  // sleep as soon as a look finds nothing. Where the driver has a CPU of its
+  // own the yield only costs a system call (or hands the CPU to one of our
+  // own threads), so it is kept while it pays: while `paid()` says the driver
+  // ran by the time it returned (for requests: its next buffers came; `seen`
+  // is its avail index before the notification, which may itself hand the
   // driver our CPU). After kYieldMisses in a row that did not (one a burst's
   // last), it is tried only every kRetryYield notifications.
-  void let_the_driver_run_if_it_pays(size_t i, uint16_t seen);
+  template <typename Paid>
+  void let_the_driver_run_if_it_pays(size_t i, Paid paid) {
+    YieldHabit& h = yield_habits_[i];
+    if (h.misses >= kYieldMisses && ++h.since_tried < kRetryYield) return;
+    h.since_tried = 0;
+    let_the_driver_run();
+    h.misses = paid() ? 0 : std::min(h.misses + 1, kYieldMisses);
+  }
   // Gives the CPU to whichever thread wants it, once. (Virtual for tests,
   // whose driver runs here.)
   virtual void let_the_driver_run() { sched_yield(); }

@@ -205,6 +205,11 @@ uint16_t SplitQueue::driver_avail_idx() const {
   return load16(avail_ + kAvailIdx);
 }
 
+bool SplitQueue::driver_took_every_used() const {
+  if (!started() || broken_ || !event_idx_) return false;
+  return load16(avail_ + avail_used_event(size_)) == used_idx_;
+}
+
 bool SplitQueue::notify_if_needed() {
   if (!started() || !notify_) return false;
   if (signalled_used_ == used_idx_) return false;  // nothing used since the last signal

@@ -73,6 +73,11 @@ class SplitQueue {
   bool notify_if_needed();
   // The driver's avail index as it is now (0 when the queue is not running).
   uint16_t driver_avail_idx() const;
+  // With EVENT_IDX: the driver has taken every used buffer. A driver with
+  // notifications on says where it wants the next one (§2.7.10), and Linux's
+  // says it as it takes each buffer: used_event is the index it took up to.
+  // False without EVENT_IDX (nothing tells).
+  bool driver_took_every_used() const;
   // True when the driver broke the ring itself; the queue stops being served.
   bool broken() const { return broken_; }
   uint16_t next_avail() const { return last_avail_; }
