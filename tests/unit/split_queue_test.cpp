@@ -379,6 +379,30 @@ TEST(SplitQueue, YieldingStopsWhenItBringsNothing) {
   EXPECT_EQ(dev.yields, before + 40);
 }
 
+// What tells an interrupt's yield that it paid (GpioDevice::return_irq_buffer):
+// a driver with notifications on moves used_event to what it took (§2.7.10).
+TEST(SplitQueue, TheDeviceSeesWhenTheDriverTookEveryUsedBuffer) {
+  RecordingDevice dev;
+  FakeGuest guest(dev, 8);
+  guest.chain(0).writable(1).submit();
+  guest.chain(0).writable(1).submit();
+  guest.kick(0);
+  dev.complete_all(1);
+  EXPECT_FALSE(dev.queue(0).driver_took_every_used());
+  ASSERT_TRUE(guest.used(0));
+  EXPECT_FALSE(dev.queue(0).driver_took_every_used());  // one of two
+  ASSERT_TRUE(guest.used(0));
+  EXPECT_TRUE(dev.queue(0).driver_took_every_used());
+
+  RecordingDevice plain;  // without EVENT_IDX nothing tells
+  FakeGuest old_guest(plain, 8, ring::kFeatureVersion1);
+  old_guest.chain(0).writable(1).submit();
+  old_guest.kick(0);
+  plain.complete_all(1);
+  ASSERT_TRUE(old_guest.used(0));
+  EXPECT_FALSE(plain.queue(0).driver_took_every_used());
+}
+
 // Found by fuzz_virtqueue: a response buffer that overlaps the avail index
 // makes every answer look like a new request. One kick does at most one
 // ring's worth of work, then hands the loop back.
