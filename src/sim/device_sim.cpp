@@ -141,18 +141,18 @@ void DeviceSim::take_arrivals(size_t line) {
 // level waits for that hold: the guest sees it at the same guest time in
 // every run.
 void DeviceSim::on_arrivals(Incoming& in) {
+  if (on_guest_time()) return on_timer();  // takes what came, and applies what is due now (a held guest)
   receive(in);
-  if (clock_ != host_clock_.get()) on_timer();  // what is due now (a held guest) is applied now
-  else if (in.wire->spec().delay.count() > 0) reschedule();
+  if (in.wire->spec().delay.count() > 0) reschedule();
 }
 
 void DeviceSim::receive(Incoming& in) {
   size_t line = in.wire->to_line();
-  bool on_guest_time = clock_ != host_clock_.get();
-  bool delayed = in.wire->spec().delay.count() > 0 || on_guest_time;
+  bool guest_time = on_guest_time();
+  bool delayed = in.wire->spec().delay.count() > 0 || guest_time;
   size_t dropped = in.wire->receive([&](Wire::Arrival a) {
     if (!delayed) return apply(line, a.level, "a wire");
-    if (on_guest_time) a.due = clock_->soonest() + in.wire->spec().delay;
+    if (guest_time) a.due = clock_->soonest() + in.wire->spec().delay;
     if (in.delayed.size() == kMaxDelayed) in.delayed.pop_front();  // a long delay on a fast signal
     in.delayed.push_back(a);
   });
@@ -165,7 +165,7 @@ void DeviceSim::receive(Incoming& in) {
 void DeviceSim::on_timer() {
   // On a guest's clock this runs at every hold: what came on wires is taken
   // at this guest time.
-  if (clock_ != host_clock_.get())
+  if (on_guest_time())
     for (auto& [line, in] : incoming_) receive(in);
   SteadyTime now = clock_->now();
   for (auto it = stimuli_.begin(); it != stimuli_.end();) {

@@ -72,6 +72,7 @@ class DeviceSim {
   };
   DeviceSim(EventLoop& loop, GpioDevice& device) : loop_(loop), device_(device) {}
   void on_output(size_t line, bool level);
+  bool on_guest_time() const { return clock_ != host_clock_.get(); }
   void on_arrivals(Incoming& in);
   void receive(Incoming& in);  // what the wire brought, applied or queued
   void on_timer();
