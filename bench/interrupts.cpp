@@ -35,11 +35,13 @@ class EdgeMaker {
 
   Result<void> make() {
     ++level_;
-    if (pull_file_.empty()) return ctl_.send({{"cmd", "set"}, {"device", device_}, {"line", kLine}, {"value", level_ & 1}});
-    UniqueFd fd(::open(pull_file_.c_str(), O_WRONLY | O_CLOEXEC));
-    std::string pull = level_ & 1 ? "pull-up" : "pull-down";
-    if (!fd.valid() || ::write(fd.get(), pull.data(), pull.size()) != ssize_t(pull.size()))
-      return Error::from_errno(errno, "writing " + pull + " to " + pull_file_);
+    if (pull_file_.empty())
+      return ctl_.send({{"cmd", "set"}, {"device", device_}, {"line", kLine}, {"value", level_ & 1}});
+    // Opened once: a path lookup per edge would be timed with it.
+    if (!pull_.valid()) pull_ = UniqueFd(::open(pull_file_.c_str(), O_WRONLY | O_CLOEXEC));
+    std::string_view pull = level_ & 1 ? "pull-up" : "pull-down";
+    if (!pull_.valid() || ::pwrite(pull_.get(), pull.data(), pull.size(), 0) != ssize_t(pull.size()))
+      return Error::from_errno(errno, "writing " + std::string(pull) + " to " + pull_file_);
     return ok();
   }
   Result<void> answer() {
@@ -52,6 +54,7 @@ class EdgeMaker {
  private:
   client::ControlClient& ctl_;
   std::string device_, pull_file_;
+  UniqueFd pull_;
   long level_ = 0;
 };
 
