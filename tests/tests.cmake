@@ -111,6 +111,8 @@ target_link_libraries(vgpio-frontend PRIVATE vgpio_driver)
 # A stand-in for systemd's fd store and restarts, where there is no systemd
 # (the test guest; tests/tools/fd_store_tool.cpp says what it does).
 add_executable(vgpio-fdstore tests/tools/fd_store_tool.cpp)
+# Samples line levels at a fixed rate (the systemd guest's restart tests).
+add_executable(vgpio-sampler tests/tools/sampler_tool.cpp)
 
 vgpio_tests_need(have cli.client_apart nm)
 if(have)
@@ -163,8 +165,10 @@ if(have)
 endif()
 vgpio_tests_need(have packaging.deb dpkg-buildpackage dh lintian systemd-analyze man)
 if(have)
-  add_test(NAME packaging.deb COMMAND ${CMAKE_SOURCE_DIR}/tests/packaging/package_test.sh ${CMAKE_SOURCE_DIR})
-  set_tests_properties(packaging.deb PROPERTIES TIMEOUT 1800 RESOURCE_LOCK apt COST 1000)  # the longest: start it first
+  add_test(NAME packaging.deb COMMAND ${CMAKE_SOURCE_DIR}/tests/packaging/package_test.sh ${CMAKE_SOURCE_DIR}
+    ${CMAKE_BINARY_DIR}/deb)
+  set_tests_properties(packaging.deb PROPERTIES TIMEOUT 1800 RESOURCE_LOCK apt COST 1000  # the longest: start it first
+    FIXTURES_SETUP vgpio_deb)
 endif()
 
 # The panel in Debian's chromium, driven by puppeteer-core (scripts/setup.sh
@@ -237,3 +241,22 @@ foreach(name ${host_line_scenarios})
   set_tests_properties(guest.host_lines.${name} PROPERTIES FIXTURES_REQUIRED guestvm TIMEOUT 900 ENVIRONMENT
     "VGPIO_KERNEL=${TESTVM_DIR}/bzImage;VGPIO_INITRD=${TESTVM_DIR}/initramfs.cpio.gz")
 endforeach()
+
+# The service under a real systemd: Debian 12 with systemd 252 as PID 1 in a
+# guest, the package that packaging.deb built installed there with apt.
+vgpio_tests_need(have "the systemd guest tests" mmdebstrap dpkg-deb)
+if(have AND TEST packaging.deb)
+  set(SYSTEMD_VM_DIR ${CMAKE_BINARY_DIR}/systemd-vm)
+  add_test(NAME systemd.prepare COMMAND ${CMAKE_SOURCE_DIR}/testvm/prepare-systemd.sh ${SYSTEMD_VM_DIR}
+    ${CMAKE_BINARY_DIR}/deb $<TARGET_FILE:vgpio-frontend> $<TARGET_FILE:vgpio-sampler>)
+  set_tests_properties(systemd.prepare PROPERTIES FIXTURES_SETUP systemdvm FIXTURES_REQUIRED "guestvm;vgpio_deb"
+    TIMEOUT 1800)
+  # Restarts are 2.5 s apart (systemd's start limit): 20 of each kind here,
+  # the 100 of each that docs/restarts.md quotes with VGPIO_SYSTEMD_RESTARTS=100.
+  vgpio_python_tests(systemd_scenarios ${CMAKE_SOURCE_DIR}/tests/systemd/systemd_tests.py)
+  foreach(name ${systemd_scenarios})
+    add_test(NAME systemd.${name} COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/systemd/systemd_tests.py ${name})
+    set_tests_properties(systemd.${name} PROPERTIES FIXTURES_REQUIRED systemdvm TIMEOUT 3600 ENVIRONMENT
+      "VGPIO_KERNEL=${SYSTEMD_VM_DIR}/bzImage;VGPIO_SYSTEMD_ROOT=${SYSTEMD_VM_DIR}/systemd-root.cpio;VGPIO_SYSTEMD_RESTARTS=20")
+  endforeach()
+endif()

@@ -240,8 +240,11 @@ class Guest:
     _ids = itertools.count(1)
 
     def __init__(self, sockets, qemu=None, kernel=None, initrd=None, memory_mb=256, chardev_opts="",
-                 extra_args=(), reboot_resets=False, boot_script=None, wait_ready=True):
-        """With `reboot_resets`, a reboot in the guest resets the VM (and the
+                 extra_args=(), reboot_resets=False, boot_script=None, wait_ready=True, console_log=None,
+                 append=""):
+        """With `console_log` (a file), the console goes there and the
+        harness's shell is on the second serial port (a guest whose init
+        writes to the console, as systemd does). With `reboot_resets`, a reboot in the guest resets the VM (and the
         guest boots again) instead of ending QEMU. `boot_script` (text): run
         by the guest's init at boot (testvm/guest-init.sh, "vgpio.boot").
         Without `wait_ready`, returns at once (a guest held from its start
@@ -253,8 +256,9 @@ class Guest:
         args = [self.qemu, *p.machine, "-m", f"{memory_mb}M", "-smp", "1",
                 "-object", f"memory-backend-memfd,id=mem,size={memory_mb}M,share=on",
                 "-kernel", self.kernel, "-initrd", self.initrd,
-                "-append", f"console={p.console} quiet panic=-1 {p.append} {boot_arg(boot_script)}".strip(),
-                "-display", "none", "-nodefaults", "-serial", "stdio", "-monitor", "none"]
+                "-append", f"console={p.console} quiet panic=-1 {p.append} {append} {boot_arg(boot_script)}".strip(),
+                "-display", "none", "-nodefaults", *(["-serial", f"file:{console_log}"] if console_log else []),
+                "-serial", "stdio", "-monitor", "none"]
         if not reboot_resets:
             args.append("-no-reboot")
         if p.name == "q35":

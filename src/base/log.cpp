@@ -1,8 +1,12 @@
 #include "base/log.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 namespace vgpio {
@@ -18,6 +22,32 @@ const char* level_name(LogLevel level) {
     case LogLevel::Off: break;
   }
   return "?";
+}
+
+// systemd.exec(5), $JOURNAL_STREAM: "DEVICE:INODE" of the stream a service's
+// stderr is connected to, when that is the journal. There a line may start
+// with its syslog priority (sd-daemon(3): "<3>" an error, "<4>" a warning,
+// "<6>" info, "<7>" debug), and journalctl shows each line at its level.
+bool stderr_is_journal() {
+  static const bool journal = [] {
+    const char* stream = std::getenv("JOURNAL_STREAM");
+    unsigned long long dev = 0, ino = 0;
+    struct stat st {};
+    return stream && std::sscanf(stream, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
+           st.st_dev == dev && st.st_ino == ino;
+  }();
+  return journal;
+}
+
+const char* syslog_prefix(LogLevel level) {
+  switch (level) {
+    case LogLevel::Debug: return "<7>";
+    case LogLevel::Info: return "<6>";
+    case LogLevel::Warn: return "<4>";
+    case LogLevel::Error: return "<3>";
+    case LogLevel::Off: break;
+  }
+  return "";
 }
 }  // namespace
 
@@ -44,7 +74,7 @@ void log_message(LogLevel level, const char* fmt, ...) {
   std::vsnprintf(body, sizeof body, fmt, args);
   va_end(args);
   // One fprintf per line so lines from device threads do not interleave.
-  std::fprintf(stderr, "vgpio: %s: %s\n", level_name(level), body);
+  std::fprintf(stderr, "%svgpio: %s: %s\n", stderr_is_journal() ? syslog_prefix(level) : "", level_name(level), body);
 }
 
 bool RateLimiter::admit(uint64_t* dropped_before) {

@@ -9,7 +9,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <vector>
 
+#include "base/strings.h"
 #include "lines/line_request.h"
 
 namespace vgpio {
@@ -76,13 +82,43 @@ class AdoptedRequest final : public LineRequest {
   UniqueFd fd_;
 };
 
+// Which chip and lines a request is for: Linux 6.7 and later say so in its
+// fdinfo (gpiolib-cdev.c, linereq_show_fdinfo: "gpio-chip:\tgpiochipN", then
+// "gpio-line:\tOFFSET" a line). An fd kept under one line's name that is a
+// request for another chip or line must drive nothing. An older kernel says
+// nothing: the request is then taken on its name.
+Result<void> check_request_is_for(int fd, const HostLineRef& ref) {
+  std::ifstream info(strfmt("/proc/self/fdinfo/%d", fd));
+  std::string line, chip;
+  std::vector<unsigned long> offsets;
+  while (std::getline(info, line)) {
+    std::istringstream fields(line);
+    std::string key, value;
+    fields >> key >> value;
+    if (key == "gpio-chip:") chip = value;
+    else if (key == "gpio-line:") offsets.push_back(std::strtoul(value.c_str(), nullptr, 10));
+  }
+  if (chip.empty()) return ok();
+  char resolved[PATH_MAX];
+  std::string path = realpath(ref.chip_path.c_str(), resolved) ? resolved : ref.chip_path;
+  std::string expected = path.substr(path.rfind('/') + 1);
+  if (chip != expected || offsets.size() != 1 || offsets[0] != ref.offset) {
+    std::string lines;
+    for (auto o : offsets) lines += (lines.empty() ? "" : ",") + std::to_string(o);
+    return Error(strfmt("the kept fd is a request for %s line %s, not %s line %u", chip.c_str(), lines.c_str(),
+                        expected.c_str(), ref.offset));
+  }
+  return ok();
+}
+
 }  // namespace
 
-Result<std::unique_ptr<LineRequest>> adopt_request(UniqueFd fd) {
+Result<std::unique_ptr<LineRequest>> adopt_request(UniqueFd fd, const HostLineRef& ref) {
   // Reading the values is what only a line request answers (ENOTTY else).
   gpio_v2_line_values v{0, kLine0};
   if (ioctl(fd.get(), GPIO_V2_LINE_GET_VALUES_IOCTL, &v) != 0)
     return Error::from_errno(errno, "the kept fd is not a GPIO line request");
+  TRY(check_request_is_for(fd.get(), ref));
   TRY(set_nonblocking(fd.get()));
   return std::unique_ptr<LineRequest>(new AdoptedRequest(std::move(fd)));
 }

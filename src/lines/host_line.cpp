@@ -23,10 +23,14 @@ void HostLine::adopt_kept_request() {
   if (!settings_.keeper) return;
   UniqueFd fd = settings_.keeper->adopt(settings_.ref);
   if (!fd) return;
-  auto adopted = adopt_request(std::move(fd));
+  auto adopted = adopt_request(std::move(fd), settings_.ref);
   if (!adopted) {
+    // Refused and closed: nothing is driven through it, the store lets go of
+    // it, and the line is requested afresh (at its safe level) and kept.
     adoption_ = "requested anew: " + adopted.error().message();
-    LOG_WARN("%s (%s): %s", where().c_str(), name().c_str(), adoption_.c_str());
+    LOG_WARN("%s (%s): refused what the service manager kept for it: %s", where().c_str(), name().c_str(),
+             adoption_.c_str());
+    settings_.keeper->drop(settings_.ref);
     return;
   }
   // As the previous process left it: the device model settles it next. An

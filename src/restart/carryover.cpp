@@ -146,10 +146,11 @@ void Carryover::settle_leftovers() {
     parse_request_name(kept.name, ref, safe);
     std::string what = strfmt("%s line %u: no longer in the config; ", ref.chip_path.c_str(), ref.offset);
     {
-      auto request = adopt_request(std::move(kept.fd));
+      auto request = adopt_request(std::move(kept.fd), ref);
       bool output = line_is_output(ref);  // unknown (gone, not ours to open): released as it is
       Result<void> set = output && request ? request.value()->set(safe) : Result<void>(ok());
       if (output && request && set) what += strfmt("set to its safe level %d and released", safe);
+      else if (!request) what += "refused (" + request.error().message() + "); closed, nothing driven through it";
       else if (!set) what += "could not set its safe level (" + set.error().message() + "); released";
       else what += "released";
     }  // our copy closes here, before the store lets go of its own

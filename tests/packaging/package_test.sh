@@ -2,10 +2,12 @@
 # The Debian package, built and installed as a user would: dpkg-buildpackage
 # from a copy of the source tree, lintian without errors, apt install on this
 # machine, then the installed vgpio runs, its units verify, and dpkg -L lists
-# the binary, the units and the man pages.
-# usage: package_test.sh SOURCE_DIR   (as root, or with sudo)
+# the binary, the units and the man pages. With OUT_DIR, the package is left
+# there (the systemd guest's tests install it: tests/systemd).
+# usage: package_test.sh SOURCE_DIR [OUT_DIR]   (as root, or with sudo)
 set -euo pipefail
 src=$(realpath "$1")
+keep=${2:+$(realpath -m "$2")}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -24,6 +26,9 @@ DEB_BUILD_OPTIONS="parallel=$(nproc) nocheck" dpkg-buildpackage -b -us -uc > "$w
 cd "$work"
 deb=$(ls vgpio_*_*.deb)
 echo "built $deb"
+if [ -n "$keep" ]; then
+  mkdir -p "$keep" && rm -f "$keep"/vgpio_*.deb && cp "$deb" "$keep/"
+fi
 lintian --fail-on error --tag-display-limit 0 ./*.changes || fail "lintian reports errors"
 
 DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --reinstall "./$deb" > "$work/install.log" 2>&1 ||

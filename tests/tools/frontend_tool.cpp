@@ -7,6 +7,8 @@
 //          unmask L | event MS | write PATH TEXT | read PATH | sleep MS
 //          reset (VHOST_USER_RESET_DEVICE, as QEMU sends on a VM reset)
 //          reconnect (the backend went away: connect again, rings and memory kept)
+//          stay PATH (until the file exists, keep the session: reconnect each
+//                     time the backend goes away; says how many times)
 //          await PATH (until the file exists: the test says when to go on)
 //          stall (sends the first byte of a message, and never the rest)
 //          flood N (sends N requests that want a reply, as fast as the socket
@@ -112,6 +114,31 @@ int main(int argc, char** argv) {
     } else if (step == "reconnect") {
       auto r = drv.reconnect(argv[1]);
       result = r ? "ok" : "failed: " + r.error().message();
+    } else if (step == "stay") {
+      std::string path = arg();
+      step += " " + path;
+      unsigned reconnects = 0, failed = 0;
+      bool connected = true;
+      while (access(path.c_str(), F_OK) != 0) {
+        if (connected) {
+          pollfd p{drv.frontend().socket(), POLLIN | POLLRDHUP, 0};
+          if (poll(&p, 1, 20) != 1) continue;
+          char byte;
+          if (!(p.revents & (POLLHUP | POLLRDHUP | POLLERR)) &&
+              ::recv(p.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) != 0)
+            continue;  // (a backend sends nothing unasked: only its end wakes us)
+        }
+        // A backend slow to come back (a package upgrade in a busy guest)
+        // is waited for as long as the test stays.
+        auto r = drv.reconnect(argv[1]);
+        connected = bool(r);
+        if (connected) ++reconnects;
+        else ++failed;
+        std::printf("@ %s: %s\n", connected ? "reconnected" : "reconnecting", connected ? std::to_string(reconnects).c_str()
+                                                                                          : r.error().message().c_str());
+        std::fflush(stdout);
+      }
+      result = "reconnects " + std::to_string(reconnects) + " failed attempts " + std::to_string(failed);
     } else if (step == "sleep") {
       std::this_thread::sleep_for(std::chrono::milliseconds(std::stoul(arg())));
       result = "ok";
