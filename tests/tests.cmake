@@ -113,6 +113,9 @@ target_link_libraries(vgpio-frontend PRIVATE vgpio_driver)
 add_executable(vgpio-fdstore tests/tools/fd_store_tool.cpp)
 # Samples line levels at a fixed rate (the systemd guest's restart tests).
 add_executable(vgpio-sampler tests/tools/sampler_tool.cpp)
+# Hands the service's fd store what its name does not say (the systemd guest's tests).
+add_executable(vgpio-fdpush tests/tools/fd_push_tool.cpp)
+target_link_libraries(vgpio-fdpush PRIVATE vgpio_service)
 
 vgpio_tests_need(have cli.client_apart nm)
 if(have)
@@ -248,7 +251,7 @@ vgpio_tests_need(have "the systemd guest tests" mmdebstrap dpkg-deb)
 if(have AND TEST packaging.deb)
   set(SYSTEMD_VM_DIR ${CMAKE_BINARY_DIR}/systemd-vm)
   add_test(NAME systemd.prepare COMMAND ${CMAKE_SOURCE_DIR}/testvm/prepare-systemd.sh ${SYSTEMD_VM_DIR}
-    ${CMAKE_BINARY_DIR}/deb $<TARGET_FILE:vgpio-frontend> $<TARGET_FILE:vgpio-sampler>)
+    ${CMAKE_BINARY_DIR}/deb $<TARGET_FILE:vgpio-frontend> $<TARGET_FILE:vgpio-sampler> $<TARGET_FILE:vgpio-fdpush>)
   set_tests_properties(systemd.prepare PROPERTIES FIXTURES_SETUP systemdvm FIXTURES_REQUIRED "guestvm;vgpio_deb"
     TIMEOUT 1800)
   # Restarts are 2.5 s apart (systemd's start limit): 20 of each kind here,

@@ -252,7 +252,10 @@ void GpioDriver::collect_requests() {
       const uint8_t* resp = memory_->at(slot + 8);
       const gpio::Request* req = reinterpret_cast<const gpio::Request*>(memory_->at(slot));
       if (req->type == gpio::kGetLineNames) resp = memory_->at(names_buffer_);
-      if (u->id >= ticket_of_head_.size() || ticket_of_head_[u->id] == 0) continue;  // not ours: ignore
+      if (u->id >= ticket_of_head_.size() || ticket_of_head_[u->id] == 0) {  // not ours: counted, ignored
+        ++unexpected_answers_;
+        continue;
+      }
       done_.push_back({ticket_of_head_[u->id], GpioResponse{resp[0], resp[1], u->len}});
       ticket_of_head_[u->id] = 0;
     }

@@ -57,6 +57,9 @@ class GpioDriver {
 
   const GpioConfig& config() const { return config_; }
   bool has_irq() const { return irq_; }
+  // Used entries for a head with no request in flight: an answer given twice
+  // (or to nothing the driver asked), which a driver must never see.
+  uint64_t unexpected_answers() const { return unexpected_answers_; }
   uint64_t features() const { return features_; }
   Frontend& frontend() { return *frontend_; }
   SharedMemory& memory() { return *memory_; }
@@ -123,6 +126,7 @@ class GpioDriver {
   uint64_t names_buffer_ = 0;
   Ticket next_ticket_ = 1;
   std::vector<Ticket> ticket_of_head_;  // for requests in flight
+  uint64_t unexpected_answers_ = 0;
   std::vector<std::pair<Ticket, GpioResponse>> done_;  // answered, not yet collected: a few
   std::vector<IrqEvent> events_;
   std::vector<uint16_t> event_gpio_;  // gpio per eventq head

@@ -82,13 +82,15 @@ class AdoptedRequest final : public LineRequest {
   UniqueFd fd_;
 };
 
-// Which chip and lines a request is for: Linux 6.7 and later say so in its
-// fdinfo (gpiolib-cdev.c, linereq_show_fdinfo: "gpio-chip:\tgpiochipN", then
-// "gpio-line:\tOFFSET" a line). An fd kept under one line's name that is a
-// request for another chip or line must drive nothing. An older kernel says
-// nothing: the request is then taken on its name.
+}  // namespace
+
+// Linux 6.7 and later say which chip and lines a request is for in its fdinfo
+// (gpiolib-cdev.c, linereq_show_fdinfo: "gpio-chip:\tgpiochipN", then
+// "gpio-line:\tOFFSET" a line). An older kernel says nothing: the request is
+// then taken on its name.
 Result<void> check_request_is_for(int fd, const HostLineRef& ref) {
   std::ifstream info(strfmt("/proc/self/fdinfo/%d", fd));
+  if (!info) return Error::from_errno(errno, "cannot read what the kept fd is (/proc/self/fdinfo)");
   std::string line, chip;
   std::vector<unsigned long> offsets;
   while (std::getline(info, line)) {
@@ -111,14 +113,11 @@ Result<void> check_request_is_for(int fd, const HostLineRef& ref) {
   return ok();
 }
 
-}  // namespace
-
-Result<std::unique_ptr<LineRequest>> adopt_request(UniqueFd fd, const HostLineRef& ref) {
+Result<std::unique_ptr<LineRequest>> adopt_request(UniqueFd fd) {
   // Reading the values is what only a line request answers (ENOTTY else).
   gpio_v2_line_values v{0, kLine0};
   if (ioctl(fd.get(), GPIO_V2_LINE_GET_VALUES_IOCTL, &v) != 0)
     return Error::from_errno(errno, "the kept fd is not a GPIO line request");
-  TRY(check_request_is_for(fd.get(), ref));
   TRY(set_nonblocking(fd.get()));
   return std::unique_ptr<LineRequest>(new AdoptedRequest(std::move(fd)));
 }

@@ -21,9 +21,9 @@ Result<std::unique_ptr<HostLine>> HostLine::create(std::string name, LinePolicy 
 
 void HostLine::adopt_kept_request() {
   if (!settings_.keeper) return;
-  UniqueFd fd = settings_.keeper->adopt(settings_.ref);
-  if (!fd) return;
-  auto adopted = adopt_request(std::move(fd), settings_.ref);
+  auto kept = settings_.keeper->adopt(settings_.ref);
+  if (kept && !kept.value()) return;
+  auto adopted = kept ? adopt_request(kept.release_value()) : Result<std::unique_ptr<LineRequest>>(kept.release_error());
   if (!adopted) {
     // Refused and closed: nothing is driven through it, the store lets go of
     // it, and the line is requested afresh (at its safe level) and kept.

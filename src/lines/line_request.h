@@ -43,8 +43,11 @@ class LineRequest {
 Result<std::unique_ptr<LineRequest>> request_line(const HostLineRef& ref, const std::string& consumer,
                                                   const RequestConfig& config);
 // A request another process made and handed over (one line, at index 0).
-// Fails when `fd` is not a GPIO line request, or (where the kernel says)
-// not a request for `ref`'s line.
-Result<std::unique_ptr<LineRequest>> adopt_request(UniqueFd fd, const HostLineRef& ref);
+// Fails when `fd` is not a GPIO line request.
+Result<std::unique_ptr<LineRequest>> adopt_request(UniqueFd fd);
+// Fails when `fd` is a line request for another chip or line than `ref`'s,
+// where the kernel says (Linux 6.7 and later). It reads /proc/self/fdinfo:
+// call it before the sandbox hides /proc.
+Result<void> check_request_is_for(int fd, const HostLineRef& ref);
 
 }  // namespace vgpio

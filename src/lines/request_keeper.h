@@ -6,6 +6,7 @@
 // adopts the request as it is instead of requesting the line again.
 #pragma once
 
+#include "base/result.h"
 #include "base/unique_fd.h"
 #include "lines/host_chips.h"
 
@@ -19,8 +20,9 @@ class RequestKeeper {
   virtual void keep(const HostLineRef& ref, bool safe_level, int fd) = 0;
   // The request for `ref` is released: the keeper lets go of its copy.
   virtual void drop(const HostLineRef& ref) = 0;
-  // The request the previous process kept for `ref`, once; invalid if none.
-  virtual UniqueFd adopt(const HostLineRef& ref) = 0;
+  // The request the previous process kept for `ref`, once; invalid if none;
+  // an error (and the fd closed) when what was kept is not that request.
+  virtual Result<UniqueFd> adopt(const HostLineRef& ref) = 0;
 };
 
 }  // namespace vgpio

@@ -47,7 +47,11 @@ Carryover::Carryover(std::shared_ptr<service::FdStore> store, service::StoredFds
     if (parse_request_name(name, ref, safe)) {
       LineKey key{ref.chip_path, ref.offset};
       stored_[key] = name;
-      requests_[key] = KeptRequest{name, std::move(fd)};
+      // Checked now, while /proc is there to say what the fd is: whatever
+      // the store holds, nothing is driven through a request for another line.
+      auto checked = check_request_is_for(fd.get(), ref);
+      if (checked) requests_[key] = KeptRequest{name, std::move(fd), ""};
+      else requests_[key] = KeptRequest{name, UniqueFd(), checked.error().message()};
     } else if (name.rfind(kState, 0) == 0) {
       kept_.add(name, std::move(fd));
     } else {
@@ -81,13 +85,14 @@ void Carryover::drop(const HostLineRef& ref) {
   stored_.erase(it);
 }
 
-UniqueFd Carryover::adopt(const HostLineRef& ref) {
+Result<UniqueFd> Carryover::adopt(const HostLineRef& ref) {
   std::lock_guard lock(mutex_);
   auto it = requests_.find({ref.chip_path, ref.offset});
   if (it == requests_.end()) return UniqueFd();
-  UniqueFd fd = std::move(it->second.fd);
+  KeptRequest kept = std::move(it->second);
   requests_.erase(it);
-  return fd;
+  if (!kept.refused.empty()) return Error(kept.refused);
+  return std::move(kept.fd);
 }
 
 void Carryover::resume_device(GpioDevice& device) {
@@ -146,7 +151,8 @@ void Carryover::settle_leftovers() {
     parse_request_name(kept.name, ref, safe);
     std::string what = strfmt("%s line %u: no longer in the config; ", ref.chip_path.c_str(), ref.offset);
     {
-      auto request = adopt_request(std::move(kept.fd), ref);
+      auto request = kept.refused.empty() ? adopt_request(std::move(kept.fd))
+                                          : Result<std::unique_ptr<LineRequest>>(Error(kept.refused));
       bool output = line_is_output(ref);  // unknown (gone, not ours to open): released as it is
       Result<void> set = output && request ? request.value()->set(safe) : Result<void>(ok());
       if (output && request && set) what += strfmt("set to its safe level %d and released", safe);

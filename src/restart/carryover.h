@@ -31,7 +31,7 @@ class Carryover final : public RequestKeeper {
   // RequestKeeper
   void keep(const HostLineRef& ref, bool safe_level, int fd) override;
   void drop(const HostLineRef& ref) override;
-  UniqueFd adopt(const HostLineRef& ref) override;
+  Result<UniqueFd> adopt(const HostLineRef& ref) override;
 
   // Before `device` is served: restores what the previous process kept of
   // it, or starts it clean (saying why), and keeps its state from now on.
@@ -55,6 +55,7 @@ class Carryover final : public RequestKeeper {
   struct KeptRequest {
     std::string name;
     UniqueFd fd;
+    std::string refused;  // why it is not the request its name says (then no fd)
   };
   using LineKey = std::pair<std::string, unsigned>;  // chip path, offset
   std::map<LineKey, KeptRequest> requests_;  // handed over, not adopted yet

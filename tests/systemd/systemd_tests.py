@@ -255,6 +255,7 @@ def sampler(g, sim):
         g.must(f"kill -TERM {pid} {notify}; while kill -0 {pid} 2>/dev/null; do sleep 0.05; done")
         out = output(g, "/tmp/samples.log")
         summary = dict(zip(*[iter(out.splitlines()[-1].split())] * 2))
+        summary["how"] = out.splitlines()[0]
         changes = [line for line in out.splitlines() if line.startswith("change")][1:]
         events = [line for line in output(g, "/tmp/notify.log").splitlines()
                   if re.search(r"\b(requested|released)\b", line)]
@@ -291,13 +292,15 @@ def test_restarts():
                 if kind == "crash":  # (a restart by hand sets the count back to 0)
                     nrestarts = g.show(UNIT, "NRestarts")["NRestarts"]
             summary, changes, events = stop_sampling()
+            sampling = summary["how"]
             results = front.finish()
             version = g.must("dpkg-query -W -f='${Version}' vgpio")
             for kind, (median, longest, wall) in figures.items():
                 print(f"{RESTARTS} x {kind}: command -> new daemon answering: median {median:.0f} ms, "
                       f"max {longest:.0f} ms ({wall:.0f} s in all)")
-            print(f"sampler: {summary['samples']} samples in {summary['seconds']} s ({summary['rate']} Hz), "
-                  f"longest gap {summary['max_gap_us']} us, {summary['gaps_over_1ms']} gaps over 1 ms; "
+            print(f"sampler ({sampling}): {summary['samples']} samples in {summary['seconds']} s ({summary['rate']} Hz), "
+                  f"longest gap {summary['max_gap_us']} us, {summary['gaps_over_1ms']} gaps over 1 ms, in which a "
+                  f"1 ms glitch could have hidden for {summary['blind_ms']} ms in all; "
                   f"level changes {len(changes)}; line events {len(events)}; frontend reconnects "
                   f"{front.reconnects()}; NRestarts={nrestarts}; installed {version}")
             check(not changes and summary["levels"] == "10", f"the outputs changed: {changes} {summary}")
@@ -408,6 +411,117 @@ def test_what_systemd_does():
             print(f"FileDescriptorStoreMax=2: {kept} fds kept of 4; {said}; "
                   f"at the restart: {len(events)} line events; vgpio said: {report.splitlines()[0] if report else ''}")
             g.must(f"touch {front.stop_file}")
+        finally:
+            g.close()
+
+
+def crash_and_wait(g):
+    """SIGSEGV to the daemon; returns once the next one answers."""
+    old = g.main_pid(UNIT)
+    g.must(f"kill -SEGV {old}")
+    wait_until(lambda: g.main_pid(UNIT) not in (0, old) and g.sh(f"{CTL} list > /dev/null 2>&1")[0] == 0,
+               "the next vgpio to answer", interval=0.05)
+
+
+@test
+def test_hostile_store():
+    """What systemd's store hands back is checked, not trusted. With
+    NotifyAccess=all any process of the unit may change the store (as a
+    broken helper could): a memfd kept under one line's name, and another
+    chip's line request under another's, are refused by the next vgpio with
+    a log line naming each; nothing is driven through them, and both lines
+    are requested afresh at their safe levels. A state memfd filled with
+    garbage or truncated between two runs is refused with a message: the
+    lines stay held (never released), the device starts clean, nothing
+    crashes."""
+    with Workdir() as w:
+        g = SystemdGuest(w)
+        try:
+            sim = chips(g)
+            serve(g, sim)
+            write(g, f"/etc/systemd/system/{UNIT}.d/notify.conf", "[Service]\nNotifyAccess=all")
+            g.must("systemctl daemon-reload")
+            g.spawn(f"gpionotify --banner -c {sim.chip('a')} 1 2 > /tmp/notify.log")
+            wait_until(lambda: output(g, "/tmp/notify.log").strip(), "gpionotify to start")
+            front = Frontend(g)
+            cgroup = "/sys/fs/cgroup" + g.show(UNIT, "ControlGroup")["ControlGroup"]
+            chip_a, chip_b = "/dev/" + sim.chip("a"), "/dev/" + sim.chip("b")
+
+            def push(*args):  # from inside the unit's cgroup, as one of its processes
+                g.must(f"bash -c 'echo $$ > {cgroup}/cgroup.procs && "
+                       f"NOTIFY_SOCKET=/run/systemd/notify exec vgpio-fdpush {' '.join(args)}'")
+            relay, lamp = f"line.0.1.{chip_a}", f"line.1.2.{chip_a}"
+            push(lamp, "remove")
+            push(lamp, "memfd")
+            push(relay, "remove")
+            push(relay, "line", chip_b, "1")
+            wait_until(lambda: g.show(UNIT, "NFileDescriptorStore")["NFileDescriptorStore"] == "4",
+                       "the store to hold the pushed fds")
+            seen = len(output(g, "/tmp/notify.log").splitlines())
+            crash_and_wait(g)
+            journal = [m for _, m in g.journal(UNIT)]
+            refused = [m for m in journal if "refused what the service manager kept" in m]
+            check(any("(relay)" in m and f"a request for {sim.chip('b')} line 1, not {sim.chip('a')} line 1" in m
+                      for m in refused) and any("(lamp)" in m and "not a GPIO line request" in m for m in refused),
+                  f"the refusals in the journal: {refused}\n{journal[-15:]}")
+            events = line_events(g, "/tmp/notify.log", seen)
+            check(sim.read("a", 1, 2) == "01", f"relay and lamp are not at their safe levels: {sim.read('a', 1, 2)}")
+            info_b = g.must(f"gpioinfo -c {sim.chip('b')} 1")
+            check("consumer" not in info_b, f"the other chip's line is still requested:\n{info_b}")
+            report = restart_report(g)
+            check("reset:" in report and g.show(UNIT, "ActiveState")["ActiveState"] == "active", report)
+            print(f"a memfd and another chip's request in the store: refused ({len(refused)} log lines), "
+                  f"lines requested afresh at their safe levels ({len(events)} line events); {report.splitlines()[0]}")
+            g.must(f"touch {front.stop_file}")
+
+            # The device's state memfd, garbage, then cut short, between two runs.
+            for how, damage in (("garbage", "printf 'garbage!' | dd of={fd} conv=notrunc 2>/dev/null"),
+                                ("truncated", "truncate -s 3 {fd}")):
+                front = Frontend(g, log=f"/tmp/front-{how}.log")
+                pid = g.main_pid(UNIT)
+                memfd = g.must(f"ls -l /proc/{pid}/fd | grep vgpio-state | sed 's/.* \\([0-9]*\\) -> .*/\\1/'").strip()
+                check(memfd.isdigit(), f"no state memfd in /proc/{pid}/fd: {memfd}")
+                g.must(damage.format(fd=f"/proc/{pid}/fd/{memfd}"))
+                seen = len(output(g, "/tmp/notify.log").splitlines())
+                crash_and_wait(g)
+                report = restart_report(g)
+                events = line_events(g, "/tmp/notify.log", seen)
+                check("reset: the kept state is corrupt" in report, f"{how} state: ctl status says\n{report}")
+                check(not events and "adopted" in report, f"{how} state: lines released: {events}\n{report}")
+                print(f"state memfd {how}: refused ({report.splitlines()[0]}); lines kept, at "
+                      f"{sim.read('a', 1, 2)} (relay, lamp)")
+                g.must(f"touch {front.stop_file}")
+        finally:
+            g.close()
+
+
+@test
+def test_restarts_under_a_request_flood():
+    """A frontend with 8 requests always in flight (SET_VALUE 1 and
+    GET_VALUE on the relay) through restarts and crashes: every request gets
+    exactly one answer, none twice, none lost (the ones the old vgpio took
+    and did not answer are answered by the next, as QEMU hands them over)."""
+    with Workdir() as w:
+        g = SystemdGuest(w)
+        try:
+            sim = chips(g)
+            serve(g, sim)
+            g.must("rm -f /tmp/storm.stop")
+            g.spawn("vgpio-frontend /run/vgpio/vm1.sock dir 0 out storm /tmp/storm.stop > /tmp/storm.log")
+            wait_until(lambda: "dir 0: ok" in output(g, "/tmp/storm.log"), "the flood to start")
+            with open(os.path.join(HERE, "restart-loop.sh")) as f:
+                write(g, "/usr/local/bin/restart-loop.sh", f.read())
+            g.must("chmod +x /usr/local/bin/restart-loop.sh")
+            for kind in ("restart", "crash"):
+                rc, out = g.sh(f"restart-loop.sh {kind} 5 {sim.chip('a')} relay=out1", timeout=BOOT_WAIT)
+                check(rc == 0, f"{kind}: {out[-2000:]}")
+            g.must("touch /tmp/storm.stop")
+            wait_until(lambda: "@ storm" in output(g, "/tmp/storm.log"), "the flood to end", timeout=BOOT_WAIT)
+            result = re.search(r"@ storm \S+: (.*)", output(g, "/tmp/storm.log")).group(1)
+            n = dict(zip(*[iter(result.split())] * 2))
+            print(f"10 restarts under a flood: {result}")
+            check(int(n["sent"]) == int(n["answered"]) and n["unexpected"] == "0" and n["lost"] == "0"
+                  and n["err"] == "0" and int(n["reconnects"]) >= 1, f"the flood across the restarts: {result}")
         finally:
             g.close()
 

@@ -9,6 +9,10 @@
 //          reconnect (the backend went away: connect again, rings and memory kept)
 //          stay PATH (until the file exists, keep the session: reconnect each
 //                     time the backend goes away; says how many times)
+//          storm PATH (until the file exists, SET_VALUE 1 and GET_VALUE on line 0,
+//                      8 in flight, reconnecting whenever the backend goes away;
+//                      then says how many were sent, answered, answered ERR, and
+//                      answered to nothing in flight)
 //          await PATH (until the file exists: the test says when to go on)
 //          stall (sends the first byte of a message, and never the rest)
 //          flood N (sends N requests that want a reply, as fast as the socket
@@ -18,6 +22,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <deque>
 #include <fstream>
 #include <map>
 #include <string>
@@ -114,6 +119,46 @@ int main(int argc, char** argv) {
     } else if (step == "reconnect") {
       auto r = drv.reconnect(argv[1]);
       result = r ? "ok" : "failed: " + r.error().message();
+    } else if (step == "storm") {
+      std::string path = arg();
+      step += " " + path;
+      auto gone = [&] {
+        pollfd p{drv.frontend().socket(), POLLIN | POLLRDHUP, 0};
+        char byte;
+        return poll(&p, 1, 0) == 1 && ((p.revents & (POLLHUP | POLLRDHUP | POLLERR)) ||
+                                       ::recv(p.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0);
+      };
+      std::deque<driver::GpioDriver::Ticket> in_flight;
+      unsigned long sent = 0, answered = 0, refused = 0, reconnects = 0, timeouts = 0, silent = 0;
+      while (access(path.c_str(), F_OK) != 0 || !in_flight.empty()) {
+        while (in_flight.size() < 8 && access(path.c_str(), F_OK) != 0) {
+          auto t = sent % 2 ? drv.submit(kGetValue, 0) : drv.submit(kSetValue, 0, 1);
+          if (!t) break;
+          in_flight.push_back(t.value());
+          ++sent;
+        }
+        if (gone()) {  // what the old backend took and did not answer goes to the next (rings at their used index)
+          while (!drv.reconnect(argv[1])) {
+          }
+          ++reconnects;
+          continue;
+        }
+        if (in_flight.empty()) continue;
+        auto r = drv.wait(in_flight.front());
+        if (!r) {  // no answer within the driver's time-out: waited for again, a minute at most
+          ++timeouts;
+          if (++silent > 12) break;
+          continue;
+        }
+        silent = 0;
+        in_flight.pop_front();
+        ++answered;
+        if (r.value().status != kStatusOk) ++refused;
+      }
+      result = "sent " + std::to_string(sent) + " answered " + std::to_string(answered) + " err " +
+               std::to_string(refused) + " unexpected " + std::to_string(drv.unexpected_answers()) + " reconnects " +
+               std::to_string(reconnects) + " timeouts " + std::to_string(timeouts) + " lost " +
+               std::to_string(in_flight.size());
     } else if (step == "stay") {
       std::string path = arg();
       step += " " + path;

@@ -6,7 +6,9 @@
 //
 //   vgpio-sampler PERIOD_US VALUE_FILE...
 // prints "change MS LEVELS" for each change (and the first levels), then at the end
-//   "samples N seconds S rate HZ max_gap_us G gaps_over_1ms K changes C levels L"
+//   "samples N seconds S rate HZ max_gap_us G gaps_over_1ms K blind_ms B changes C levels L"
+// where B is the time in which a 1 ms pulse could have come and gone between
+// two samples: the sum of every gap's excess over 1 ms.
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -56,6 +58,7 @@ int main(int argc, char** argv) {
 
   std::string levels, last;
   uint64_t samples = 0, changes = 0, over_1ms = 0;
+  int64_t blind = 0;
   const int64_t start = now_ns();
   int64_t previous = 0, max_gap = 0, next = start;
   while (!stop) {
@@ -67,7 +70,7 @@ int main(int argc, char** argv) {
     }
     if (samples > 0) {
       max_gap = std::max(max_gap, t - previous);
-      if (t - previous > 1000000) ++over_1ms;
+      if (t - previous > 1000000) ++over_1ms, blind += t - previous - 1000000;
     }
     previous = t;
     ++samples;
@@ -83,9 +86,10 @@ int main(int argc, char** argv) {
     clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr);
   }
   double seconds = double(now_ns() - start) / 1e9;
-  std::printf("samples %llu seconds %.3f rate %.0f max_gap_us %lld gaps_over_1ms %llu changes %llu levels %s\n",
+  std::printf("samples %llu seconds %.3f rate %.0f max_gap_us %lld gaps_over_1ms %llu blind_ms %.1f changes %llu "
+              "levels %s\n",
               static_cast<unsigned long long>(samples), seconds, double(samples) / seconds,
-              static_cast<long long>(max_gap / 1000), static_cast<unsigned long long>(over_1ms),
+              static_cast<long long>(max_gap / 1000), static_cast<unsigned long long>(over_1ms), double(blind) / 1e6,
               static_cast<unsigned long long>(changes), last.c_str());
   return 0;
 }
