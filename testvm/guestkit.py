@@ -342,6 +342,15 @@ class Guest:
             raise Failure(f"guest command failed ({rc}): {command}\n{out}")
         return out
 
+    def read(self, path):
+        """What a file holds now ("" when it is not there yet: a spawned
+        command's shell may not have made its output file)."""
+        return self.must(f"cat {path} 2>/dev/null || true")
+
+    def write(self, path, text):
+        """Writes a file (and its folder) in the guest."""
+        self.must(f"mkdir -p $(dirname {path}) && cat > {path} <<'VGPIO_EOF'\n{text}\nVGPIO_EOF")
+
     def spawn(self, command):
         """Starts a command in the background; returns its pid."""
         # Its output must not mix with the console protocol: keep the

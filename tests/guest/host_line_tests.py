@@ -83,13 +83,11 @@ def frontend(g, socket, *steps):
 
 
 def output(g, path):
-    """What a spawned command has written so far ("" before its shell has
-    even created the file)."""
-    return g.must(f"cat {path} 2>/dev/null || true")
+    return g.read(path)
 
 
 def write_config(g, path, text):
-    g.must(f"cat > {path} <<'VGPIO_EOF'\n{text}\nVGPIO_EOF")
+    g.write(path, text)
 
 
 def start_daemon(g, config, log="/tmp/daemon.log"):

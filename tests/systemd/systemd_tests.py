@@ -6,7 +6,8 @@ beside it in the guest. What README.md and docs/restarts.md say of the
 service is what these tests show.
 
 usage: systemd_tests.py TEST   (environment: VGPIO_KERNEL, VGPIO_SYSTEMD_ROOT;
-VGPIO_SYSTEMD_RESTARTS: restarts of each kind in test_restarts, 100 unless set)
+VGPIO_SYSTEMD_RESTARTS: restarts of each kind in test_restarts, 100 unless set;
+the test suite runs 10, VGPIO_SYSTEMD_TEST_RESTARTS)
 """
 import json
 import os
@@ -24,7 +25,8 @@ from systemd_guest import BOOT_WAIT, SystemdGuest  # noqa: E402
 
 TESTS = {}
 HERE = os.path.dirname(os.path.abspath(__file__))
-RESTARTS = int(os.environ.get("VGPIO_SYSTEMD_RESTARTS", "100"))
+# VGPIO_SYSTEMD_RESTARTS, else the test suite's own count, else 100.
+RESTARTS = int(os.environ.get("VGPIO_SYSTEMD_RESTARTS") or os.environ.get("VGPIO_SYSTEMD_TEST_RESTARTS") or "100")
 UNIT = "vgpio@vm1.service"
 CTL = "vgpio ctl --control /run/vgpio/vm1/control.sock"
 
@@ -63,19 +65,11 @@ def test(fn):
     return fn
 
 
-def write(g, path, text):
-    g.must(f"mkdir -p {os.path.dirname(path)} && cat > {path} <<'VGPIO_EOF'\n{text}\nVGPIO_EOF")
-
-
-def output(g, path):
-    return g.must(f"cat {path} 2>/dev/null || true")
-
-
 def serve(g, sim, name="vm1", chip="a", start=True):
     """/etc/vgpio/NAME.toml with three lines of a gpio-sim chip; the socket
     unit enabled and listening, and the service started (Type=notify: the
     start returns once vgpio said READY=1)."""
-    write(g, f"/etc/vgpio/{name}.toml", CONFIG.format(name=name, chip=sim.chip(chip)))
+    g.write(f"/etc/vgpio/{name}.toml", CONFIG.format(name=name, chip=sim.chip(chip)))
     g.must(f"vgpio check /etc/vgpio/{name}.toml")
     g.must(f"systemctl enable --now vgpio@{name}.socket")
     if start:
@@ -103,18 +97,18 @@ class Frontend:
         g.must(f"rm -f {self.stop_file}")
         self.pid = g.spawn(f"vgpio-frontend /run/vgpio/{name}.sock {steps} stay {self.stop_file} "
                            f"get 0 get 1 > {log}")
-        wait_until(lambda: "dir 2: ok" in output(g, log) or "failed" in output(g, log), "the frontend to drive")
-        check("failed" not in output(g, log), output(g, log))
+        wait_until(lambda: "dir 2: ok" in g.read(log) or "failed" in g.read(log), "the frontend to drive")
+        check("failed" not in g.read(log), g.read(log))
 
     def reconnects(self):
-        return output(self.g, self.log).count("@ reconnected:")
+        return self.g.read(self.log).count("@ reconnected:")
 
     def finish(self):
         """{step: [results]} once it has read its outputs back."""
         self.g.must(f"touch {self.stop_file}; while kill -0 {self.pid} 2>/dev/null; do sleep 0.05; done",
                     timeout=BOOT_WAIT)
         results = {}
-        for line in output(self.g, self.log).splitlines():
+        for line in self.g.read(self.log).splitlines():
             m = re.match(r"@ (.*?): (.*)$", line)
             if m:
                 results.setdefault(m.group(1), []).append(m.group(2))
@@ -159,7 +153,7 @@ def test_install_notify_reload_journal():
             g.must("cp /tmp/good.toml /etc/vgpio/vm1.toml")
             check(g.main_pid(UNIT) == pid and line_row(g, "relay") == "out 1" and sim.read("a", 1, 2) == "10",
                   f"after a bad reload: {line_row(g, 'relay')}, chip {sim.read('a', 1, 2)}")
-            check(front.reconnects() == 0, f"the frontend lost its connection:\n{output(g, front.log)}")
+            check(front.reconnects() == 0, f"the frontend lost its connection:\n{g.read(front.log)}")
             results = front.finish()
             check(results["get 0"] == ["1"] and results["get 1"] == ["0"], f"the guest's outputs: {results}")
 
@@ -247,17 +241,17 @@ def sampler(g, sim):
     and returns (summary, level changes, line events)."""
     values = " ".join(sim.value("a", line) for line in (1, 2))
     notify = g.spawn(f"gpionotify --banner -c {sim.chip('a')} 1 2 > /tmp/notify.log")
-    wait_until(lambda: output(g, "/tmp/notify.log").strip(), "gpionotify to start")
+    wait_until(lambda: g.read("/tmp/notify.log").strip(), "gpionotify to start")
     pid = g.spawn(f"vgpio-sampler 500 {values} > /tmp/samples.log")
-    wait_until(lambda: "change" in output(g, "/tmp/samples.log"), "the sampler to start")
+    wait_until(lambda: "change" in g.read("/tmp/samples.log"), "the sampler to start")
 
     def stop():
         g.must(f"kill -TERM {pid} {notify}; while kill -0 {pid} 2>/dev/null; do sleep 0.05; done")
-        out = output(g, "/tmp/samples.log")
+        out = g.read("/tmp/samples.log")
         summary = dict(zip(*[iter(out.splitlines()[-1].split())] * 2))
         summary["how"] = out.splitlines()[0]
         changes = [line for line in out.splitlines() if line.startswith("change")][1:]
-        events = [line for line in output(g, "/tmp/notify.log").splitlines()
+        events = [line for line in g.read("/tmp/notify.log").splitlines()
                   if re.search(r"\b(requested|released)\b", line)]
         return summary, changes, events
     return stop
@@ -280,7 +274,7 @@ def test_restarts():
             front = Frontend(g)
             stop_sampling = sampler(g, sim)
             with open(os.path.join(HERE, "restart-loop.sh")) as f:
-                write(g, "/usr/local/bin/restart-loop.sh", f.read())
+                g.write("/usr/local/bin/restart-loop.sh", f.read())
             g.must("chmod +x /usr/local/bin/restart-loop.sh")
             figures = {}
             for kind in ("restart", "crash", "upgrade"):
@@ -318,7 +312,7 @@ def test_restarts():
 
 def line_events(g, log, since=0):
     """gpionotify's released/requested lines in LOG after the first `since`."""
-    return [line for line in output(g, log).splitlines()[since:] if re.search(r"\b(requested|released)\b", line)]
+    return [line for line in g.read(log).splitlines()[since:] if re.search(r"\b(requested|released)\b", line)]
 
 
 def restart_report(g):
@@ -358,13 +352,13 @@ def test_what_systemd_does():
             sim = chips(g)
             serve(g, sim)
             g.spawn(f"gpionotify --banner -c {sim.chip('a')} 1 2 > /tmp/notify.log")
-            wait_until(lambda: output(g, "/tmp/notify.log").strip(), "gpionotify to start")
+            wait_until(lambda: g.read("/tmp/notify.log").strip(), "gpionotify to start")
             front = Frontend(g)
             kept = int(g.show(UNIT, "NFileDescriptorStore")["NFileDescriptorStore"])
             check(kept == 4, f"vgpio kept {kept} fds in systemd's store, not 3 line requests and the device's state")
 
             # 1. A stop is a stop.
-            seen = len(output(g, "/tmp/notify.log").splitlines())
+            seen = len(g.read("/tmp/notify.log").splitlines())
             g.must(f"systemctl stop {UNIT}")
             events = line_events(g, "/tmp/notify.log", seen)
             left = g.show(UNIT, "NFileDescriptorStore")["NFileDescriptorStore"]
@@ -378,7 +372,7 @@ def test_what_systemd_does():
             # 2. Crashes in a row.
             g.must(f"systemctl start {UNIT}")
             front = Frontend(g)
-            seen = len(output(g, "/tmp/notify.log").splitlines())
+            seen = len(g.read("/tmp/notify.log").splitlines())
             crashes = crash_until_given_up(g)
             props = g.show(UNIT, "ActiveState", "Result", "NFileDescriptorStore")
             events = line_events(g, "/tmp/notify.log", seen)
@@ -395,12 +389,12 @@ def test_what_systemd_does():
             check(sim.read("a", 1, 2) == "01", f"a start after the failure is not at the safe levels: {sim.read('a', 1, 2)}")
 
             # 3. A store smaller than what vgpio keeps.
-            write(g, f"/etc/systemd/system/{UNIT.replace('.service', '')}.service.d/store.conf",
+            g.write(f"/etc/systemd/system/{UNIT.replace('.service', '')}.service.d/store.conf",
                   "[Service]\nFileDescriptorStoreMax=2")
             g.must(f"systemctl daemon-reload && systemctl restart {UNIT}")
             front = Frontend(g)
             kept = g.show(UNIT, "NFileDescriptorStore")["NFileDescriptorStore"]
-            seen = len(output(g, "/tmp/notify.log").splitlines())
+            seen = len(g.read("/tmp/notify.log").splitlines())
             g.must(f"systemctl restart {UNIT}")
             report = restart_report(g)
             events = line_events(g, "/tmp/notify.log", seen)
@@ -439,10 +433,10 @@ def test_hostile_store():
         try:
             sim = chips(g)
             serve(g, sim)
-            write(g, f"/etc/systemd/system/{UNIT}.d/notify.conf", "[Service]\nNotifyAccess=all")
+            g.write(f"/etc/systemd/system/{UNIT}.d/notify.conf", "[Service]\nNotifyAccess=all")
             g.must("systemctl daemon-reload")
             g.spawn(f"gpionotify --banner -c {sim.chip('a')} 1 2 > /tmp/notify.log")
-            wait_until(lambda: output(g, "/tmp/notify.log").strip(), "gpionotify to start")
+            wait_until(lambda: g.read("/tmp/notify.log").strip(), "gpionotify to start")
             front = Frontend(g)
             cgroup = "/sys/fs/cgroup" + g.show(UNIT, "ControlGroup")["ControlGroup"]
             chip_a, chip_b = "/dev/" + sim.chip("a"), "/dev/" + sim.chip("b")
@@ -457,7 +451,7 @@ def test_hostile_store():
             push(relay, "line", chip_b, "1")
             wait_until(lambda: g.show(UNIT, "NFileDescriptorStore")["NFileDescriptorStore"] == "4",
                        "the store to hold the pushed fds")
-            seen = len(output(g, "/tmp/notify.log").splitlines())
+            seen = len(g.read("/tmp/notify.log").splitlines())
             crash_and_wait(g)
             journal = [m for _, m in g.journal(UNIT)]
             refused = [m for m in journal if "refused what the service manager kept" in m]
@@ -482,7 +476,7 @@ def test_hostile_store():
                 memfd = g.must(f"ls -l /proc/{pid}/fd | grep vgpio-state | sed 's/.* \\([0-9]*\\) -> .*/\\1/'").strip()
                 check(memfd.isdigit(), f"no state memfd in /proc/{pid}/fd: {memfd}")
                 g.must(damage.format(fd=f"/proc/{pid}/fd/{memfd}"))
-                seen = len(output(g, "/tmp/notify.log").splitlines())
+                seen = len(g.read("/tmp/notify.log").splitlines())
                 crash_and_wait(g)
                 report = restart_report(g)
                 events = line_events(g, "/tmp/notify.log", seen)
@@ -508,16 +502,16 @@ def test_restarts_under_a_request_flood():
             serve(g, sim)
             g.must("rm -f /tmp/storm.stop")
             g.spawn("vgpio-frontend /run/vgpio/vm1.sock dir 0 out storm /tmp/storm.stop > /tmp/storm.log")
-            wait_until(lambda: "dir 0: ok" in output(g, "/tmp/storm.log"), "the flood to start")
+            wait_until(lambda: "dir 0: ok" in g.read("/tmp/storm.log"), "the flood to start")
             with open(os.path.join(HERE, "restart-loop.sh")) as f:
-                write(g, "/usr/local/bin/restart-loop.sh", f.read())
+                g.write("/usr/local/bin/restart-loop.sh", f.read())
             g.must("chmod +x /usr/local/bin/restart-loop.sh")
             for kind in ("restart", "crash"):
                 rc, out = g.sh(f"restart-loop.sh {kind} 5 {sim.chip('a')} relay=out1", timeout=BOOT_WAIT)
                 check(rc == 0, f"{kind}: {out[-2000:]}")
             g.must("touch /tmp/storm.stop")
-            wait_until(lambda: "@ storm" in output(g, "/tmp/storm.log"), "the flood to end", timeout=BOOT_WAIT)
-            result = re.search(r"@ storm \S+: (.*)", output(g, "/tmp/storm.log")).group(1)
+            wait_until(lambda: "@ storm" in g.read("/tmp/storm.log"), "the flood to end", timeout=BOOT_WAIT)
+            result = re.search(r"@ storm \S+: (.*)", g.read("/tmp/storm.log")).group(1)
             n = dict(zip(*[iter(result.split())] * 2))
             print(f"10 restarts under a flood: {result}")
             check(int(n["sent"]) == int(n["answered"]) and n["unexpected"] == "0" and n["lost"] == "0"
