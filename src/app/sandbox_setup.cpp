@@ -32,7 +32,7 @@ service::FilesystemNeeds filesystem_needs(const ServeOptions& options, const Dae
   if (!config.control_socket.empty()) add_once(needs.socket_dirs, directory_of(config.control_socket));
   if (!options.config.empty()) {
     char resolved[PATH_MAX];
-    needs.read_files.push_back(realpath(options.config.c_str(), resolved) ? resolved : options.config);
+    add_once(needs.read_dirs, directory_of(realpath(options.config.c_str(), resolved) ? resolved : options.config));
   }
   // A config file may name host lines now or after a reload; --line always
   // does. Only the simulated default needs nothing under /dev.

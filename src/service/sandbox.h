@@ -23,7 +23,10 @@ namespace vgpio::service {
 // What the running daemon needs from the filesystem after start-up.
 struct FilesystemNeeds {
   std::vector<std::string> socket_dirs;  // sockets are made and removed here
-  std::vector<std::string> read_files;   // the config file, for reloads
+  // Files read beneath these folders: the config file's, for reloads. Not the
+  // file itself: editors, `sed -i` and dpkg replace a file by renaming a new
+  // one over it, and a Landlock rule names an inode.
+  std::vector<std::string> read_dirs;
   // Host lines: GPIO chips are opened under /dev, also ones that appear after
   // start-up (a chip that comes back is a new inode, which no Landlock rule
   // made earlier can name).

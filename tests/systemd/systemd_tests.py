@@ -58,6 +58,16 @@ socket = "/run/vgpio/{name}.sock"
   direction = "input"
 """
 DRIVE = "set 0 1 dir 0 out set 1 0 dir 1 out dir 2 in"
+# A device added by a reload, its socket in the instance's runtime folder.
+EXTRA_DEVICE = """
+[[device]]
+name = "extra"
+socket = "/run/vgpio/vm1/extra.sock"
+
+  [[device.line]]
+  name = "knob"
+  simulated = true
+"""
 
 
 def test(fn):
@@ -126,9 +136,10 @@ def line_row(g, name):
 @test
 def test_install_notify_reload_journal():
     """`apt install ./vgpio_*.deb`; `systemctl start vgpio@vm1` reaches
-    active through Type=notify; `systemctl reload` keeps the connected
-    frontend and the levels it drove, a bad config on reload is refused and
-    the running one stays; journalctl shows the daemon's lines at their
+    active through Type=notify; `systemctl reload` of a config replaced by
+    rename serves its new device and keeps the connected frontend and the
+    levels it drove; a bad config on reload is refused and the running one
+    stays; journalctl shows the daemon's lines at their
     priorities."""
     with Workdir() as w:
         g = SystemdGuest(w)
@@ -144,9 +155,15 @@ def test_install_notify_reload_journal():
             front = Frontend(g)
             check(sim.read("a", 1, 2) == "10", f"the frontend's levels on the chip: {sim.read('a', 1, 2)}")
 
+            # A config replaced the usual way (editors, sed -i, dpkg): a new
+            # file renamed over the old one, a new inode.
+            g.write("/etc/vgpio/vm1.toml.new", CONFIG.format(name="vm1", chip=sim.chip("a")) + EXTRA_DEVICE)
+            g.must("mv /etc/vgpio/vm1.toml.new /etc/vgpio/vm1.toml")
             g.must(f"systemctl reload {UNIT}", timeout=BOOT_WAIT)
             check(g.main_pid(UNIT) == pid and g.show(UNIT, "ActiveState")["ActiveState"] == "active",
                   f"after reload: {g.show(UNIT, 'ActiveState', 'MainPID')}")
+            check(re.search(r"^device extra ", g.must(f"{CTL} list"), re.M),
+                  f"the renamed config's new device is not served:\n{g.must(f'{CTL} list')}\n{g.journal(UNIT)[-5:]}")
             # A config that does not parse: refused, the running one stays.
             g.must("cp /etc/vgpio/vm1.toml /tmp/good.toml && echo 'this is = = not toml' >> /etc/vgpio/vm1.toml")
             g.must(f"systemctl reload {UNIT}", timeout=BOOT_WAIT)

@@ -21,15 +21,16 @@ TEST(SandboxNeeds, TheSimulatedDefaultNeedsNothingUnderDev) {
   auto needs = app::filesystem_needs(options, with_sockets({"/tmp/a.sock"}, "/tmp/a.sock.ctl"));
   EXPECT_FALSE(needs.dev_files);
   EXPECT_EQ(needs.socket_dirs, std::vector<std::string>{"/tmp"});  // once, for both sockets
-  EXPECT_TRUE(needs.read_files.empty());
+  EXPECT_TRUE(needs.read_dirs.empty());
 }
 
+// Read again from its folder: a config replaced by rename is a new inode.
 TEST(SandboxNeeds, AConfigFileMayNameHostLinesAndIsReadAgain) {
   app::ServeOptions options;
   options.config = "/dev/null";  // any file that exists
   auto needs = app::filesystem_needs(options, with_sockets({"/tmp/a.sock", "/run/b.sock"}, ""));
   EXPECT_TRUE(needs.dev_files);
-  EXPECT_EQ(needs.read_files, std::vector<std::string>{"/dev/null"});
+  EXPECT_EQ(needs.read_dirs, std::vector<std::string>{"/dev"});
   EXPECT_EQ(needs.socket_dirs, (std::vector<std::string>{"/tmp", "/run"}));
 }
 
