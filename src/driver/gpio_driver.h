@@ -57,6 +57,8 @@ class GpioDriver {
 
   const GpioConfig& config() const { return config_; }
   bool has_irq() const { return irq_; }
+  std::chrono::milliseconds timeout() const { return options_.timeout; }
+  void set_timeout(std::chrono::milliseconds timeout) { options_.timeout = timeout; }
   // Used entries for a head with no request in flight: an answer given twice
   // (or to nothing the driver asked), which a driver must never see.
   uint64_t unexpected_answers() const { return unexpected_answers_; }

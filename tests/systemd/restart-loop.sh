@@ -10,7 +10,12 @@ set -u
 kind=$1 count=$2 chip=$3 expected=${4:-relay=out1 lamp=out0}
 unit=vgpio@vm1.service
 ctl="vgpio ctl --control /run/vgpio/vm1/control.sock"
-fail() { echo "FAIL restart $i ($kind): $*"; exit 1; }
+fail() {
+  echo "FAIL restart $i ($kind): $*"
+  $ctl status 2>&1 | tail -8
+  journalctl -u $unit -n 40 --no-pager
+  exit 1
+}
 now_us() { echo $(($(date +%s%N) / 1000)); }
 if [ "$kind" = upgrade ]; then
   # The package as installed, given a higher version each time: a real

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <fstream>
 #include <map>
@@ -52,7 +53,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: vgpio-frontend SOCKET STEP...\n");
     return 2;
   }
-  auto d = driver::GpioDriver::connect(argv[1]);
+  // How long an answer is waited for (VGPIO_FRONTEND_TIMEOUT_MS, 5 s unless
+  // set). A frontend that gives up on a slow backend closes the connection,
+  // and the backend rightly takes the guest as gone: tests that stay through
+  // restarts in a loaded guest wait as long as a VMM would.
+  driver::GpioDriver::Options options;
+  if (const char* ms = std::getenv("VGPIO_FRONTEND_TIMEOUT_MS")) options.timeout = std::chrono::milliseconds(std::stoul(ms));
+  auto d = driver::GpioDriver::connect(argv[1], options);
   if (!d) {
     std::printf("@ connect: failed: %s\n", d.error().message().c_str());
     return 1;
@@ -129,6 +136,7 @@ int main(int argc, char** argv) {
                                        ::recv(p.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0);
       };
       std::deque<driver::GpioDriver::Ticket> in_flight;
+      const std::chrono::milliseconds patience = drv.timeout();
       unsigned long sent = 0, answered = 0, refused = 0, reconnects = 0, timeouts = 0, silent = 0;
       while (access(path.c_str(), F_OK) != 0 || !in_flight.empty()) {
         while (in_flight.size() < 8 && access(path.c_str(), F_OK) != 0) {
@@ -138,16 +146,18 @@ int main(int argc, char** argv) {
           ++sent;
         }
         if (gone()) {  // what the old backend took and did not answer goes to the next (rings at their used index)
+          drv.set_timeout(patience);
           while (!drv.reconnect(argv[1])) {
           }
           ++reconnects;
           continue;
         }
         if (in_flight.empty()) continue;
+        drv.set_timeout(std::chrono::milliseconds(1000));  // looks at the connection every second
         auto r = drv.wait(in_flight.front());
-        if (!r) {  // no answer within the driver's time-out: waited for again, a minute at most
+        if (!r) {  // no answer yet: waited for again, as long as the driver's time-out at most
           ++timeouts;
-          if (++silent > 12) break;
+          if (static_cast<long>(++silent) * 1000 > patience.count()) break;
           continue;
         }
         silent = 0;
