@@ -50,6 +50,12 @@ class SystemdGuest(Guest):
         self.must(f"cd /root && DEBIAN_FRONTEND=noninteractive apt-get install -y -q ./{os.path.basename(deb)} "
                   "> /tmp/apt.log 2>&1 || { cat /tmp/apt.log; false; }", timeout=BOOT_WAIT)
 
+    def clocksource(self):
+        """The guest kernel's clock: "tsc", or "jiffies" (4 ms) when its TSC
+        calibration against the PIT failed, as it may under TCG on a busy
+        host (the test kernel has no HPET or ACPI timer to fall back on)."""
+        return self.must("cat /sys/devices/system/clocksource/clocksource0/current_clocksource").strip()
+
     def console(self):
         with open(self.console_log, errors="replace") as f:
             return f.read()
