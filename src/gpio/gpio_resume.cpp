@@ -20,10 +20,10 @@ void GpioDevice::resume(std::unique_ptr<SavedState> state, bool restore, std::st
     if (!lines_[i]->request_missed()) continue;
     if (saved_->line(i).direction == kDirectionNone && !lines_[i]->policy().hold_when_idle) continue;
     restore = false;
-    std::string adoption = lines_[i]->adoption();
-    if (adoption.rfind("requested anew: ", 0) == 0)  // the store had something else under its name
+    std::string refused = lines_[i]->kept_request_refused();
+    if (!refused.empty())  // the store had something else under its name
       why = strfmt("line %zu (%s): what the service manager kept for it was refused (%s); every line starts idle, "
-                   "at its safe level", i, lines_[i]->name().c_str(), adoption.substr(16).c_str());
+                   "at its safe level", i, lines_[i]->name().c_str(), refused.c_str());
     else
       why = strfmt("line %zu (%s) was not handed back by the service manager (FileDescriptorStoreMax= too small?) "
                    "and was released in between; every line starts idle, at its safe level",

@@ -27,7 +27,8 @@ void HostLine::adopt_kept_request() {
   if (!adopted) {
     // Refused and closed: nothing is driven through it, the store lets go of
     // it, and the line is requested afresh (at its safe level) and kept.
-    adoption_ = "requested anew: " + adopted.error().message();
+    refused_ = adopted.error().message();
+    adoption_ = "requested anew: " + refused_;
     LOG_WARN("%s (%s): refused what the service manager kept for it: %s", where().c_str(), name().c_str(),
              adoption_.c_str());
     settings_.keeper->drop(settings_.ref);

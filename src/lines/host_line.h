@@ -54,6 +54,7 @@ class HostLine final : public Line, private ChipListener {
   std::string holder() const override;
   std::string adoption() const override { return adoption_; }
   bool request_missed() const override { return settings_.keeper && !adopted_; }
+  std::string kept_request_refused() const override { return refused_; }
   LineMode mode() const override { return mode_; }
 
   Result<void> set_input() override;
@@ -93,6 +94,7 @@ class HostLine final : public Line, private ChipListener {
   std::unique_ptr<LineRequest> request_;
   EventLoop::WatchId watch_ = 0;
   std::string adoption_;  // what became of a request the previous process kept
+  std::string refused_;   // why that was refused
   bool adopted_ = false;
 };
 

@@ -60,6 +60,9 @@ class Line {
   // A line whose request should have come over from the previous process,
   // and did not (the line was released when that process ended).
   virtual bool request_missed() const { return false; }
+  // Why what the service manager kept under this line's name was refused
+  // ("" when nothing was, or nothing was handed over).
+  virtual std::string kept_request_refused() const { return ""; }
 
   virtual Result<void> set_input() = 0;
   virtual Result<void> set_output(bool level) = 0;
