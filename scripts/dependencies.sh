@@ -8,12 +8,35 @@
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # The build's dependencies, one a line, without build profiles or architecture
-# lists. debhelper-compat only with --packaging: only the package build uses it.
+# lists. debhelper-compat and Build-Depends-Indep (the Python client's
+# package) only with --packaging: only the package build uses them; those of
+# the <cross> profile only with --cross (which builds no Architecture: all
+# package, so has no Build-Depends-Indep). build-essential (the
+# compiler) is implied, as for every Debian package (policy 4.2):
+# debian/control does not name it, so that a cross build's dependencies
+# (apt-get satisfy -a ARCH) can be resolved at all.
 build_dependencies() {
-  awk 'index($0, "Build-Depends:") == 1 { f = 1; print substr($0, 15); next }
-       f && /^[ \t]/ { print; next } { f = 0 }' debian/control |
-    tr ',' '\n' | sed -E 's/<[^>]*>//g; s/\[[^]]*\]//g; s/^[ \t]+//; s/[ \t]+$//' | grep -v '^$' |
-    if [ "${1:-}" = --packaging ]; then cat; else grep -v '^debhelper-compat'; fi
+  local packaging=false cross=false
+  for option in "$@"; do
+    case "$option" in --packaging) packaging=true ;; --cross) cross=true ;; esac
+  done
+  [ "$cross" = true ] || echo build-essential
+  # A cross build builds the architecture's packages only (dpkg-buildpackage -B).
+  local indep=$packaging
+  [ "$cross" = false ] || indep=false
+  awk -v indep="$indep" '
+       index($0, "Build-Depends:") == 1 { f = 1; print substr($0, 15); next }
+       index($0, "Build-Depends-Indep:") == 1 && indep == "true" { f = 1; print substr($0, 21); next }
+       /^#/ { next } f && /^[ \t]/ { print; next } { f = 0 }' debian/control |
+    tr ',' '\n' | sed -E 's/^[ \t]+//; s/[ \t]+$//' | grep -v '^$' |
+    { if [ "$cross" = true ]; then cat; else grep -v '<cross>'; fi; } |
+    sed -E 's/<[^>]*>//g; s/\[[^]]*\]//g; s/[ \t]+$//' |
+    { if [ "$packaging" = true ]; then cat; else grep -v '^debhelper-compat'; fi; }
+}
+
+# The other architectures vgpio is built and tested for (tests/cross).
+cross_architectures() {
+  sed -E 's/#.*//; s/[ \t]+//g' tests/cross/architectures.txt | grep -v '^$'
 }
 
 # The tests' own, one a line.
@@ -69,7 +92,7 @@ ensure_architectures() {
   local added=1
   for arch in "$@"; do
     if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
-      echo "setup: adding the $arch dpkg architecture (the $arch test guest's userland)"
+      echo "setup: adding the $arch dpkg architecture (the arm64 test guest's userland, the builds for Arm)"
       as_root dpkg --add-architecture "$arch"
       added=0
     fi
@@ -87,11 +110,12 @@ all_installed() {
   ! grep -q '^Inst ' <<< "$plan"
 }
 
-# True when Debian 12's own candidate cannot satisfy "NAME (OP VERSION)".
+# True when Debian 12's own candidate cannot satisfy "NAME (OP VERSION)"
+# (NAME:ARCH's, with an ARCH).
 needs_backports() {
   [[ "$1" =~ ^([^ ]+)\ *\((<<|<=|=|>=|>>)\ *([^\)]+)\) ]] || return 1
   local candidate
-  candidate=$(apt-cache policy "${BASH_REMATCH[1]}" | awk '/Candidate:/ { print $2 }')
+  candidate=$(apt-cache policy "${BASH_REMATCH[1]}${2:+:$2}" | awk '/Candidate:/ { print $2 }')
   [ -z "$candidate" ] || [ "$candidate" = "(none)" ] ||
     ! dpkg --compare-versions "$candidate" "${BASH_REMATCH[2]}" "${BASH_REMATCH[3]}"
 }
@@ -112,14 +136,50 @@ install_dependencies() {
   if [ "$changed" = false ] && all_installed "${deps[@]}"; then return; fi
   echo "setup: installing the build's dependencies (debian/control)$([ "$what" = test ] && echo " and the tests' (tests/packages.txt)")"
   as_root apt-get update -q
-  for dep in "${deps[@]}"; do
-    if needs_backports "$dep"; then backports+=("$dep"); else main+=("$dep"); fi
+  satisfy "" "${deps[@]}"
+}
+
+# install_cross_dependencies ARCH...: what building for each dpkg ARCH on this
+# machine takes: Debian's cross compiler (crossbuild-essential-ARCH) and the
+# build's dependencies for ARCH, read from debian/control as apt-get build-dep
+# reads them for a cross build (libraries of ARCH, tools of this machine).
+install_cross_dependencies() {
+  local changed=false deps=()
+  ensure_architectures "$@" && changed=true
+  mapfile -t deps < <(build_dependencies --packaging --cross)
+  for arch in "$@"; do
+    if [ "$changed" = false ] && all_installed "crossbuild-essential-$arch" &&
+       all_installed_for "$arch" "${deps[@]}"; then continue; fi
+    echo "setup: installing the $arch cross compiler and the build's dependencies for $arch (debian/control)"
+    [ "$changed" = false ] || { as_root apt-get update -q; changed=false; }
+    satisfy "" "crossbuild-essential-$arch"
+    satisfy "$arch" "${deps[@]}"
+  done
+}
+
+all_installed_for() {  # ARCH DEP...
+  local plan arch=$1
+  shift
+  plan=$(apt-get -s -q -a "$arch" satisfy "$(joined "$@")" 2> /dev/null) || return 1
+  ! grep -q '^Inst ' <<< "$plan"
+}
+
+# satisfy ARCH DEP...: DEPs (for the host architecture ARCH; "" for this
+# machine's), each from Debian 12 or, where it asks for more, from backports.
+satisfy() {
+  local arch=$1 main=() backports=()
+  shift
+  for dep in "$@"; do
+    if needs_backports "$dep" "$arch"; then backports+=("$dep"); else main+=("$dep"); fi
   done
   # force-unsafe-io: dpkg skips its fsync per unpacked file, which is most of
   # the time a fresh machine spends installing (as in Debian's own container
   # images); the system's own syncs still run.
+  # VGPIO_APT_SIMULATE=1: apt only says what it would do (apt-get -s), and
+  # fails as it would (the fresh-machine check).
   local apt=(as_root env DEBIAN_FRONTEND=noninteractive apt-get satisfy -y -q --no-install-recommends
-             -o Dpkg::Options::=--force-unsafe-io)
-  "${apt[@]}" "$(joined "${main[@]}")"
+             -o Dpkg::Options::=--force-unsafe-io ${arch:+-a "$arch"})
+  [ "${VGPIO_APT_SIMULATE:-0}" = 0 ] || apt+=(-s)
+  [ "${#main[@]}" -eq 0 ] || "${apt[@]}" "$(joined "${main[@]}")"
   [ "${#backports[@]}" -eq 0 ] || "${apt[@]}" -t bookworm-backports "$(joined "${backports[@]}")"
 }

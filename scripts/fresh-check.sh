@@ -6,6 +6,10 @@
 #   2. the unit tests
 #   3. scripts/setup.sh serve        in the background, until it says "vgpio is serving"
 #   4. vgpio ctl list                must answer
+#   5. the tests' packages and each other architecture's build dependencies
+#      (scripts/setup.sh test installs them): apt resolves every one of them
+#      there (simulated, apt-get -s: installing them all is the test
+#      command's own first run)
 # A package that only this machine has installed by hand fails here, at the
 # step that needs it. Commit first: what is not committed is not in the clone.
 # usage: scripts/fresh-check.sh [--command CMD]   (as root)
@@ -86,8 +90,8 @@ fi
 # run_step N WHAT CMD: CMD in the root, its output in $cache/step-N.log, and
 # the end of it shown when it fails.
 run_step() {
-  step "$1/4 $2"
-  in_root "$3" > "$cache/step-$1.log" 2>&1 || { tail -30 "$cache/step-$1.log" >&2; fail "step $1/4, $2 (whole output: $cache/step-$1.log)"; }
+  step "$1/5 $2"
+  in_root "$3" > "$cache/step-$1.log" 2>&1 || { tail -30 "$cache/step-$1.log" >&2; fail "step $1/5, $2 (whole output: $cache/step-$1.log)"; }
 }
 
 started=$SECONDS
@@ -95,17 +99,20 @@ run_step 1 "scripts/setup.sh build" "scripts/setup.sh build"
 run_step 2 "the unit tests" "ctest --test-dir build -R '^unit\\.' -j2 --output-on-failure"
 tail -3 "$cache/step-2.log" >&2
 
-step "3/4 scripts/setup.sh serve"
+step "3/5 scripts/setup.sh serve"
 serve_log=$cache/step-3.log
 setsid bash -c "$(declare -f in_root); root=$root; in_root 'scripts/setup.sh serve'" > "$serve_log" 2>&1 &
 server=$!
 for _ in $(seq 600); do  # a bound only a hang reaches; it builds nothing by now
   grep -q "vgpio is serving" "$serve_log" && break
-  kill -0 "$server" 2> /dev/null || { cat "$serve_log"; fail "step 3/4, scripts/setup.sh serve exited"; }
+  kill -0 "$server" 2> /dev/null || { cat "$serve_log"; fail "step 3/5, scripts/setup.sh serve exited"; }
   sleep 0.5
 done
-grep -q "vgpio is serving" "$serve_log" || { cat "$serve_log"; fail "step 3/4, no \"vgpio is serving\" in 5 minutes"; }
+grep -q "vgpio is serving" "$serve_log" || { cat "$serve_log"; fail "step 3/5, no \"vgpio is serving\" in 5 minutes"; }
 
 run_step 4 "vgpio ctl list" "timeout 10 build/vgpio ctl list"
 cat "$cache/step-4.log" >&2
-step "passed in $((SECONDS - started)) s: setup.sh build, the unit tests, setup.sh serve and vgpio ctl list on a new Debian 12 root"
+run_step 5 "the tests' and the other architectures' packages resolve" \
+  "VGPIO_APT_SIMULATE=1 bash -c 'source scripts/dependencies.sh && install_dependencies test arm64 && install_cross_dependencies \$(cross_architectures)'"
+grep -c '^Inst ' "$cache/step-5.log" | sed 's/^/fresh-check: packages apt would install for the tests and the cross builds: /' >&2
+step "passed in $((SECONDS - started)) s: setup.sh build, the unit tests, setup.sh serve, vgpio ctl list and the tests' packages on a new Debian 12 root"

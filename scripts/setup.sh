@@ -38,7 +38,7 @@ install_and_build_for_tests() {
   install_dependencies build
   local log=build/test-packages.log
   mkdir -p build
-  install_dependencies test arm64 > "$log" 2>&1 &
+  { install_dependencies test arm64 && install_cross_dependencies $(cross_architectures); } > "$log" 2>&1 &
   local installing=$!
   build early
   wait $installing || { cat "$log" >&2; echo "setup: installing the tests' packages failed" >&2; exit 1; }

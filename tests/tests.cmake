@@ -67,47 +67,12 @@ find_program(DEBIAN_PYTHON python3 PATHS /usr/bin NO_DEFAULT_PATH)
 # ---- the unit and integration tests (GoogleTest) ----
 find_package(GTest)
 if(GTest_FOUND)
-  include(GoogleTest)
-  add_library(vgpio_test_support STATIC tests/support/fake_guest.cpp)
-  target_include_directories(vgpio_test_support PUBLIC tests/support)
-  target_link_libraries(vgpio_test_support PUBLIC vgpio_driver GTest::gtest)
-
-  add_executable(unit_tests
-    tests/unit/guest_memory_test.cpp tests/unit/split_queue_test.cpp
-    tests/unit/gpio_device_test.cpp tests/unit/gpio_irq_test.cpp tests/unit/config_test.cpp
-    tests/unit/chip_monitor_test.cpp tests/unit/stimulus_test.cpp tests/unit/recording_test.cpp
-    tests/unit/guest_clock_test.cpp tests/unit/wire_test.cpp tests/unit/device_sim_clock_test.cpp
-    tests/unit/sandbox_test.cpp tests/unit/http_guard_test.cpp tests/unit/paths_test.cpp
-    tests/unit/restart_test.cpp)
-  target_link_libraries(unit_tests PRIVATE vgpio_test_support vgpio_config vgpio_sim vgpio_app vgpio_panel
-    GTest::gtest_main)
-  target_compile_definitions(unit_tests PRIVATE VGPIO_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
-  gtest_discover_tests(unit_tests TEST_PREFIX "unit." DISCOVERY_TIMEOUT 60)
-
-  # Zero heap allocations on the request and interrupt paths. It replaces the
-  # allocator, which the sanitizers do themselves: plain builds only.
-  if(NOT VGPIO_SANITIZE)
-    add_executable(allocation_tests tests/unit/no_allocation_test.cpp tests/unit/counting_allocator.cpp)
-    target_link_libraries(allocation_tests PRIVATE vgpio_test_support vgpio_control vgpio_sim GTest::gtest_main)
-    gtest_discover_tests(allocation_tests TEST_PREFIX "unit." DISCOVERY_TIMEOUT 60)
-  endif()
-
-  add_executable(integration_tests
-    tests/integration/handshake_test.cpp tests/integration/interrupt_test.cpp
-    tests/integration/lifecycle_test.cpp tests/integration/control_test.cpp tests/integration/fault_test.cpp
-    tests/integration/robustness_test.cpp tests/integration/access_test.cpp
-    tests/integration/hil_test.cpp tests/integration/panel_test.cpp)
-  target_link_libraries(integration_tests PRIVATE vgpio_app vgpio_panel vgpio_test_support GTest::gtest_main)
-  gtest_discover_tests(integration_tests TEST_PREFIX "integration." DISCOVERY_TIMEOUT 60)
+  include(tests/built_tests.cmake)
 else()
   vgpio_tests_skip("the unit and integration tests" "no GoogleTest here (libgtest-dev, libgmock-dev)")
 endif()
 
 # ---- vgpio as a user runs it ----
-# A scripted driver: drives the daemon in the command-line tests, and runs
-# inside the test VM beside gpio-sim (see tests/guest).
-add_executable(vgpio-frontend tests/tools/frontend_tool.cpp)
-target_link_libraries(vgpio-frontend PRIVATE vgpio_driver)
 # A stand-in for systemd's fd store and restarts, where there is no systemd
 # (the test guest; tests/tools/fd_store_tool.cpp says what it does).
 add_executable(vgpio-fdstore tests/tools/fd_store_tool.cpp)
@@ -174,6 +139,39 @@ if(have)
     FIXTURES_SETUP vgpio_deb)
 endif()
 
+# python3-vgpio in a new Debian 12 root, its fixtures under the system's pytest.
+vgpio_tests_need(have packaging.python mmdebstrap)
+if(have AND TEST packaging.deb)
+  add_test(NAME packaging.python COMMAND ${CMAKE_SOURCE_DIR}/tests/packaging/python_package_test.sh
+    ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/deb)
+  set_tests_properties(packaging.python PROPERTIES TIMEOUT 1200 FIXTURES_REQUIRED vgpio_deb)
+endif()
+
+# The package for each other architecture (tests/cross/architectures.txt):
+# cross-built as Debian builds it, its unit and integration tests run under
+# qemu-user; it leaves its files and its scripted driver for tests/cross.
+file(STRINGS ${CMAKE_SOURCE_DIR}/tests/cross/architectures.txt VGPIO_CROSS_ARCHITECTURES REGEX "^[a-z0-9]+$")
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/cross/architectures.txt)
+set(cross_ready "")
+foreach(arch ${VGPIO_CROSS_ARCHITECTURES})
+  foreach(variable triplet:DEB_HOST_MULTIARCH cpu:DEB_HOST_GNU_CPU)
+    string(REPLACE ":" ";" variable ${variable})
+    list(GET variable 0 name)
+    list(GET variable 1 query)
+    execute_process(COMMAND dpkg-architecture -a ${arch} -q ${query} OUTPUT_VARIABLE ${name}
+      OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+  endforeach()
+  vgpio_tests_need(have packaging.deb.${arch} dpkg-buildpackage lintian ${triplet}-g++ qemu-${cpu}
+    /usr/lib/${triplet}/pkgconfig/libgpiodcxx.pc /usr/lib/${triplet}/libgtest.a)
+  if(have)
+    add_test(NAME packaging.deb.${arch} COMMAND ${CMAKE_SOURCE_DIR}/tests/packaging/package_test.sh ${CMAKE_SOURCE_DIR}
+      ${CMAKE_BINARY_DIR}/deb-${arch} ${arch})
+    set_tests_properties(packaging.deb.${arch} PROPERTIES TIMEOUT 3600 COST 900 FIXTURES_SETUP vgpio_deb_${arch})
+    set(cross_qemu_${arch} qemu-${cpu})
+    list(APPEND cross_ready ${arch})
+  endif()
+endforeach()
+
 # The panel in Debian's chromium, driven by puppeteer-core (scripts/setup.sh
 # test runs npm ci in tests/browser first).
 vgpio_tests_need(have browser.panel node chromium setpriv /usr/bin/python3)
@@ -196,7 +194,11 @@ if(TARGET vgpio-clock)
 endif()
 add_test(NAME guest.prepare COMMAND ${CMAKE_SOURCE_DIR}/testvm/prepare.sh ${TESTVM_DIR} $<TARGET_FILE:vgpio>
   $<TARGET_FILE:vgpio-frontend> $<TARGET_FILE:vgpio-fdstore>)
-set_tests_properties(guest.prepare PROPERTIES FIXTURES_SETUP guestvm TIMEOUT 3000 ENVIRONMENT VGPIO_TESTVM_ARM64=1)
+# Second to start (after packaging.deb), before the packages for other
+# architectures: on a new machine it builds both guest kernels, which every
+# guest test waits for.
+set_tests_properties(guest.prepare PROPERTIES FIXTURES_SETUP guestvm TIMEOUT 3000 ENVIRONMENT VGPIO_TESTVM_ARM64=1
+  COST 950)
 # The same scenarios on each platform (testvm/guestkit.py): x86_64 q35 over
 # PCI as guest.NAME, x86_64 microvm and arm64 virt over virtio-mmio as
 # guest.PLATFORM.NAME (QEMU's default legacy virtio-mmio; arm64_modern is
@@ -221,6 +223,26 @@ foreach(platform q35 microvm arm64 arm64_modern)
     add_test(NAME ${prefix}.${name} COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/guest/guest_tests.py ${name})
     set_tests_properties(${prefix}.${name} PROPERTIES FIXTURES_REQUIRED guestvm TIMEOUT 900 ENVIRONMENT
       "VGPIO_PLATFORM=${platform};VGPIO_BIN=$<TARGET_FILE:vgpio>;VGPIO_FDSTORE=$<TARGET_FILE:vgpio-fdstore>;VGPIO_KERNEL=${TESTVM_DIR}/bzImage;VGPIO_INITRD=${TESTVM_DIR}/initramfs.cpio.gz;VGPIO_KERNEL_ARM64=${TESTVM_DIR}/Image;VGPIO_INITRD_ARM64=${TESTVM_DIR}/initramfs-arm64.cpio.gz;VGPIO_QEMU72=${qemu72};VGPIO_PANEL_BIN=$<TARGET_FILE:vgpio-panel>;VGPIO_CLOCK_PLUGIN=${clock_plugin}")
+  endforeach()
+endforeach()
+
+# vgpio built for each other architecture (packaging.deb.ARCH): under
+# qemu-user it serves the x86_64 guest (the scenarios guest_tests.py marks
+# cross), and it runs in the arm64 guest, on an Arm kernel's gpio-sim chips,
+# in its own sandbox (tests/cross/arm_guest.sh).
+vgpio_python_tests(cross_scenarios ${CMAKE_SOURCE_DIR}/tests/guest/guest_tests.py cross)
+foreach(arch ${cross_ready})
+  foreach(name ${cross_scenarios})
+    add_test(NAME guest.cross.${arch}.${name} COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/guest/guest_tests.py ${name})
+    set_tests_properties(guest.cross.${arch}.${name} PROPERTIES FIXTURES_REQUIRED "guestvm;vgpio_deb_${arch}"
+      TIMEOUT 900 ENVIRONMENT
+      "VGPIO_PLATFORM=q35;VGPIO_BIN=${CMAKE_BINARY_DIR}/deb-${arch}/root/usr/bin/vgpio;VGPIO_QEMU_USER=${cross_qemu_${arch}};VGPIO_KERNEL=${TESTVM_DIR}/bzImage;VGPIO_INITRD=${TESTVM_DIR}/initramfs.cpio.gz")
+  endforeach()
+  foreach(name aggregate_and_policy held_outputs)
+    add_test(NAME guest.cross.${arch}.on_arm.${name} COMMAND ${CMAKE_SOURCE_DIR}/tests/cross/arm_guest.sh ${arch}
+      ${CMAKE_BINARY_DIR}/deb-${arch} ${TESTVM_DIR} ${name})
+    set_tests_properties(guest.cross.${arch}.on_arm.${name} PROPERTIES FIXTURES_REQUIRED "guestvm;vgpio_deb_${arch}"
+      TIMEOUT 900)
   endforeach()
 endforeach()
 

@@ -60,6 +60,15 @@ const int kAllowed[] = {
     SCMP_SYS(gettimeofday), SCMP_SYS(getrandom), SCMP_SYS(uname), SCMP_SYS(prlimit64), SCMP_SYS(getuid),
     SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid), SCMP_SYS(getresuid), SCMP_SYS(getresgid),
     SCMP_SYS(getgroups),
+    // The same calls under their 32-bit names (armhf): 64-bit offsets and
+    // sizes, 64-bit times beside 32-bit time_t, 32-bit user ids.
+    SCMP_SYS(mmap2), SCMP_SYS(_llseek), SCMP_SYS(fstat64), SCMP_SYS(stat64), SCMP_SYS(lstat64),
+    SCMP_SYS(fstatat64), SCMP_SYS(fcntl64), SCMP_SYS(ftruncate64), SCMP_SYS(clock_gettime64),
+    SCMP_SYS(clock_getres_time64), SCMP_SYS(clock_nanosleep_time64), SCMP_SYS(timerfd_settime64),
+    SCMP_SYS(timerfd_gettime64), SCMP_SYS(ppoll_time64), SCMP_SYS(futex_time64), SCMP_SYS(getuid32),
+    SCMP_SYS(geteuid32), SCMP_SYS(getgid32), SCMP_SYS(getegid32), SCMP_SYS(getresuid32), SCMP_SYS(getresgid32),
+    SCMP_SYS(getgroups32), SCMP_SYS(chown32), SCMP_SYS(fchown32), SCMP_SYS(lchown32), SCMP_SYS(ugetrlimit),
+    SCMP_SYS(sigreturn), SCMP_SYS(send), SCMP_SYS(recv),
 };
 
 // The GPIO v2 uAPI calls libgpiod makes (chips, line info and its watches,
@@ -97,6 +106,8 @@ void on_denied(int, siginfo_t* info, void* context) {
   uc->uc_mcontext.gregs[REG_RAX] = -EPERM;
 #elif defined(__aarch64__)
   uc->uc_mcontext.regs[0] = static_cast<uint64_t>(-EPERM);
+#elif defined(__arm__)
+  uc->uc_mcontext.arm_r0 = static_cast<unsigned long>(-EPERM);
 #endif
   uint64_t n = g_denied.fetch_add(1) + 1;
   // The first ten, then one in a thousand: a guest cannot flood the log.
@@ -136,7 +147,7 @@ Result<void> checked(int rc, const char* what) {
 uint64_t denied_syscalls() { return g_denied.load(); }
 
 Result<void> install_syscall_filter(SandboxState& state) {
-#if defined(__x86_64__) || defined(__aarch64__)
+#if defined(__x86_64__) || defined(__aarch64__) || defined(__arm__)
   const uint32_t default_action = SCMP_ACT_TRAP;
   struct sigaction sa {};
   sa.sa_sigaction = on_denied;

@@ -24,15 +24,22 @@ VGPIO = os.environ.get("VGPIO_BIN", "vgpio")
 FDSTORE = os.environ.get("VGPIO_FDSTORE", "vgpio-fdstore")
 TESTS = {}
 ONLY_ON = {}  # a scenario that runs on some platforms only: name -> platforms (testvm/guestkit.py)
+# The scenarios that run again with vgpio built for each other architecture
+# (tests/cross), under qemu-user, serving the x86_64 guest: each kind of
+# request and interrupt crosses the wire between a daemon of another byte
+# order assumption or word size and QEMU (platform "cross").
+CROSS = set()
 
 
-def test(fn=None, *, only_on=None):
+def test(fn=None, *, only_on=None, cross=False):
     """Registers a scenario; CTest reads the registry (--list PLATFORM)."""
     def register(f):
         name = f.__name__.removeprefix("test_")
         TESTS[name] = f
         if only_on:
             ONLY_ON[name] = only_on
+        if cross:
+            CROSS.add(name)
         return f
     return register(fn) if fn else register
 
@@ -50,7 +57,7 @@ def driver_problems(guest):
     return bad
 
 
-@test
+@test(cross=True)
 def test_detect_and_info():
     names = ["door", "button", "relay", "led", "", "fan", "alarm", "spare"]
     with Workdir() as w:
@@ -69,7 +76,7 @@ def test_detect_and_info():
             d.stop()
 
 
-@test
+@test(cross=True)
 def test_set_and_get():
     with Workdir() as w:
         d = Daemon(VGPIO, w, lines=8)
@@ -101,7 +108,7 @@ def virtio_interrupts(guest):
     return total
 
 
-@test
+@test(cross=True)
 def test_gpiomon_edges():
     with Workdir() as w:
         d = Daemon(VGPIO, w, lines=4)
@@ -192,7 +199,7 @@ def test_two_devices():
             b.stop()
 
 
-@test
+@test(cross=True)
 def test_1024_lines():
     with Workdir() as w:
         d = Daemon(VGPIO, w, lines=1024)
@@ -601,14 +608,18 @@ def test_panel_toggle():
             d.stop()
 
 
-def run(tests, argv, only_on=None):
+def run(tests, argv, only_on=None, cross=()):
     """Runs the one test named on the command line; prints the closing line.
-    `--list [PLATFORM]` prints the names instead (of those on PLATFORM), one
-    per line: the build registers its tests from that list."""
+    `--list [PLATFORM]` prints the names instead (of those on PLATFORM, or
+    with "cross" of those that run with vgpio built for another
+    architecture), one per line: the build registers its tests from that list."""
     if len(argv) >= 2 and argv[1] == "--list":
         where = argv[2] if len(argv) > 2 else None
         for name in tests:
-            if where is None or where in (only_on or {}).get(name, (where,)):
+            if where == "cross":
+                if name in cross:
+                    print(name)
+            elif where is None or where in (only_on or {}).get(name, (where,)):
                 print(name)
         return 0
     if len(argv) != 2 or argv[1] not in tests:
@@ -629,4 +640,4 @@ def run(tests, argv, only_on=None):
 
 
 if __name__ == "__main__":
-    sys.exit(run(TESTS, sys.argv, ONLY_ON))
+    sys.exit(run(TESTS, sys.argv, ONLY_ON, CROSS))

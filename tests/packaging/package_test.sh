@@ -1,37 +1,98 @@
 #!/usr/bin/env bash
-# The Debian package, built and installed as a user would: dpkg-buildpackage
-# from a copy of the source tree, lintian without errors, apt install on this
-# machine, then the installed vgpio runs, its units verify, and dpkg -L lists
-# the binary, the units and the man pages. With OUT_DIR, the package is left
-# there (the systemd guest's tests install it: tests/systemd).
-# usage: package_test.sh SOURCE_DIR [OUT_DIR]   (as root, or with sudo)
+# The Debian package, built as Debian builds it: dpkg-buildpackage -b from a
+# copy of the source tree, with its tests (the unit and integration tests run
+# in dh_auto_test), and for this machine's architecture with nocheck too;
+# lintian without errors.
+#   For this machine's architecture: apt install here, then the installed
+#   vgpio runs, its units verify, and dpkg -L lists the binary, the units
+#   and the man pages.
+#   For another (--host-arch ARCH, e.g. arm64 or armhf): cross-built with
+#   Debian's cross compiler, the tests run under qemu-user; the package
+#   must hold the same files (tests/cross runs its vgpio on ARCH).
+# The packages are left in OUT_DIR (the systemd guest's tests install vgpio,
+# python_package_test.sh python3-vgpio, tests/cross the others).
+# usage: package_test.sh SOURCE_DIR OUT_DIR [ARCH]   (as root, or with sudo)
 set -euo pipefail
 src=$(realpath "$1")
-keep=${2:+$(realpath -m "$2")}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+keep=$(realpath -m "$2")
+arch=${3:-$(dpkg --print-architecture)}
+native=$([ "$arch" = "$(dpkg --print-architecture)" ] && echo true || echo false)
 fail() { echo "FAIL: $*"; exit 1; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
 
+work=$keep/work
+rm -rf "$work" && mkdir -p "$work/vgpio"
 # A copy: dpkg-buildpackage writes into the tree and beside it.
-mkdir "$work/vgpio"
 if git -C "$src" rev-parse --git-dir > /dev/null 2>&1; then
   (cd "$src" && git ls-files -co --exclude-standard | grep -v '^build' | tar -cf - -T -) | tar -xf - -C "$work/vgpio"
 else
   (cd "$src" && tar --exclude='./build*' -cf - .) | tar -xf - -C "$work/vgpio"
 fi
-cd "$work/vgpio"
-DEB_BUILD_OPTIONS="parallel=$(nproc) nocheck" dpkg-buildpackage -b -us -uc > "$work/build.log" 2>&1 ||
-  { tail -40 "$work/build.log"; fail "dpkg-buildpackage failed"; }
-cd "$work"
-deb=$(ls vgpio_*_*.deb)
-echo "built $deb"
-if [ -n "$keep" ]; then
-  mkdir -p "$keep" && rm -f "$keep"/vgpio_*.deb && cp "$deb" "$keep/"
+# Through ccache, as the other builds: dpkg-buildflags maps the build
+# folder to "." (-ffile-prefix-map), so its objects are the same from any
+# folder, and a clone elsewhere finds them. Its cache named outright:
+# debhelper gives the build a HOME of its own.
+if command -v ccache > /dev/null; then
+  export CMAKE_CXX_COMPILER_LAUNCHER=ccache CCACHE_BASEDIR=$work/vgpio CCACHE_NOHASHDIR=1 \
+    CCACHE_IGNOREOPTIONS='-ffile-prefix-map=*' CCACHE_DIR=${CCACHE_DIR:-$(ccache -k cache_dir)}
 fi
-lintian --fail-on error --tag-display-limit 0 ./*.changes || fail "lintian reports errors"
+# Here: -b, every package (vgpio, and python3-vgpio, Architecture: all).
+# For another architecture: -B, its own (an all package is built once, here).
+cross=(-b)
+[ "$native" = true ] || cross=(-B --host-arch "$arch")
 
-DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --reinstall "./$deb" > "$work/install.log" 2>&1 ||
+# build NAME [nocheck]: dpkg-buildpackage, its log in $work/NAME.log. The
+# build profiles, as Debian's tools set them: cross for another
+# architecture, nocheck with the option.
+build() {
+  local options="parallel=$(nproc)${2:+ $2}" profiles
+  profiles=$(echo $([ "$native" = true ] || echo cross) ${2:-} | tr ' ' ,)
+  rm -f "$work"/*.deb "$work"/*.changes "$work"/*.buildinfo
+  # The system's PATH, as in a Debian build chroot: pybuild runs the
+  # python3.X first on PATH, and only Debian's has Debian's modules.
+  (cd "$work/vgpio" && PATH=/usr/sbin:/usr/bin:/sbin:/bin DEB_BUILD_OPTIONS=$options dpkg-buildpackage -us -uc "${cross[@]}" ${profiles:+-P$profiles}) \
+    > "$work/$1.log" 2>&1 || { tail -60 "$work/$1.log"; fail "dpkg-buildpackage ${cross[*]} ($options) failed"; }
+}
+
+# nocheck on this machine's architecture (for another, the check build alone:
+# nocheck changes nothing there that it does not change here).
+if [ "$native" = true ]; then
+  build nocheck nocheck
+  contents_nocheck=$(dpkg-deb -c "$work"/vgpio_*_"$arch".deb | awk '{ print $NF }')
+fi
+build check
+tested=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* Passed' "$work/check.log" || true)
+summary=$(grep -E 'tests passed, [0-9]+ tests failed' "$work/check.log" || true)
+[ -n "$summary" ] && [ "$tested" -gt 100 ] || fail "dpkg-buildpackage ran no tests (dh_auto_test: '$summary', $tested passed)"
+echo "dpkg-buildpackage ${cross[*]}: $summary (in dh_auto_test$([ "$native" = true ] && echo "; and it builds with nocheck" || echo ", under qemu-user"))"
+deb=$(cd "$work" && ls vgpio_*_"$arch".deb)
+[ "$(dpkg-deb -f "$work/$deb" Architecture)" = "$arch" ] || fail "$deb is not for $arch"
+contents=$(dpkg-deb -c "$work/$deb" | awk '{ print $NF }')
+[ "$native" = false ] || [ "$contents" = "$contents_nocheck" ] || fail "the nocheck build's package holds other files:
+$(diff <(echo "$contents_nocheck") <(echo "$contents"))"
+echo "built $(cd "$work" && echo *.deb)"
+rm -f "$keep"/*.deb && cp "$work"/*.deb "$keep/"
+(cd "$work" && lintian --fail-on error --tag-display-limit 0 ./*.changes) || fail "lintian reports errors"
+
+listed_files=(/usr/bin/vgpio /usr/bin/vgpio-panel /usr/share/man/man1/vgpio-panel.1.gz /lib/systemd/system/vgpio@.service
+  /lib/systemd/system/vgpio@.socket /usr/share/man/man1/vgpio.1.gz /usr/share/man/man5/vgpio.toml.5.gz
+  /usr/share/man/man7/vgpio-control.7.gz /usr/lib/sysusers.d/vgpio.conf /usr/lib/udev/rules.d/60-vgpio.rules
+  /usr/share/doc/vgpio/examples/vm1.toml)
+if [ "$native" = false ]; then
+  for f in "${listed_files[@]}"; do grep -qx ".$f" <<< "$contents" || fail "$deb does not hold $f"; done
+  # For tests/cross: the package's files, and the scripted driver its build made.
+  rm -rf "$keep/root" "$keep/tools" && dpkg-deb -x "$work/$deb" "$keep/root"
+  install -D -m 0755 "$work"/vgpio/obj-*/vgpio-frontend "$keep/tools/vgpio-frontend"
+  echo "$deb: /usr/bin/vgpio is for $(readelf -h "$keep/root/usr/bin/vgpio" | sed -n 's/^ *\(Class\|Machine\): *//p' | paste -sd' ')"
+  echo "PASS"
+  exit 0
+fi
+
+# vgpio only: python3-vgpio would register its pytest plugin with every
+# pytest on this machine (tests/packaging/python_package_test.sh installs it
+# in a root of its own).
+[ -f "$work"/python3-vgpio_*_all.deb ] || fail "no python3-vgpio package was built"
+DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --reinstall "$work/$deb" > "$work/install.log" 2>&1 ||
   { cat "$work/install.log"; fail "apt could not install $deb"; }
 
 version=$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)
@@ -39,9 +100,7 @@ version=$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)
 id vgpio | grep -q '(gpio)' || fail "no vgpio user in group gpio: $(id vgpio 2>&1)"
 
 listed=$(dpkg -L vgpio)
-for f in /usr/bin/vgpio /usr/bin/vgpio-panel /usr/share/man/man1/vgpio-panel.1.gz /lib/systemd/system/vgpio@.service /lib/systemd/system/vgpio@.socket \
-         /usr/share/man/man1/vgpio.1.gz /usr/share/man/man5/vgpio.toml.5.gz /usr/share/man/man7/vgpio-control.7.gz /usr/lib/sysusers.d/vgpio.conf \
-         /usr/lib/udev/rules.d/60-vgpio.rules /usr/share/doc/vgpio/examples/vm1.toml; do
+for f in "${listed_files[@]}"; do
   grep -qx "$f" <<< "$listed" || fail "dpkg -L vgpio does not list $f"
 done
 out=$(cd / && systemd-analyze verify vgpio@vm1.socket vgpio@vm1.service 2>&1) || fail "verify: $out"
