@@ -152,8 +152,8 @@ install_cross_dependencies() {
        all_installed_for "$arch" "${deps[@]}"; then continue; fi
     echo "setup: installing the $arch cross compiler and the build's dependencies for $arch (debian/control)"
     [ "$changed" = false ] || { as_root apt-get update -q; changed=false; }
-    satisfy "" "crossbuild-essential-$arch"
-    satisfy "$arch" "${deps[@]}"
+    satisfy "" "crossbuild-essential-$arch" || return 1
+    satisfy "$arch" "${deps[@]}" || return 1
   done
 }
 
@@ -180,6 +180,6 @@ satisfy() {
   local apt=(as_root env DEBIAN_FRONTEND=noninteractive apt-get satisfy -y -q --no-install-recommends
              -o Dpkg::Options::=--force-unsafe-io ${arch:+-a "$arch"})
   [ "${VGPIO_APT_SIMULATE:-0}" = 0 ] || apt+=(-s)
-  [ "${#main[@]}" -eq 0 ] || "${apt[@]}" "$(joined "${main[@]}")"
-  [ "${#backports[@]}" -eq 0 ] || "${apt[@]}" -t bookworm-backports "$(joined "${backports[@]}")"
+  [ "${#main[@]}" -eq 0 ] || "${apt[@]}" "$(joined "${main[@]}")" || return 1
+  [ "${#backports[@]}" -eq 0 ] || "${apt[@]}" -t bookworm-backports "$(joined "${backports[@]}")" || return 1
 }
