@@ -157,17 +157,11 @@ install_cross_dependencies() {
   done
 }
 
-# True when apt would install nothing for these dependencies of ARCH: each
-# from where satisfy takes it (Debian 12, or backports where it asks for more).
+# True when apt would install nothing for these dependencies of ARCH, asked
+# as satisfy would install them (simulated).
 all_installed_for() {  # ARCH DEP...
-  local plan arch=$1 main=() backports=()
-  shift
-  for dep in "$@"; do
-    if needs_backports "$dep" "$arch"; then backports+=("$dep"); else main+=("$dep"); fi
-  done
-  plan=$( { [ "${#main[@]}" -eq 0 ] || apt-get -s -q -a "$arch" satisfy "$(joined "${main[@]}")"; } &&
-          { [ "${#backports[@]}" -eq 0 ] ||
-            apt-get -s -q -a "$arch" -t bookworm-backports satisfy "$(joined "${backports[@]}")"; } 2> /dev/null) || return 1
+  local plan
+  plan=$(VGPIO_APT_SIMULATE=1 satisfy "$@" 2> /dev/null) || return 1
   ! grep -q '^Inst ' <<< "$plan"
 }
 
