@@ -58,6 +58,25 @@
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
+/* The QEMU whose source the plugin was built from, as its --version says it:
+ * "10.0.2 (Debian 1:10.0.2+ds-2+deb13u1~bpo12+1)" (qemu-plugin/CMakeLists.txt). */
+#ifndef VGPIO_CLOCK_BUILT_FOR
+#error "VGPIO_CLOCK_BUILT_FOR: the version of the QEMU source this is built from"
+#endif
+
+/* QAPI's answer to query-version (qapi/control.json), the one internal read
+ * before the version is known to match: its shape has stayed the same from
+ * QEMU 2.x to 10.x, as the QMP command it serves is a stable interface. */
+typedef struct {
+  int64_t major, minor, micro;
+} VersionTriple;
+typedef struct {
+  VersionTriple *qemu;
+  char *package; /* --with-pkgversion: Debian's is "Debian " and its version */
+} VersionInfo;
+extern VersionInfo *qmp_query_version(void **errp);
+extern void qapi_free_VersionInfo(VersionInfo *info);
+
 /* QEMU's own, exported to its modules (include/qemu/timer.h, main-loop.h). */
 enum { kClockVirtual = 1, kScaleNs = 1 };
 typedef struct QEMUTimerList QEMUTimerList;
@@ -252,7 +271,27 @@ static void on_vcpu_init(qemu_plugin_id_t id, unsigned int cpu) {
   timer_mod_ns(hold_timer, hold_at);
 }
 
+/* The plugin calls QEMU's internal functions and lays out its QEMUTimer by
+ * the source it was built from; in another QEMU their shape may differ, and
+ * a call would corrupt the guest or QEMU. So only the same QEMU will do. */
+static bool check_qemu_version(void) {
+  VersionInfo *info = qmp_query_version(NULL);
+  g_autofree char *running =
+      info->package && info->package[0]
+          ? g_strdup_printf("%" PRId64 ".%" PRId64 ".%" PRId64 " (%s)", info->qemu->major, info->qemu->minor,
+                            info->qemu->micro, info->package)
+          : g_strdup_printf("%" PRId64 ".%" PRId64 ".%" PRId64, info->qemu->major, info->qemu->minor,
+                            info->qemu->micro);
+  qapi_free_VersionInfo(info);
+  if (strcmp(running, VGPIO_CLOCK_BUILT_FOR) == 0) return true;
+  fprintf(stderr, "vgpio-clock: built for QEMU " VGPIO_CLOCK_BUILT_FOR ", not for this QEMU %s: it uses "
+                  "QEMU's internals, which differ between versions; use the vgpio-qemu-clock package built for "
+                  "this QEMU, or build the plugin against its source (scripts/qemu-plugin-api.sh)\n", running);
+  return false;
+}
+
 QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv) {
+  if (!check_qemu_version()) return -1;
   const char *path = NULL;
   for (int i = 0; i < argc; i++) {
     if (g_str_has_prefix(argv[i], "socket=")) path = argv[i] + strlen("socket=");

@@ -189,8 +189,10 @@ if(NOT have)
 endif()
 set(TESTVM_DIR ${CMAKE_BINARY_DIR}/testvm)
 set(clock_plugin "")
+set(other_qemu_plugin "")
 if(TARGET vgpio-clock)
   set(clock_plugin $<TARGET_FILE:vgpio-clock>)
+  set(other_qemu_plugin $<TARGET_FILE:vgpio-clock-other-qemu>)
 endif()
 add_test(NAME guest.prepare COMMAND ${CMAKE_SOURCE_DIR}/testvm/prepare.sh ${TESTVM_DIR} $<TARGET_FILE:vgpio>
   $<TARGET_FILE:vgpio-frontend> $<TARGET_FILE:vgpio-fdstore>)
@@ -216,13 +218,13 @@ foreach(platform q35 microvm arm64 arm64_modern)
     set(qemu72 ${TESTVM_DIR}/qemu72-aarch64/qemu-system-aarch64)
   endif()
   foreach(name ${scenarios})
-    if(name STREQUAL "guest_clock" AND NOT TARGET vgpio-clock)
+    if(name MATCHES "^guest_clock" AND NOT TARGET vgpio-clock)
       vgpio_tests_skip(${prefix}.${name} "no vgpio-clock QEMU plugin (scripts/qemu-plugin-api.sh fetches its header)")
       continue()
     endif()
     add_test(NAME ${prefix}.${name} COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/guest/guest_tests.py ${name})
     set_tests_properties(${prefix}.${name} PROPERTIES FIXTURES_REQUIRED guestvm TIMEOUT 900 ENVIRONMENT
-      "VGPIO_PLATFORM=${platform};VGPIO_BIN=$<TARGET_FILE:vgpio>;VGPIO_FDSTORE=$<TARGET_FILE:vgpio-fdstore>;VGPIO_KERNEL=${TESTVM_DIR}/bzImage;VGPIO_INITRD=${TESTVM_DIR}/initramfs.cpio.gz;VGPIO_KERNEL_ARM64=${TESTVM_DIR}/Image;VGPIO_INITRD_ARM64=${TESTVM_DIR}/initramfs-arm64.cpio.gz;VGPIO_QEMU72=${qemu72};VGPIO_PANEL_BIN=$<TARGET_FILE:vgpio-panel>;VGPIO_CLOCK_PLUGIN=${clock_plugin}")
+      "VGPIO_PLATFORM=${platform};VGPIO_BIN=$<TARGET_FILE:vgpio>;VGPIO_FDSTORE=$<TARGET_FILE:vgpio-fdstore>;VGPIO_KERNEL=${TESTVM_DIR}/bzImage;VGPIO_INITRD=${TESTVM_DIR}/initramfs.cpio.gz;VGPIO_KERNEL_ARM64=${TESTVM_DIR}/Image;VGPIO_INITRD_ARM64=${TESTVM_DIR}/initramfs-arm64.cpio.gz;VGPIO_QEMU72=${qemu72};VGPIO_PANEL_BIN=$<TARGET_FILE:vgpio-panel>;VGPIO_CLOCK_PLUGIN=${clock_plugin};VGPIO_CLOCK_PLUGIN_OTHER_QEMU=${other_qemu_plugin}")
   endforeach()
 endforeach()
 
@@ -238,6 +240,17 @@ foreach(arch ${cross_ready})
       TIMEOUT 900 ENVIRONMENT
       "VGPIO_PLATFORM=q35;VGPIO_BIN=${CMAKE_BINARY_DIR}/deb-${arch}/root/usr/bin/vgpio;VGPIO_QEMU_USER=${cross_qemu_${arch}};VGPIO_KERNEL=${TESTVM_DIR}/bzImage;VGPIO_INITRD=${TESTVM_DIR}/initramfs.cpio.gz")
   endforeach()
+  # Installed by apt in a Debian 12 root of that architecture (qemu-user
+  # through binfmt_misc), and run there.
+  execute_process(COMMAND dpkg-architecture -a ${arch} -q DEB_HOST_GNU_CPU OUTPUT_VARIABLE cpu
+    OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+  vgpio_tests_need(have packaging.deb.${arch}.installed mmdebstrap arch-test /usr/lib/binfmt.d/qemu-${cpu}.conf
+    /usr/lib/systemd/systemd-binfmt)
+  if(have)
+    add_test(NAME packaging.deb.${arch}.installed COMMAND ${CMAKE_SOURCE_DIR}/tests/cross/install_test.sh
+      ${CMAKE_SOURCE_DIR} ${arch} ${CMAKE_BINARY_DIR}/deb-${arch})
+    set_tests_properties(packaging.deb.${arch}.installed PROPERTIES FIXTURES_REQUIRED vgpio_deb_${arch} TIMEOUT 2400)
+  endif()
   foreach(name aggregate_and_policy held_outputs)
     add_test(NAME guest.cross.${arch}.on_arm.${name} COMMAND ${CMAKE_SOURCE_DIR}/tests/cross/arm_guest.sh ${arch}
       ${CMAKE_BINARY_DIR}/deb-${arch} ${TESTVM_DIR} ${name})

@@ -13,7 +13,8 @@
   time (``-icount`` and the vgpio-clock plugin), for a guest you boot yourself.
 
 The vgpio program is ``--vgpio-bin``, else $VGPIO_BIN, else ``vgpio`` on PATH;
-the plugin ``--vgpio-clock-plugin``, else $VGPIO_CLOCK_PLUGIN; the guest's
+the plugin ``--vgpio-clock-plugin``, else $VGPIO_CLOCK_PLUGIN, else the
+vgpio-qemu-clock package's when it is installed; the guest's
 kernel and initrd ``--vgpio-kernel``/``--vgpio-initrd``, else $VGPIO_KERNEL
 and $VGPIO_INITRD.
 """
@@ -35,10 +36,18 @@ from .connection import VgpioError
 from .qemu_guest import QemuGuest, guest_time_qemu_args
 
 
+# Where the vgpio-qemu-clock package puts the plugin.
+INSTALLED_CLOCK_PLUGIN = "/usr/lib/vgpio/vgpio-clock.so"
+
+
+def installed_clock_plugin() -> str:
+    return INSTALLED_CLOCK_PLUGIN if os.path.exists(INSTALLED_CLOCK_PLUGIN) else ""
+
+
 def pytest_addoption(parser: Any) -> None:
     parser.addoption("--vgpio-bin", default=os.environ.get("VGPIO_BIN", "vgpio"),
                      help="the vgpio program the fixtures start")
-    parser.addoption("--vgpio-clock-plugin", default=os.environ.get("VGPIO_CLOCK_PLUGIN", ""),
+    parser.addoption("--vgpio-clock-plugin", default=os.environ.get("VGPIO_CLOCK_PLUGIN", installed_clock_plugin()),
                      help="the vgpio-clock QEMU plugin (vgpio-clock.so), for guests on a device's time")
     parser.addoption("--vgpio-kernel", default=os.environ.get("VGPIO_KERNEL", ""),
                      help="the kernel vgpio_guest boots")

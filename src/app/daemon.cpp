@@ -51,6 +51,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
   std::unique_ptr<Daemon> d(new Daemon());
   d->main_loop_ = TRY(EventLoop::create());
   d->access_ = config.access;
+  d->started_with_ = {config.control_socket, config.control_access, config.create_dir, config.user, config.group};
   d->offer_irq_ = config.offer_irq;
   d->sockets_ = std::move(config.sockets);
   d->reload_ = std::move(config.reload);

@@ -177,6 +177,9 @@ class Daemon : private control::DeviceMaker {
   bool has_frontend(Device& dev);
   void on_frontend(uint64_t id, bool connected);
   void reload();
+  // The root-level settings a reload cannot apply to a running daemon: each
+  // one the file changed is logged, with what it takes (vgpio(5)).
+  void say_what_needs_restart(const DaemonConfig& next) const;
   // Tells the control server which devices there are now.
   void publish_devices();
   std::string status() const;
@@ -187,7 +190,14 @@ class Daemon : private control::DeviceMaker {
   std::vector<sim::WireSpec> config_wires_;
   std::unique_ptr<control::ControlServer> control_;
   UniqueFd signal_fd_;
-  SocketAccess access_;
+  SocketAccess access_;  // the device sockets'; a reload applies a change to the devices it replaces
+  // As the daemon started with them; a reload does not change them.
+  struct StartSettings {
+    std::string control_socket;
+    SocketAccess control_access;
+    std::string create_dir;  // as configured ("": the control socket's directory)
+    std::string user, group;
+  } started_with_;
   bool offer_irq_ = true;
   bool started_ = false;  // start() ran: device threads serve
   // The directory devices made at run time get their sockets in, held open.

@@ -70,6 +70,25 @@ void Daemon::on_frontend(uint64_t id, bool connected) {
   notifier_.status(status());
 }
 
+void Daemon::say_what_needs_restart(const DaemonConfig& next) const {
+  auto said = [](const std::string& v) { return v.empty() ? std::string("(not set)") : "\"" + v + "\""; };
+  auto id = [](const auto& v) { return v ? std::to_string(*v) : std::string("(not set)"); };
+  auto changed = [](const char* setting, const std::string& from, const std::string& to) {
+    if (from == to) return;
+    LOG_WARN("reload: %s changed from %s to %s; it takes effect when vgpio restarts (systemctl restart for the "
+             "service); the running value stays until then",
+             setting, from.c_str(), to.c_str());
+  };
+  const StartSettings& was = started_with_;
+  changed("control", said(was.control_socket), said(next.control_socket));
+  changed("control_mode", strfmt("\"%04o\"", was.control_access.mode), strfmt("\"%04o\"", next.control_access.mode));
+  changed("control_owner (uid)", id(was.control_access.owner), id(next.control_access.owner));
+  changed("control_group (gid)", id(was.control_access.group), id(next.control_access.group));
+  changed("create_dir", said(was.create_dir), said(next.create_dir));
+  changed("user", said(was.user), said(next.user));
+  changed("group", said(was.group), said(next.group));
+}
+
 void Daemon::reload() {
   if (!reload_) {
     LOG_INFO("nothing to reload: vgpio was started without a config file (--config)");
@@ -82,7 +101,9 @@ void Daemon::reload() {
     notifier_.ready(status());
     return;
   }
+  say_what_needs_restart(next.value());
   std::vector<DeviceConfig>& specs = next.value().devices;
+  access_ = next.value().access;  // for the devices it replaces or adds
   make_device_ = std::move(next.value().make_device);
   if (control_) control_->set_grants(next.value().control_observe, next.value().control_act);
   // Devices made at run time are their makers', not the file's: a file device

@@ -77,6 +77,15 @@ Result<config::ConfigSpec> spec_from_line_options(const ServeOptions& options) {
   return spec;
 }
 
+// The options that apply whichever way in, and win over the file's settings:
+// at start-up and at every reload alike.
+void apply_common_options(const ServeOptions& options, DaemonConfig& config) {
+  if (!options.control.empty()) config.control_socket = options.control;
+  if (!options.user.empty()) config.user = options.user;
+  if (!options.group.empty()) config.group = options.group;
+  config.offer_irq = !options.no_irq;
+}
+
 // Three ways in (a file, --line, --sim); the options that apply to all last.
 Result<DaemonConfig> config_from_options(const ServeOptions& options) {
   DaemonConfig config;
@@ -86,9 +95,11 @@ Result<DaemonConfig> config_from_options(const ServeOptions& options) {
       return Error("--guest-clock and --clock-quantum are for a device made from options; in a config file, say "
                    "clock = \"guest\" in its [[device]]");
     // The same reading at start-up and at every SIGHUP.
-    auto read_file = [file = options.config]() -> Result<DaemonConfig> {
-      config::ConfigSpec spec = TRY(config::load(file));
-      return daemon_config(spec);
+    auto read_file = [options]() -> Result<DaemonConfig> {
+      config::ConfigSpec spec = TRY(config::load(options.config));
+      DaemonConfig read = TRY(daemon_config(spec));
+      apply_common_options(options, read);
+      return read;
     };
     config = TRY(read_file());
     config.reload = read_file;
@@ -106,8 +117,7 @@ Result<DaemonConfig> config_from_options(const ServeOptions& options) {
     none.access = config.access;
     config.make_device = [none](const nlohmann::json& request) { return created_device_config(request, none); };
   }
-  if (!options.control.empty()) config.control_socket = options.control;
-  config.offer_irq = !options.no_irq;
+  apply_common_options(options, config);
   return config;
 }
 
@@ -146,8 +156,7 @@ int serve(const ServeOptions& options) {
     return 2;
   }
   // Names are looked up now: the sandbox hides /etc/passwd later.
-  auto who = service::resolve_identity(options.user.empty() ? config.user : options.user,
-                                       options.group.empty() ? config.group : options.group);
+  auto who = service::resolve_identity(config.user, config.group);
   if (!who) {
     LOG_ERROR("%s", who.error().message().c_str());
     return 2;

@@ -576,6 +576,39 @@ def test_guest_clock():
             d.stop()
 
 
+@test(only_on=("q35", "arm64"))
+def test_guest_clock_wrong_qemu():
+    """The plugin built for another QEMU (its recorded version says so) is
+    refused by this one, with a message naming both: QEMU ends before the
+    guest runs a single instruction, and vgpio's device waits on for a plugin
+    as before, its guest time untouched."""
+    plugin = os.environ.get("VGPIO_CLOCK_PLUGIN_OTHER_QEMU")
+    check(bool(plugin), "VGPIO_CLOCK_PLUGIN_OTHER_QEMU is not set (the build makes vgpio-clock-other-qemu.so "
+          "beside vgpio-clock.so)")
+    qemu = os.environ.get("VGPIO_QEMU", platform().qemu)
+    running = re.match(r"QEMU emulator version (.+)",
+                       subprocess.run([qemu, "--version"], capture_output=True, text=True, check=True).stdout)
+    check(running is not None, f"{qemu} --version names no version")
+    with Workdir() as w:
+        d = Daemon(VGPIO, w, extra=["--guest-clock"])
+        g = Guest([d.socket], qemu=qemu, wait_ready=False,
+                  extra_args=GUEST_CLOCK_QEMU_ARGS + ["-plugin", f"{plugin},socket={d.socket}.clock"])
+        try:
+            g.proc.wait(timeout=WAIT)
+            said = g.proc.stdout.read().decode(errors="replace")
+            check(g.proc.returncode != 0, f"QEMU ran on with a plugin built for another QEMU: {said}")
+            refusal = (f"vgpio-clock: built for QEMU 9.2.0 (Debian 1:9.2.0+ds-1), not for this QEMU "
+                       f"{running.group(1).strip()}: it uses QEMU's internals")
+            check(refusal in said and "Could not load plugin" in said, f"QEMU said: {said}")
+            check("VGPIO-GUEST-READY" not in said, f"the guest started: {said}")
+            clock = d.control().call(cmd="list")["devices"][0]["clock"]
+            check(clock["plugin"] == "not connected" and clock["holds"] == 0, f"ctl list: {clock}")
+            print(f"refused: {said.splitlines()[0]}")
+        finally:
+            g.close()
+            d.stop()
+
+
 @test(only_on=("q35",))
 def test_panel_toggle():
     """The panel's toggle button reaches the guest: the owner's URL gives the

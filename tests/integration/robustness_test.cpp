@@ -2,7 +2,7 @@
 // stalls inside a message, hands over a pipe nobody reads or shrinks its
 // memory; a control client that sends the wrong types or never reads; a
 // device whose thread is stuck. After each: the process lives, the other
-// devices serve, and `list` answers within a second.
+// devices serve, and `list` answers.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -28,12 +28,16 @@ class Robustness : public testing::DaemonTest {
  protected:
   void SetUp() override { start({4, 4}); }
 
-  // `list` answers within a second, and says whether each device answered.
-  json list_within_a_second() {
+  // `list` answers, and says whether each device answered. A daemon that a
+  // hostile peer stalled would never answer (the peer never lets go), so the
+  // bound tells a stall from a slow machine without timing the daemon: under
+  // qemu-user beside a build, a 0.5 s answer has taken over a second.
+  static constexpr auto kStalled = 60s;
+  json list_answers() {
     auto ctl = control();
     auto begin = Clock::now();
     auto r = ctl.call({{"cmd", "list"}});
-    EXPECT_LT(Clock::now() - begin, 1s);
+    EXPECT_LT(Clock::now() - begin, kStalled);
     EXPECT_TRUE(r.ok()) << r.error().message();
     return r.ok() ? r.value() : json();
   }
@@ -143,7 +147,7 @@ TEST_F(Robustness, AStuckDeviceIsListedAsNotAnsweringAndTheOthersAre) {
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
   daemon_->device_loop(1).post([released] { released.wait(); });
-  json r = list_within_a_second();
+  json r = list_answers();
   ASSERT_EQ(r["devices"].size(), 2u);
   EXPECT_EQ(r["devices"][0]["answering"], true);
   EXPECT_EQ(r["devices"][0]["lines"].size(), 4u);
@@ -155,8 +159,8 @@ TEST_F(Robustness, AStuckDeviceIsListedAsNotAnsweringAndTheOthersAre) {
   EXPECT_NE(get.error().message().find("not answering"), std::string::npos) << get.error().message();
   expect_device_serves(0);
   release.set_value();
-  eventually([&] { return list_within_a_second()["devices"][1].value("answering", false); });
-  EXPECT_EQ(list_within_a_second()["devices"][1]["answering"], true);
+  eventually([&] { return list_answers()["devices"][1].value("answering", false); });
+  EXPECT_EQ(list_answers()["devices"][1]["answering"], true);
 }
 
 TEST_F(Robustness, AFrontendThatNeverReadsItsRepliesIsCutOff) {
@@ -169,7 +173,7 @@ TEST_F(Robustness, AFrontendThatNeverReadsItsRepliesIsCutOff) {
     if (poll(&p, 1, 60000) != 1 || (p.revents & (POLLERR | POLLHUP))) break;
     if (::send(fd.get(), &get_features, sizeof get_features, MSG_NOSIGNAL) != sizeof get_features) break;
     if (sent == 1000) {
-      list_within_a_second();
+      list_answers();
       expect_device_serves(1);
     }
   }
@@ -191,7 +195,7 @@ TEST_F(Robustness, AFrontendThatStallsInsideAMessageIsCutOffWhateverItsPace) {
     pollfd p{fd.get(), POLLIN, 0};
     closed = closed || poll(&p, 1, 200) == 1;
     if (sent == 2) {
-      list_within_a_second();
+      list_answers();
       expect_device_serves(1);
     }
   }
@@ -217,7 +221,7 @@ TEST_F(Robustness, APipeAsCallFdThatNobodyReadsNeverBlocksTheDevice) {
   EXPECT_OK(d->submit(kSetDirection, 2, kDirectionOut));
   eventually([&] { return status(2).direction == kDirectionOut; });
   EXPECT_EQ(status(2).value, 1);
-  EXPECT_EQ(list_within_a_second()["devices"][0]["answering"], true);
+  EXPECT_EQ(list_answers()["devices"][0]["answering"], true);
 }
 
 TEST_F(Robustness, GuestMemoryThatShrinksDropsThatFrontendNotTheProcess) {
@@ -233,7 +237,7 @@ TEST_F(Robustness, GuestMemoryThatShrinksDropsThatFrontendNotTheProcess) {
   eventually([&] { return status(2).direction == kDirectionNone; });
   EXPECT_EQ(status(2).direction, kDirectionNone);
   EXPECT_EQ(status(2).value, 0);  // its safe level
-  list_within_a_second();
+  list_answers();
   expect_device_serves(1);
   expect_device_serves(0);
 }
@@ -245,9 +249,9 @@ TEST_F(Robustness, AWatcherThatNeverReadsIsCutOffAndOthersNeverNotice) {
   // Each change is an event of about 200 bytes: far past the 1 MiB backlog.
   for (int i = 0; i < 20000; ++i) {
     drive(0, i & 1);
-    if (i == 10000) list_within_a_second();
+    if (i == 10000) list_answers();
   }
-  list_within_a_second();
+  list_answers();
   EXPECT_TRUE(closed_by_daemon(watcher.fd.get()));
 }
 

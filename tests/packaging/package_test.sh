@@ -5,7 +5,8 @@
 # lintian without errors.
 #   For this machine's architecture: apt install here, then the installed
 #   vgpio runs, its units verify, and dpkg -L lists the binary, the units
-#   and the man pages.
+#   and the man pages; the installed vgpio-clock plugin loads into this
+#   machine's QEMU (the one it depends on exactly).
 #   For another (--host-arch ARCH, e.g. arm64 or armhf): cross-built with
 #   Debian's cross compiler, the tests run under qemu-user; the package
 #   must hold the same files (tests/cross runs its vgpio on ARCH).
@@ -28,6 +29,10 @@ if git -C "$src" rev-parse --git-dir > /dev/null 2>&1; then
 else
   (cd "$src" && tar --exclude='./build*' -cf - .) | tar -xf - -C "$work/vgpio"
 fi
+# The plugin package's header, from Debian's source of the QEMU installed
+# here, as debian/rules asks (a build has no network).
+"$src/scripts/qemu-plugin-api.sh" "$work/vgpio/qemu-plugin/api"
+qemu_version=$(cat "$work/vgpio/qemu-plugin/api/version")
 # Through ccache, as the other builds: dpkg-buildflags maps the build
 # folder to "." (-ffile-prefix-map), so its objects are the same from any
 # folder, and a clone elsewhere finds them. Its cache named outright:
@@ -71,6 +76,17 @@ contents=$(dpkg-deb -c "$work/$deb" | awk '{ print $NF }')
 [ "$native" = false ] || [ "$contents" = "$contents_nocheck" ] || fail "the nocheck build's package holds other files:
 $(diff <(echo "$contents_nocheck") <(echo "$contents"))"
 echo "built $(cd "$work" && echo *.deb)"
+# The plugin, in a package of its own, tied to the QEMU it was built from.
+plugin_deb=$(cd "$work" && ls vgpio-qemu-clock_*_"$arch".deb) || fail "no vgpio-qemu-clock package was built"
+[ "$(dpkg-deb -c "$work/$plugin_deb" | awk '$NF !~ /\/$/ { print $NF }' | grep -v '^./usr/share/doc/')" = \
+  ./usr/lib/vgpio/vgpio-clock.so ] || fail "$plugin_deb holds: $(dpkg-deb -c "$work/$plugin_deb")"
+! grep -q vgpio-clock <<< "$contents" || fail "$deb holds the plugin too"
+depends=$(dpkg-deb -f "$work/$plugin_deb" Depends)
+grep -qF "qemu-system-x86 (= $qemu_version) | qemu-system-arm (= $qemu_version)" <<< "$depends" ||
+  fail "$plugin_deb does not depend on exactly QEMU $qemu_version: $depends"
+[ "$(dpkg-deb -f "$work/$plugin_deb" Built-Using)" = "qemu (= $qemu_version)" ] ||
+  fail "$plugin_deb's Built-Using: $(dpkg-deb -f "$work/$plugin_deb" Built-Using)"
+echo "$plugin_deb: Depends: $depends"
 rm -f "$keep"/*.deb && cp "$work"/*.deb "$keep/"
 (cd "$work" && lintian --fail-on error --tag-display-limit 0 ./*.changes) || fail "lintian reports errors"
 
@@ -84,6 +100,8 @@ if [ "$native" = false ]; then
   rm -rf "$keep/root" "$keep/tools" && dpkg-deb -x "$work/$deb" "$keep/root"
   install -D -m 0755 "$work"/vgpio/obj-*/vgpio-frontend "$keep/tools/vgpio-frontend"
   echo "$deb: /usr/bin/vgpio is for $(readelf -h "$keep/root/usr/bin/vgpio" | sed -n 's/^ *\(Class\|Machine\): *//p' | paste -sd' ')"
+  dpkg-deb -x "$work/$plugin_deb" "$work/plugin"
+  echo "$plugin_deb: vgpio-clock.so is for $(readelf -h "$work/plugin/usr/lib/vgpio/vgpio-clock.so" | sed -n 's/^ *\(Class\|Machine\): *//p' | paste -sd' ')"
   echo "PASS"
   exit 0
 fi
@@ -92,8 +110,8 @@ fi
 # pytest on this machine (tests/packaging/python_package_test.sh installs it
 # in a root of its own).
 [ -f "$work"/python3-vgpio_*_all.deb ] || fail "no python3-vgpio package was built"
-DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --reinstall "$work/$deb" > "$work/install.log" 2>&1 ||
-  { cat "$work/install.log"; fail "apt could not install $deb"; }
+DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --reinstall "$work/$deb" "$work/$plugin_deb" \
+  > "$work/install.log" 2>&1 || { cat "$work/install.log"; fail "apt could not install $deb and $plugin_deb"; }
 
 version=$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)
 [ "$(/usr/bin/vgpio --version)" = "vgpio $version" ] || fail "installed vgpio --version: $(/usr/bin/vgpio --version)"
@@ -107,4 +125,13 @@ out=$(cd / && systemd-analyze verify vgpio@vm1.socket vgpio@vm1.service 2>&1) ||
 [ -z "$out" ] || fail "systemd-analyze verify of the installed units complains:
 $out"
 man -w vgpio.toml > /dev/null || fail "man cannot find vgpio.toml(5)"
+# The installed plugin gets past its version check in this QEMU (and stops
+# at its socket, which nothing serves): QEMU never starts a guest here.
+for qemu in qemu-system-x86_64 qemu-system-aarch64; do
+  said=$(timeout 120 "$qemu" -machine none -display none -nodefaults -icount shift=3,sleep=off \
+         -plugin "/usr/lib/vgpio/vgpio-clock.so,socket=$work/no-vgpio.sock.clock" 2>&1) &&
+    fail "$qemu ran with the plugin and no vgpio"
+  grep -q "vgpio-clock: cannot connect to $work/no-vgpio.sock.clock" <<< "$said" ||
+    fail "the installed plugin in $qemu: $said"
+done
 echo "PASS"

@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -274,6 +275,50 @@ def test_reload():
     finally:
         stop(proc)
     check(not os.path.exists(w("keep.sock")) and not os.path.exists(w("new.sock")), "sockets left at exit")
+
+
+@test
+def test_reload_of_the_root_settings():
+    """A reload applies the root settings it can and says which it cannot:
+    socket_mode applies to the device it adds; a changed control, control_mode
+    or create_dir is logged as taking effect at the next restart (the running
+    control socket stays as it is); an option given on the command line
+    (--control) is no change. The file is replaced by rename each time, as
+    editors and package managers write it; the sandbox is on."""
+    w = Workdir()
+    os.mkdir(w("made"))
+    head = f'control = "{w("ctl.sock")}"\nsocket_mode = "0600"\n'
+    config = w.write("v.toml", head + device("a", w("a.sock"), ["a0"]))
+    proc = start(["serve", "--config", config], w)
+    by_option = start(["serve", "--config", w.write("o.toml", device("o", w("o.sock"), ["o0"])),
+                       "--control", w("o.ctl")], w, log="option.log")
+    try:
+        wait_until(lambda: os.path.exists(w("ctl.sock")) and os.path.exists(w("o.ctl")), "the daemons to listen")
+
+        def reload(text, process=proc, name="v.toml", log="daemon.log"):
+            w.write(name + ".new", text)
+            os.rename(w(name + ".new"), w(name))
+            before = w.read(log).count("reload done")
+            process.send_signal(signal.SIGHUP)
+            wait_until(lambda: w.read(log).count("reload done") > before, "the reload")
+
+        reload(f'control = "{w("ctl2.sock")}"\ncontrol_mode = "0660"\ncreate_dir = "{w("made")}"\n'
+               f'socket_mode = "0660"\n' + device("a", w("a.sock"), ["a0"]) + device("b", w("b.sock"), ["b0"]))
+        log = w.read("daemon.log")
+        for setting, was, now in (("control", f'"{w("ctl.sock")}"', f'"{w("ctl2.sock")}"'),
+                                  ("control_mode", '"0600"', '"0660"'),
+                                  ("create_dir", "(not set)", f'"{w("made")}"')):
+            check(f"reload: {setting} changed from {was} to {now}; it takes effect when vgpio restarts" in log,
+                  f"the log does not say that {setting} needs a restart:\n{log}")
+        check(stat.S_IMODE(os.stat(w("ctl.sock")).st_mode) == 0o600 and not os.path.exists(w("ctl2.sock")),
+              "the running control socket changed although the log says it stays")
+        check(stat.S_IMODE(os.stat(w("b.sock")).st_mode) == 0o660, "the added device's socket is not 0660")
+        check("socket_mode" not in log, f"socket_mode was said to need a restart:\n{log}")
+        reload(device("o", w("o.sock"), ["o0", "o1"]), by_option, "o.toml", "option.log")
+        check("changed from" not in w.read("option.log"), f"--control was taken as a change:\n{w.read('option.log')}")
+    finally:
+        stop(proc)
+        stop(by_option)
 
 
 def as_uid(uid, args, **kwargs):
