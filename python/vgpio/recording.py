@@ -104,13 +104,17 @@ class Recording:
         self.stop()
 
     def _signals(self, s: Dict[str, Any]) -> List[str]:
-        level = "z" if s["direction"] == "none" else ("x" if s["level"] is None else str(s["level"]))
+        # The level whatever the direction; z only where nothing drives it.
+        if s["level"] is None:
+            level = "z" if s["direction"] == "none" else "x"
+        else:
+            level = str(s["level"])
         out = {"out": "1", "in": "0"}.get(s["direction"], "z")
         return [level, out, *_IRQ_BITS.get(s["irq"], "000")]
 
     def _header(self, unit_ns: int) -> None:
         f = self._file
-        f.write("$comment\n  vgpio Python client; five signals per line: the level (z: no direction set), .out "
+        f.write("$comment\n  vgpio Python client; five signals per line: the level (z: not driven), .out "
                 "(1 out, 0 in, z none) and the interrupt type as .irq_rising .irq_falling .irq_level\n$end\n")
         f.write(f"$timescale {dict((ns, t) for t, ns in _UNITS)[unit_ns]} $end\n$scope module vgpio $end\n")
         suffixes = ["", ".out", ".irq_rising", ".irq_falling", ".irq_level"]

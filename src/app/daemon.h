@@ -116,7 +116,6 @@ class Daemon : private control::DeviceMaker {
   static int threads_left_behind() { return left_behind_.load(); }
 
   // For tests, between create() and the first reload.
-  size_t device_count() const { return devices_.size(); }
   GpioDevice& device(size_t i) { return *devices_[i]->device; }
   EventLoop& device_loop(size_t i) { return *devices_[i]->loop; }
   const std::string& socket_path(size_t i) const { return devices_[i]->server->path(); }
@@ -154,7 +153,7 @@ class Daemon : private control::DeviceMaker {
   void launch(Device& dev);
   // Plugs the config's wires that are missing (after start-up and reloads).
   std::vector<Error> plug_config_wires();
-  // daemon_created.cpp: control::DeviceMaker
+  // run_time_devices.cpp: control::DeviceMaker
   Result<nlohmann::json> create_device(const nlohmann::json& request, uint64_t owner, const Peer& maker) override;
   Result<void> destroy_device(const std::string& name, const Peer& by) override;
   void owner_gone(uint64_t owner) override;

@@ -168,7 +168,7 @@ int run_record(const CtlOptions& common, const RecordOptions& o) {
     return wanted;
   });
   if (lines == 0) return fail("record", "none of the lines named is on device " + o.device, 2);
-  auto begun = recorder.begin("vgpio ctl record; five signals per line: the level (z: no direction set), .out "
+  auto begun = recorder.begin("vgpio ctl record; five signals per line: the level (z: not driven), .out "
                               "(1 out, 0 in, z none) and the interrupt type as .irq_rising .irq_falling .irq_level");
   if (!begun) return fail("record", begun.error().message(), 2);
   std::fprintf(stderr, "vgpio ctl record: recording %zu lines into %s%s\n", lines, o.vcd.c_str(),
@@ -189,6 +189,13 @@ int run_record(const CtlOptions& common, const RecordOptions& o) {
     if (!e.value()) continue;  // a timeout or a signal: the loop decides
     if (!recorder.apply(*e.value())) continue;
     ++changes;
+  }
+  // Ctrl-C keeps what the daemon had already sent: the changes a harness made
+  // just before it stopped the recording are in the file.
+  while (status == 0) {
+    auto e = client.next(std::chrono::milliseconds(0));
+    if (!e || !e.value()) break;
+    if (recorder.apply(*e.value())) ++changes;
   }
   auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - started);
   auto written = recorder.finish(uint64_t(elapsed.count()));

@@ -13,9 +13,11 @@ bool irq_falling(uint8_t t) { return t == kIrqEdgeFalling || t == kIrqEdgeBoth |
 char bit(bool b) { return b ? '1' : '0'; }
 }  // namespace
 
+// z only for a line with no direction whose level nobody knows (a host line
+// no one has requested); a simulated input has the level the harness drives.
 char LineRecorder::level_value(const State& s) const {
-  if (s.direction == kDirectionNone) return 'z';
-  return s.level < 0 ? 'x' : bit(s.level == 1);
+  if (s.level < 0) return s.direction == kDirectionNone ? 'z' : 'x';
+  return bit(s.level == 1);
 }
 
 size_t LineRecorder::add_line(const std::string& device, const std::string& line, State initial) {

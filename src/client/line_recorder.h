@@ -1,6 +1,7 @@
 // Records lines into a VCD file. Each line is five one-bit signals, because
 // common VCD readers (sigrok) take one-bit signals only:
-//   DEV.LINE                 its level: 0 or 1, and z while the guest has set no direction
+//   DEV.LINE                 its level, whatever the direction (a harness drives a pin
+//                            before firmware configures it); z where nothing drives it
 //   DEV.LINE.out             its direction: 1 output, 0 input, z none
 //   DEV.LINE.irq_rising      \  its interrupt type: rising 100, falling 010,
 //   DEV.LINE.irq_falling      > both edges 110, level high 101, level low 011,

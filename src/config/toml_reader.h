@@ -1,5 +1,5 @@
 // Reading TOML tables with errors that name the file and line: shared by the
-// config file (config.cpp) and devices made at run time (created_device.cpp).
+// config file (config.cpp) and devices made at run time (create_request.cpp).
 // Internal to the config layer.
 #pragma once
 

@@ -21,8 +21,6 @@ int64_t epoch_ns(std::chrono::system_clock::time_point time) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
 }
 
-std::string timestamp_now() { return format_timestamp(std::chrono::system_clock::now()); }
-
 std::string format_timestamp(std::chrono::system_clock::time_point now) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
   time_t secs = static_cast<time_t>(us / 1000000);

@@ -194,6 +194,5 @@ class ControlServer {
 int64_t epoch_ns(std::chrono::system_clock::time_point time);
 // An ISO 8601 UTC timestamp with microseconds, for watch events.
 std::string format_timestamp(std::chrono::system_clock::time_point time);
-std::string timestamp_now();
 
 }  // namespace vgpio::control

@@ -51,27 +51,32 @@ Result<std::string> resolve_chip(const std::string& spec) {
     return path;
   }
   std::vector<std::string> matches;
+  std::string unreadable;
   for (const auto& p : all_chips()) {
     try {
       if (gpiod::chip(p).get_info().label() == spec) matches.push_back(p);
-    } catch (const std::exception&) {
+    } catch (const std::exception& e) {
+      unreadable += "; " + error_from(e, "cannot open " + p).message();
     }
   }
-  if (matches.empty()) return Error("no GPIO chip with the label \"" + spec + "\" (give a path, gpiochipN or a label)");
+  if (matches.empty())
+    return Error("no GPIO chip with the label \"" + spec + "\" (give a path, gpiochipN or a label)" + unreadable);
   if (matches.size() > 1) return Error("two GPIO chips have the label \"" + spec + "\": " + matches[0] + ", " + matches[1]);
   return matches[0];
 }
 
 Result<HostLineRef> find_line_by_name(const std::string& name) {
   std::vector<HostLineRef> found;
+  std::string unreadable;
   for (const auto& p : all_chips()) {
     try {
       int offset = gpiod::chip(p).get_line_offset_from_name(name);
       if (offset >= 0) found.push_back({p, static_cast<unsigned>(offset)});
-    } catch (const std::exception&) {
+    } catch (const std::exception& e) {
+      unreadable += "; " + error_from(e, "cannot open " + p).message();
     }
   }
-  if (found.empty()) return Error("no host GPIO line is named \"" + name + "\"");
+  if (found.empty()) return Error("no host GPIO line is named \"" + name + "\"" + unreadable);
   if (found.size() > 1)
     return Error(strfmt("the host line name \"%s\" is on %s and %s; give chip and offset instead", name.c_str(),
                         found[0].chip_path.c_str(), found[1].chip_path.c_str()));
@@ -133,11 +138,11 @@ Result<std::string> line_holder(const HostLineRef& ref) {
   }
 }
 
-bool line_is_output(const HostLineRef& ref) {
+Result<bool> line_is_output(const HostLineRef& ref) {
   try {
     return gpiod::chip(ref.chip_path).get_line_info(ref.offset).direction() == gpiod::line::direction::OUTPUT;
-  } catch (const std::exception&) {
-    return false;
+  } catch (const std::exception& e) {
+    return error_from(e, strfmt("reading the direction of %s line %u", ref.chip_path.c_str(), ref.offset));
   }
 }
 

@@ -49,8 +49,9 @@ Result<HostLineRef> resolve_line(const HostLineSource& source);
 Result<ChipIdentity> identify(const HostLineRef& ref);
 // "" when the line is free, else its consumer ("?" when it has none).
 Result<std::string> line_holder(const HostLineRef& ref);
-// Whether the line is configured as an output now (false when it cannot be read).
-bool line_is_output(const HostLineRef& ref);
+// Whether the line is configured as an output now; an error when its chip
+// cannot be read.
+Result<bool> line_is_output(const HostLineRef& ref);
 // The chip's name and label, e.g. "gpiochip2 [gpio-sim.0-node0]".
 std::string describe_chip(const std::string& path);
 

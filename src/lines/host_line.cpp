@@ -36,7 +36,11 @@ void HostLine::adopt_kept_request() {
   }
   // As the previous process left it: the device model settles it next. An
   // unknown direction is taken as an input, which reconfiguring makes right.
-  bool output = line_is_output(settings_.ref);
+  auto is_output = line_is_output(settings_.ref);
+  if (!is_output)
+    LOG_WARN("%s (%s): %s; taken as an input until the guest sets it", where().c_str(), name().c_str(),
+             is_output.error().message().c_str());
+  bool output = is_output && is_output.value();
   request_ = adopted.release_value();
   if (auto r = watch_request(); !r) {
     adoption_ = "requested anew: " + r.error().message();

@@ -26,7 +26,6 @@ class SimLine final : public Line {
   bool simulated() const override { return true; }
   bool driven_level() const override { return input_; }
 
-  bool input_level() const { return input_; }
   bool output_level() const { return output_; }
 
  private:

@@ -45,7 +45,7 @@ Result<std::string> record(const std::string& control, const json& request) {
   std::ostringstream out;
   client::StreamRecorder recorder(out);
   recorder.add_lines(snapshot, [](const json&) { return true; });
-  TRY(recorder.begin("vgpio panel; five signals per line: the level (z: no direction set), .out (1 out, 0 in, "
+  TRY(recorder.begin("vgpio panel; five signals per line: the level (z: not driven), .out (1 out, 0 in, "
                      "z none) and the interrupt type as .irq_rising .irq_falling .irq_level"));
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());

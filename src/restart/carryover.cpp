@@ -153,11 +153,13 @@ void Carryover::settle_leftovers() {
     {
       auto request = kept.refused.empty() ? adopt_request(std::move(kept.fd))
                                           : Result<std::unique_ptr<LineRequest>>(Error(kept.refused));
-      bool output = line_is_output(ref);  // unknown (gone, not ours to open): released as it is
+      auto is_output = line_is_output(ref);  // unknown (gone, not ours to open): released as it is
+      bool output = is_output && is_output.value();
       Result<void> set = output && request ? request.value()->set(safe) : Result<void>(ok());
       if (output && request && set) what += strfmt("set to its safe level %d and released", safe);
       else if (!request) what += "refused (" + request.error().message() + "); closed, nothing driven through it";
       else if (!set) what += "could not set its safe level (" + set.error().message() + "); released";
+      else if (!is_output) what += "released as it is (" + is_output.error().message() + ")";
       else what += "released";
     }  // our copy closes here, before the store lets go of its own
     {

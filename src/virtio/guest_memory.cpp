@@ -58,7 +58,6 @@ Result<void> GuestMemory::add_region(const MemoryRegionSpec& spec, UniqueFd fd) 
     return guard.release_error();
   }
   regions_.push_back(Region{spec, std::make_unique<MemoryMapping>(base, map_len, guard.release_value())});
-  ++generation_;
   return ok();
 }
 
@@ -66,8 +65,7 @@ Result<void> GuestMemory::remove_region(const MemoryRegionSpec& spec) {
   for (auto it = regions_.begin(); it != regions_.end(); ++it) {
     if (it->spec.guest_addr == spec.guest_addr && it->spec.size == spec.size) {
       regions_.erase(it);
-      ++generation_;
-      return ok();
+          return ok();
     }
   }
   return Error(strfmt("no memory region at guest address 0x%llx of size 0x%llx",
@@ -77,7 +75,6 @@ Result<void> GuestMemory::remove_region(const MemoryRegionSpec& spec) {
 
 void GuestMemory::clear() {
   regions_.clear();
-  ++generation_;
   faulted_ = false;
 }
 
@@ -85,7 +82,6 @@ void GuestMemory::swap_regions(GuestMemory& other) {
   regions_.swap(other.regions_);
   for (auto& r : regions_) r.mapping->guard().retarget(fault_fd_, &faulted_);
   for (auto& r : other.regions_) r.mapping->guard().retarget(other.fault_fd_, &other.faulted_);
-  ++generation_;
 }
 
 Result<uint8_t*> GuestMemory::translate(uint64_t gpa, uint64_t len) const {

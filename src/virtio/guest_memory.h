@@ -56,7 +56,6 @@ class GuestMemory {
   bool faulted() const { return faulted_.load(); }
   size_t region_count() const { return regions_.size(); }
   // Bumped on every change, so users of raw pointers know to re-resolve them.
-  uint64_t generation() const { return generation_; }
 
   // Host pointer for [gpa, gpa + len), or an error when any byte is outside.
   Result<uint8_t*> translate(uint64_t gpa, uint64_t len) const;
@@ -73,7 +72,6 @@ class GuestMemory {
     uint8_t* host() const { return mapping->base() + spec.mmap_offset; }
   };
   std::vector<Region> regions_;
-  uint64_t generation_ = 0;
   int fault_fd_ = -1;
   std::atomic<bool> faulted_{false};
 };

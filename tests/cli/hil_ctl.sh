@@ -71,6 +71,21 @@ wait_for '! ctl wires | grep -q "plc:lamp"'
 ctl wires | grep -q "plc:relay -> plant:pump" || fail "the reload dropped a wire it should keep"
 ctl set plant btn 0 || fail "plant:btn is still wired after the reload"
 
+# A harness drives an input before any firmware has configured it (no guest
+# has set a direction on plant:btn yet): the recording shows the level.
+"$vgpio" ctl --control ctl.sock record plant btn --vcd early.vcd 2> early.err & recorder=$!
+wait_for 'grep -q "recording 1 lines" early.err'
+ctl set plant btn 1
+wait_for '[ "$(ctl get plant btn)" = 1 ]'
+ctl list | grep -qE '^ +1 +btn +none +1 ' || fail "ctl list does not show plant:btn at 1 with no direction: $(ctl list)"
+kill -INT "$recorder"; wait "$recorder" || fail "ctl record exit status $?"
+dumped=$(sed -n '/^\$dumpvars/,/^\$end/p' early.vcd)
+grep -qx '0!' <<< "$dumped" && grep -qx 'z"' <<< "$dumped" ||
+  fail "the recording does not start with plant:btn at 0 and no direction: $(cat early.vcd)"
+sed -n '/^\$dumpvars/,$p' early.vcd | sed '1,/^\$end/d' | grep -qx '1!' ||
+  fail "the recording does not show plant:btn driven to 1: $(cat early.vcd)"
+ctl set plant btn 0
+
 # Record a pattern with the guest holding the line as an input, then read the
 # file back with sigrok-cli.
 "$frontend" plant.sock dir 1 in await "$dir/plant.done" > plant.out & pids+=($!)

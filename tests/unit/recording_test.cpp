@@ -110,19 +110,36 @@ TEST(VcdWriter, IdentifiersStayPrintableAndUnique) {
   EXPECT_EQ(ids.size(), 10000u);
 }
 
-TEST(LineRecorder, LevelIsZUntilTheGuestSetsADirection) {
+// A harness drives a pin before the firmware configures it: its level is
+// recorded whatever the direction.
+TEST(LineRecorder, ADrivenLevelIsRecordedBeforeTheGuestSetsADirection) {
   std::ostringstream out;
   LineRecorder r(out, Timescale{1});
   size_t k = r.add_line("d", "btn", {1, gpio::kDirectionNone, gpio::kIrqNone});
   ASSERT_TRUE(r.begin(1'000'000'000, "t"));
-  r.level(k, false, 1'000'000'100);                     // still z: no event written
-  r.direction(k, gpio::kDirectionIn, 1'000'000'200);    // now the level shows
+  r.level(k, false, 1'000'000'100);
+  r.direction(k, gpio::kDirectionIn, 1'000'000'200);
   r.irq_type(k, gpio::kIrqLevelLow, 1'000'000'300);
   r.level(k, true, 1'000'000'400);
   ASSERT_TRUE(r.finish(1'000'000'500));
   std::string s = out.str();
-  EXPECT_NE(s.find("$dumpvars\nz!\nz\"\n0#\n0$\n0%\n$end\n"), std::string::npos) << s;
-  EXPECT_NE(s.find("#200\n0\"\n0!\n#300\n1$\n1%\n#400\n1!\n#500\n"), std::string::npos) << s;
+  EXPECT_NE(s.find("$dumpvars\n1!\nz\"\n0#\n0$\n0%\n$end\n"), std::string::npos) << s;
+  EXPECT_NE(s.find("#100\n0!\n#200\n0\"\n#300\n1$\n1%\n#400\n1!\n#500\n"), std::string::npos) << s;
+}
+
+// z only where nothing drives the line: no direction and no level known (a
+// host line nobody has requested); an unknown level with a direction is x.
+TEST(LineRecorder, AnUndrivenLineIsZAndAnUnknownLevelX) {
+  std::ostringstream out;
+  LineRecorder r(out, Timescale{1});
+  size_t k = r.add_line("d", "host", {-1, gpio::kDirectionNone, gpio::kIrqNone});
+  ASSERT_TRUE(r.begin(1'000'000'000, "t"));
+  r.direction(k, gpio::kDirectionOut, 1'000'000'100);
+  r.level(k, true, 1'000'000'200);
+  ASSERT_TRUE(r.finish(1'000'000'300));
+  std::string s = out.str();
+  EXPECT_NE(s.find("$dumpvars\nz!\nz\"\n"), std::string::npos) << s;
+  EXPECT_NE(s.find("#100\n1\"\nx!\n#200\n1!\n#300\n"), std::string::npos) << s;
 }
 
 }  // namespace
