@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Installing what vgpio needs from Debian 12's packages, for scripts/setup.sh
 # (sourced; run from the source tree's top). The lists are written once:
 #   the build's:  debian/control's Build-Depends (what the Debian package builds with)

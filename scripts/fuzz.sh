@@ -25,7 +25,7 @@ fi
 run() {
   local target=$1 work log=build-fuzz/fuzz_$1.log
   work=$(mktemp -d)
-  if build-fuzz/fuzz_$target -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  if "build-fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
        -artifact_prefix=build-fuzz/ "$work" "tests/fuzz/corpus/$target" > "$log" 2>&1; then
     echo "fuzz $target: $(grep -E '^Done' "$log")"
   else

@@ -23,7 +23,7 @@ if [ ! -f "$cache/qemu-plugin.h" ] || [ ! -f "$cache/built-for" ]; then
   # mirror may lack the .dsc and Debian's patches (none touches this header):
   # the upstream tarball is enough, and it must be there.
   (cd "$cache/download" && apt-get source --download-only -q "qemu=$version" > fetch.log 2>&1) || true
-  orig=$(ls "$cache/download"/qemu_*.orig.tar.* 2> /dev/null | head -n 1)
+  orig=$(find "$cache/download" -maxdepth 1 -name "qemu_*.orig.tar.*" | head -n 1)
   if [ -z "$orig" ]; then
     cat "$cache/download/fetch.log" >&2
     echo "qemu-plugin-api: apt-get source qemu=$version brought no upstream tarball (is there a deb-src entry" \

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 for build in "address,undefined build-asan" "thread build-tsan"; do
+  # shellcheck disable=SC2086 # two words: the sanitizers and the build folder
   set -- $build
   echo "== sanitizers: $1"
   # A unity build (several files compiled as one): these two builds are for

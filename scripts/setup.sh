@@ -38,6 +38,7 @@ install_and_build_for_tests() {
   install_dependencies build
   local log=build/test-packages.log
   mkdir -p build
+  # shellcheck disable=SC2046 # a word per architecture
   { install_dependencies test arm64 && install_cross_dependencies $(cross_architectures); } > "$log" 2>&1 &
   local installing=$!
   build early

@@ -107,11 +107,17 @@ if(have)
     "PYTHONPATH=${CMAKE_SOURCE_DIR}/python;PYTHONDONTWRITEBYTECODE=1")
 endif()
 
-# docs/perf's charts are what bench/charts.py draws from the committed bench JSON.
+# docs/perf's charts are what bench/charts.py draws from the committed bench JSON (bench/results).
 vgpio_tests_need(have bench.charts python3:matplotlib)
 if(have)
   add_test(NAME bench.charts COMMAND ${DEBIAN_PYTHON} ${CMAKE_SOURCE_DIR}/bench/charts.py --check
-    ${CMAKE_SOURCE_DIR}/docs/perf/side_by_side.json ${CMAKE_SOURCE_DIR}/docs/perf)
+    ${CMAKE_SOURCE_DIR}/bench/results/side_by_side.json ${CMAKE_SOURCE_DIR}/docs/perf)
+endif()
+
+# Shellcheck and pyflakes on the tree's scripts and Python (scripts/lint.sh).
+vgpio_tests_need(have lint.scripts_and_python shellcheck git python3:pyflakes)
+if(have)
+  add_test(NAME lint.scripts_and_python COMMAND ${CMAKE_SOURCE_DIR}/scripts/lint.sh)
 endif()
 
 # ---- vgpio under a service manager, and as a Debian package ----

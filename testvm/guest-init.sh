@@ -11,6 +11,7 @@ mount -t tmpfs tmp /tmp
 # background (its output in /tmp/boot.log). A firmware started so runs with
 # nothing typed on the console, so on a device on guest time its whole run,
 # from the guest's first instruction, is the same every time.
+# shellcheck disable=SC2013 # words, not lines: the arguments
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     vgpio.boot=*) echo "${arg#vgpio.boot=}" | base64 -d > /tmp/boot.sh && sh /tmp/boot.sh > /tmp/boot.log 2>&1 & ;;
@@ -20,7 +21,7 @@ done
 stty -echo
 echo "VGPIO-GUEST-READY $(uname -r)"
 # No prompts either: they would land in the middle of command output.
-export PS1= PS2=
+export PS1='' PS2=''
 # Not interactive: its output goes through a pipe, so busybox ash does not
 # read the console through its line editor. That editor takes the SIGCHLD of
 # a background job that ends as end-of-input: the init shell then exited and

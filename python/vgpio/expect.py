@@ -6,25 +6,20 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import TYPE_CHECKING, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
-if TYPE_CHECKING:
-    from .client import Change, Device
-
-#: Host seconds a wait on guest time gives up after (a guest that stopped).
-GUARD = 600.0
+from .watch import GUARD, Change, Watch, WatchedDevice
 
 
 class LineAssertions:
     """Mixed into ``Line``: waits and assertions that need only its watch."""
 
-    device: "Device"
+    device: WatchedDevice
     number: int
 
-    def _wait(self, value: int, timeout: float, guard: float) -> Tuple[Optional["Change"], float]:
+    def _wait(self, value: int, timeout: float, guard: float) -> Tuple[Optional[Change], float]:
         """The change that brought ``value`` (None if it had it already, or on
         timeout) and how long it took, in the device's time."""
-        from .client import Watch
         guest = self.device.clock == "guest"
         with Watch(self.device, self.number, guard if guest else None, duration=timeout, snapshot=True) as w:
             if w.state["lines"][self.number]["value"] == value:
@@ -54,8 +49,7 @@ class LineAssertions:
                                  f"({'guest' if self.device.clock == 'guest' else 'host'} time)")
         return took
 
-    def _edges(self, duration: float) -> List["Change"]:
-        from .client import Watch
+    def _edges(self, duration: float) -> List[Change]:
         guard = GUARD if self.device.clock == "guest" else None
         with Watch(self.device, self.number, guard, duration=duration) as changes:
             return [c for c in changes if c.field == "value"]

@@ -11,7 +11,7 @@ import time
 from typing import Any, Dict, List, Optional, Sequence, TextIO, Tuple
 
 from .connection import Connection
-from .expect import GUARD
+from .watch import GUARD
 
 _IRQ_BITS = {"none": "000", "edge-rising": "100", "edge-falling": "010", "edge-both": "110",
              "level-high": "101", "level-low": "011"}

@@ -60,8 +60,7 @@ Result<config::ClockSpec> clock_option(const ServeOptions& options) {
   config::ClockSpec clock{.guest = options.guest_clock};
   if (options.clock_quantum.empty()) return clock;
   if (!options.guest_clock) return Error("--clock-quantum applies with --guest-clock only");
-  clock.quantum = TRY(parse_duration(options.clock_quantum).error_context("--clock-quantum"));
-  if (clock.quantum < std::chrono::microseconds(1)) return Error("--clock-quantum: at least 1us");
+  clock.quantum = TRY(config::parse_clock_quantum(options.clock_quantum).error_context("--clock-quantum"));
   return clock;
 }
 

@@ -77,9 +77,8 @@ void log_message(LogLevel level, const char* fmt, ...) {
   std::fprintf(stderr, "%svgpio: %s: %s\n", stderr_is_journal() ? syslog_prefix(level) : "", level_name(level), body);
 }
 
-bool RateLimiter::admit(uint64_t* dropped_before) {
+bool RateLimiter::admit(uint64_t* dropped_before, std::chrono::steady_clock::time_point now) {
   std::lock_guard lock(mu_);
-  auto now = std::chrono::steady_clock::now();
   if (now - window_start_ >= window_) {
     window_start_ = now;
     in_window_ = 0;

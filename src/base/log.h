@@ -26,8 +26,9 @@ class RateLimiter {
       : burst_(burst), window_(window) {}
 
   // Returns true when the message may be logged; *dropped_before is the number
-  // suppressed since the last admitted message.
-  bool admit(uint64_t* dropped_before);
+  // suppressed since the last admitted message. `now` is for tests, which
+  // step time themselves.
+  bool admit(uint64_t* dropped_before, std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
   uint64_t total_dropped() const;
 
  private:

@@ -77,28 +77,37 @@ void print_status(const json& r) {
 
 }  // namespace
 
-void print_answer(const std::string& cmd, const json& r) {
-  if (cmd == "get") {
-    std::printf("%s\n", value_text(r["value"]).c_str());
-  } else if (cmd == "list") {
-    print_list(r);
-  } else if (cmd == "status") {
-    print_status(r);
-  } else if (cmd == "sandbox-probe") {
-    for (const auto& [what, result] : r["attempts"].items())
-      std::printf("%-28s %s\n", what.c_str(), result.get<std::string>().c_str());
-  } else if (cmd == "wires") {
-    for (const auto& w : r["wires"])
-      std::printf("%s -> %s  delay %s%s%s\n", w.value("from", "").c_str(), w.value("to", "").c_str(),
-                  w.value("delay", "").c_str(), w.value("invert", false) ? ", inverted" : "",
-                  w.value("config", false) ? "  (from the config)" : "");
-  } else if (r.contains("stimulus")) {
-    std::printf("%s\n", r.value("stimulus", "").c_str());
-  } else if (cmd == "stop") {
-    std::printf("%s\n", r.value("stopped", false) ? "stopped" : "nothing was running");
-  } else if (cmd == "wire") {
-    std::printf("%s\n", r.value("wire", "").c_str());
-  } else if (r.size() > 1) {
+void print_answer(control::CommandId id, const json& r) {
+  using control::CommandId;
+  switch (id) {
+    case CommandId::Get: return void(std::printf("%s\n", value_text(r["value"]).c_str()));
+    case CommandId::List: return print_list(r);
+    case CommandId::Status: return print_status(r);
+    case CommandId::SandboxProbe:
+      for (const auto& [what, result] : r["attempts"].items())
+        std::printf("%-28s %s\n", what.c_str(), result.get<std::string>().c_str());
+      return;
+    case CommandId::Wires:
+      for (const auto& w : r["wires"])
+        std::printf("%s -> %s  delay %s%s%s\n", w.value("from", "").c_str(), w.value("to", "").c_str(),
+                    w.value("delay", "").c_str(), w.value("invert", false) ? ", inverted" : "",
+                    w.value("config", false) ? "  (from the config)" : "");
+      return;
+    case CommandId::Pulse:
+    case CommandId::Clock:
+    case CommandId::Bounce:
+    case CommandId::Pattern: return void(std::printf("%s\n", r.value("stimulus", "").c_str()));
+    case CommandId::Stop:
+      return void(std::printf("%s\n", r.value("stopped", false) ? "stopped" : "nothing was running"));
+    case CommandId::Wire: return void(std::printf("%s\n", r.value("wire", "").c_str()));
+    case CommandId::Set:
+    case CommandId::Watch:
+    case CommandId::Run:
+    case CommandId::Unwire:
+    case CommandId::Create:
+    case CommandId::Destroy: break;
+  }
+  if (r.size() > 1) {
     json rest = r;
     rest.erase("ok");
     std::printf("%s\n", rest.dump().c_str());

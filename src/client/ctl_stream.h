@@ -9,6 +9,7 @@
 #include <string>
 
 #include "client/ctl.h"
+#include "control/commands.h"
 
 namespace vgpio::control {
 struct Command;
@@ -21,8 +22,8 @@ nlohmann::json line_arg(const std::string& s);
 // Sends one request; prints the answer with `print`, or as JSON with --json.
 int call_and_print(const CtlOptions& o, const nlohmann::json& request,
                    const std::function<void(const nlohmann::json&)>& print);
-// Shows command `cmd`'s answer to a person.
-void print_answer(const std::string& cmd, const nlohmann::json& answer);
+// Shows a command's answer to a person.
+void print_answer(control::CommandId id, const nlohmann::json& answer);
 // Prints "vgpio ctl CMD: MESSAGE" and returns `code`, the exit status.
 int fail(const char* cmd, const std::string& message, int code);
 // From here on, Ctrl-C and SIGTERM only set stop_requested(), so a command

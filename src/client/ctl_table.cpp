@@ -123,7 +123,7 @@ void add_table_command(CLI::App& ctl, const control::Command& c, CtlOptions& o) 
     o.run = [&o, &c, given] {
       auto request = request_of(c, *given);
       if (!request) return fail(c.name, request.error().message(), 2);
-      return call_and_print(o, request.value(), [&c](const json& r) { print_answer(c.name, r); });
+      return call_and_print(o, request.value(), [&c](const json& r) { print_answer(c.id, r); });
     };
   });
 }

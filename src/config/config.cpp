@@ -98,6 +98,15 @@ Result<LineSpec> parse_line(const Context& ctx, const toml::table& t) {
   return l;
 }
 
+}  // namespace detail
+
+Result<std::chrono::nanoseconds> parse_clock_quantum(const std::string& text) {
+  auto d = parse_duration(text);
+  if (!d || d.value() < kMinClockQuantum) return Error("must be a duration of at least 1us, such as \"100us\"");
+  return d.value();
+}
+
+namespace detail {
 Result<ClockSpec> parse_clock(const Context& ctx, const toml::table& t) {
   ClockSpec c;
   auto clock = TRY(get_string(ctx, t, "clock"));
@@ -108,9 +117,8 @@ Result<ClockSpec> parse_clock(const Context& ctx, const toml::table& t) {
     if (!c.guest && t.get(key)) return ctx.error(*t.get(key), std::string(key) + " applies to clock = \"guest\" only");
   c.socket = TRY(get_string(ctx, t, "clock_socket")).value_or("");
   if (auto quantum = TRY(get_string(ctx, t, "clock_quantum"))) {
-    auto d = parse_duration(*quantum);
-    if (!d || d.value() < std::chrono::microseconds(1))
-      return ctx.error(*t.get("clock_quantum"), "\"clock_quantum\" must be a duration of at least 1us, such as \"100us\"");
+    auto d = parse_clock_quantum(*quantum);
+    if (!d) return ctx.error(*t.get("clock_quantum"), "\"clock_quantum\" " + d.error().message());
     c.quantum = d.value();
   }
   return c;

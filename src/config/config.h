@@ -51,6 +51,13 @@ struct LineSpec {
 
 // Whose time a device's stimuli follow: the host's, or its guest's
 // (clock = "guest": the vgpio-clock QEMU plugin connects to `socket`).
+// The shortest quantum a device on guest time takes: a hold per guest
+// microsecond at most.
+inline constexpr std::chrono::nanoseconds kMinClockQuantum = std::chrono::microseconds(1);
+// A quantum as written ("100us"), checked: the one rule the config file,
+// --clock-quantum and create (through the config's reader) share.
+Result<std::chrono::nanoseconds> parse_clock_quantum(const std::string& text);
+
 struct ClockSpec {
   bool guest = false;
   std::string socket{};  // "" for the device socket's path + ".clock"

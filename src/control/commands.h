@@ -69,7 +69,15 @@ enum class Role {
 };
 const char* role_name(Role role);
 
+// Each command's id: the server finds a command's handler by it, and
+// `vgpio ctl` its printer; the name is matched only here (find_command).
+enum class CommandId {
+  List, Status, Get, Set, Watch, Run, Pulse, Clock, Bounce, Pattern, Stop,
+  Wire, Unwire, Wires, Create, Destroy, SandboxProbe,
+};
+
 struct Command {
+  CommandId id;
   const char* name;
   Role role;
   std::vector<Field> fields;

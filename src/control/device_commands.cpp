@@ -108,11 +108,11 @@ json ControlServer::devices_json(std::optional<size_t> only) const {
   return devices;
 }
 
-json ControlServer::list(Client&, const std::string&, const json&) {
+json ControlServer::list(Connection&, const json&) {
   return {{"ok", true}, {"devices", devices_json()}};
 }
 
-json ControlServer::status(Client&, const std::string&, const json&) {
+json ControlServer::status(Connection&, const json&) {
   json answer = status_ ? status_() : json::object();
   answer["ok"] = true;
   answer["devices"] = devices_.size();
@@ -123,28 +123,12 @@ json ControlServer::status(Client&, const std::string&, const json&) {
   return answer;
 }
 
-json ControlServer::get_or_set(Client&, const std::string& cmd, const json& request) {
+json ControlServer::get(Connection&, const json& request) {
   auto d = find_device(request);
   if (!d) return refusal(ErrorKind::NoDevice, d.error());
   auto l = find_line(d.value(), request);
   if (!l) return refusal(ErrorKind::NoLine, l.error());
   const ControlledDevice& dev = devices_[d.value()];
-  if (cmd == "set") {
-    const json& v = request["value"];
-    bool level = v.is_boolean() ? v.get<bool>() : v.get<uint64_t>() == 1;
-    Result<void> r = not_answering(dev);
-    json answer = {{"ok", true}};
-    // Through the simulation when there is one: a set ends a stimulus.
-    (void)dev.loop->run_sync([&] {
-      if (!dev.sim) return void(r = dev.device->drive(l.value(), level));
-      auto at = dev.sim->set(l.value(), level);
-      r = at ? ok() : at.error();
-      if (at && std::string(dev.sim->clock().name()) == "guest") answer["guest_ns"] = sim::count_ns(at.value());
-    });
-    if (!r) return refusal(ErrorKind::Conflict, r.error());
-    let_guests_run();
-    return answer;
-  }
   std::vector<LineRow> row;
   if (!dev.loop->run_sync([&] { row = gather(dev, l.value(), 1); }))
     return refusal(ErrorKind::NotAnswering, not_answering(dev));
@@ -154,13 +138,34 @@ json ControlServer::get_or_set(Client&, const std::string& cmd, const json& requ
   return j;
 }
 
-json ControlServer::watch(Client& client, const std::string&, const json& request) {
+json ControlServer::set(Connection&, const json& request) {
+  auto d = find_device(request);
+  if (!d) return refusal(ErrorKind::NoDevice, d.error());
+  auto l = find_line(d.value(), request);
+  if (!l) return refusal(ErrorKind::NoLine, l.error());
+  const ControlledDevice& dev = devices_[d.value()];
+  const json& v = request["value"];
+  bool level = v.is_boolean() ? v.get<bool>() : v.get<uint64_t>() == 1;
+  Result<void> r = not_answering(dev);
+  json answer = {{"ok", true}};
+  // Through the simulation when there is one: a set ends a stimulus.
+  (void)dev.loop->run_sync([&] {
+    if (!dev.sim) return void(r = dev.device->drive(l.value(), level));
+    auto at = dev.sim->set(l.value(), level);
+    r = at ? ok() : at.error();
+    if (at && std::string(dev.sim->clock().name()) == "guest") answer["guest_ns"] = sim::count_ns(at.value());
+  });
+  if (!r) return refusal(ErrorKind::Conflict, r.error());
+  let_guests_run();
+  return answer;
+}
+
+json ControlServer::watch(Connection& client, const json& request) {
   std::optional<size_t> only;
   if (request.contains("device")) {
     auto d = find_device(request);
     if (!d) return refusal(ErrorKind::NoDevice, d.error());
     only = d.value();
-    client.watch_device = devices_[d.value()].device->name();
   }
   if (request.contains("until") || request.contains("for")) {
     auto when = guest_time_arg(request);
@@ -170,8 +175,7 @@ json ControlServer::watch(Client& client, const std::string&, const json& reques
     if (auto r = wait_for_guest_time(client, *only, when.value()); !r)
       return refusal(ErrorKind::Unavailable, r.error());
   }
-  if (!client.watching) watchers_.fetch_add(1);
-  client.watching = true;
+  connections_->start_watching(client, only ? std::optional(devices_[*only].device->name()) : std::nullopt);
   json answer = {{"ok", true}};
   // The state after watching began: a change from here on is in the stream,
   // so snapshot plus events miss nothing (a change may show up in both).
@@ -182,20 +186,22 @@ json ControlServer::watch(Client& client, const std::string&, const json& reques
   return answer;
 }
 
-json ControlServer::create_or_destroy(Client& client, const std::string& cmd, const json& request) {
+json ControlServer::create_device(Connection& client, const json& request) {
   if (!maker_) return refusal(ErrorKind::Unavailable, Error("this daemon makes no devices at run time"));
-  if (cmd == "create") {
-    auto made = maker_->create_device(request, client.id, client.peer);
-    if (!made) return refusal(ErrorKind::BadRequest, made.error());
-    json answer = made.release_value();
-    answer["ok"] = true;
-    return answer;
-  }
+  auto made = maker_->create_device(request, client.id, client.peer);
+  if (!made) return refusal(ErrorKind::BadRequest, made.error());
+  json answer = made.release_value();
+  answer["ok"] = true;
+  return answer;
+}
+
+json ControlServer::destroy_device(Connection& client, const json& request) {
+  if (!maker_) return refusal(ErrorKind::Unavailable, Error("this daemon makes no devices at run time"));
   auto r = maker_->destroy_device(request["device"].get<std::string>(), client.peer);
   return r ? json{{"ok", true}} : refusal(ErrorKind::Conflict, r.error());
 }
 
-json ControlServer::sandbox_probe(Client&, const std::string&, const json& request) {
+json ControlServer::sandbox_probe(Connection&, const json& request) {
   if (!probe_) return refusal(ErrorKind::Unavailable, Error("sandbox-probe is in test builds only"));
   auto d = find_device(request);
   if (!d) return refusal(ErrorKind::NoDevice, d.error());

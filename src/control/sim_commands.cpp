@@ -54,50 +54,36 @@ Result<std::vector<sim::Step>> steps_arg(const json& r) {
   return steps;
 }
 
-// `from` is the line's level now: a bounce starts from it.
-Result<Stimulus> stimulus_arg(const std::string& cmd, const json& r, bool from) {
-  if (cmd == "pulse") {
-    Nanos width = TRY(duration_field(r, "width"));
-    return Stimulus::pulse(TRY(level_arg(r, "level")), width, count_arg(r, "count"),
-                           TRY(duration_field(r, "period", width * 2)));
-  }
-  if (cmd == "clock") return Stimulus::clock(TRY(duration_field(r, "period")), r["duty"].get<double>());
-  if (cmd == "bounce") {
-    uint64_t transitions = count_arg(r, "transitions");
-    if (transitions > Stimulus::kMaxSteps) return Error("too many \"transitions\"");
-    return Stimulus::bounce(from, TRY(level_arg(r, "settle", !from)), static_cast<unsigned>(transitions),
-                            TRY(duration_field(r, "window")), count_arg(r, "seed"));
-  }
-  return Stimulus::pattern(TRY(steps_arg(r)), count_arg(r, "repeat"));
-}
-
 }  // namespace
 
-json ControlServer::start_stimulus(Client&, const std::string& cmd, const json& request) {
+std::optional<json> ControlServer::find_sim_line(const json& request, const ControlledDevice*& device,
+                                                 size_t& line) const {
   auto d = find_device(request);
   if (!d) return refusal(ErrorKind::NoDevice, d.error());
   auto l = find_line(d.value(), request);
   if (!l) return refusal(ErrorKind::NoLine, l.error());
-  const ControlledDevice& dev = devices_[d.value()];
-  if (!dev.sim) return refusal(ErrorKind::Unavailable, Error("this daemon runs no simulation"));
-  size_t line = l.value();
+  device = &devices_[d.value()];
+  if (!device->sim) return refusal(ErrorKind::Unavailable, Error("this daemon runs no simulation"));
+  line = l.value();
+  return std::nullopt;
+}
+
+json ControlServer::start_stimulus(const json& request, const MakeStimulus& make) {
+  const ControlledDevice* dev = nullptr;
+  size_t line = 0;
+  if (auto refused = find_sim_line(request, dev, line)) return *refused;
   json answer = {{"ok", true}};
   Result<void> r;
   ErrorKind kind = ErrorKind::BadRequest;  // the stimulus's values; then, whether the line takes it
-  bool answered = dev.loop->run_sync([&] {
-    if (cmd == "stop") {
-      answer["stopped"] = dev.sim->stop(line);
-      return;
-    }
-    auto from = dev.device->status(line).value == 1;
-    auto stimulus = stimulus_arg(cmd, request, from);
+  bool answered = dev->loop->run_sync([&] {
+    auto stimulus = make(request, dev->device->status(line).value == 1);
     if (!stimulus) {
       r = stimulus.release_error();
       return;
     }
     answer["stimulus"] = stimulus.value().kind;
     kind = ErrorKind::Conflict;
-    auto start = dev.sim->start(line, stimulus.release_value());
+    auto start = dev->sim->start(line, stimulus.release_value());
     if (!start) {
       r = start.release_error();
       return;
@@ -105,29 +91,73 @@ json ControlServer::start_stimulus(Client&, const std::string& cmd, const json& 
     // CLOCK_MONOTONIC: every edge is due at start_ns plus the steps before it.
     answer["start_ns"] = std::chrono::duration_cast<Nanos>(start.value().time_since_epoch()).count();
   });
-  if (!answered) return refusal(ErrorKind::NotAnswering, not_answering(dev));
+  if (!answered) return refusal(ErrorKind::NotAnswering, not_answering(*dev));
   if (!r) return refusal(kind, r.error());
   return answer;
 }
 
-json ControlServer::execute_wire(Client&, const std::string& cmd, const json& request) {
+json ControlServer::pulse(Connection&, const json& request) {
+  return start_stimulus(request, [](const json& r, bool) -> Result<Stimulus> {
+    Nanos width = TRY(duration_field(r, "width"));
+    return Stimulus::pulse(TRY(level_arg(r, "level")), width, count_arg(r, "count"),
+                           TRY(duration_field(r, "period", width * 2)));
+  });
+}
+
+json ControlServer::clock(Connection&, const json& request) {
+  return start_stimulus(request, [](const json& r, bool) -> Result<Stimulus> {
+    return Stimulus::clock(TRY(duration_field(r, "period")), r["duty"].get<double>());
+  });
+}
+
+// A bounce starts from the line's level now.
+json ControlServer::bounce(Connection&, const json& request) {
+  return start_stimulus(request, [](const json& r, bool from) -> Result<Stimulus> {
+    uint64_t transitions = count_arg(r, "transitions");
+    if (transitions > Stimulus::kMaxSteps) return Error("too many \"transitions\"");
+    return Stimulus::bounce(from, TRY(level_arg(r, "settle", !from)), static_cast<unsigned>(transitions),
+                            TRY(duration_field(r, "window")), count_arg(r, "seed"));
+  });
+}
+
+json ControlServer::pattern(Connection&, const json& request) {
+  return start_stimulus(request, [](const json& r, bool) -> Result<Stimulus> {
+    return Stimulus::pattern(TRY(steps_arg(r)), count_arg(r, "repeat"));
+  });
+}
+
+json ControlServer::stop(Connection&, const json& request) {
+  const ControlledDevice* dev = nullptr;
+  size_t line = 0;
+  if (auto refused = find_sim_line(request, dev, line)) return *refused;
+  json answer = {{"ok", true}};
+  if (!dev->loop->run_sync([&] { answer["stopped"] = dev->sim->stop(line); }))
+    return refusal(ErrorKind::NotAnswering, not_answering(*dev));
+  return answer;
+}
+
+json ControlServer::wires(Connection&, const json&) {
   if (!wires_) return refusal(ErrorKind::Unavailable, Error("this daemon runs no wires"));
-  if (cmd == "wires") {
-    json list = json::array();
-    for (const auto& w : wires_->list())
-      list.push_back({{"from", w.spec.from()},
-                      {"to", w.spec.to()},
-                      {"delay", format_duration(w.spec.delay)},
-                      {"invert", w.spec.invert},
-                      {"config", w.from_config}});
-    return {{"ok", true}, {"wires", list}};
-  }
+  json list = json::array();
+  for (const auto& w : wires_->list())
+    list.push_back({{"from", w.spec.from()},
+                    {"to", w.spec.to()},
+                    {"delay", format_duration(w.spec.delay)},
+                    {"invert", w.spec.invert},
+                    {"config", w.from_config}});
+  return {{"ok", true}, {"wires", list}};
+}
+
+// The wire board's codes say which end or wire was not there (kind_of).
+json ControlServer::unwire(Connection&, const json& request) {
+  if (!wires_) return refusal(ErrorKind::Unavailable, Error("this daemon runs no wires"));
+  auto r = wires_->disconnect(request["from"].get<std::string>(), request["to"].get<std::string>());
+  return r ? json{{"ok", true}} : refusal(ErrorKind::Conflict, r.error());
+}
+
+json ControlServer::wire(Connection&, const json& request) {
+  if (!wires_) return refusal(ErrorKind::Unavailable, Error("this daemon runs no wires"));
   std::string from = request["from"], to = request["to"];
-  // The wire board's codes say which end or wire was not there (kind_of).
-  if (cmd == "unwire") {
-    auto r = wires_->disconnect(from, to);
-    return r ? json{{"ok", true}} : refusal(ErrorKind::Conflict, r.error());
-  }
   sim::WireSpec spec;
   auto parsed = [&]() -> Result<void> {
     TRY(sim::split_endpoint(from, spec.from_device, spec.from_line));

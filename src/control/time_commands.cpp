@@ -24,7 +24,7 @@ std::optional<sim::SteadyTime> resolve(const GuestTime& t, const sim::SimClock& 
 }
 }  // namespace
 
-json ControlServer::run_guest(Client&, const std::string&, const json& request) {
+json ControlServer::run_guest(Connection&, const json& request) {
   auto d = find_device(request);
   if (!d) return refusal(ErrorKind::NoDevice, d.error());
   const ControlledDevice& dev = devices_[d.value()];
@@ -44,17 +44,14 @@ json ControlServer::run_guest(Client&, const std::string&, const json& request) 
   return answer;
 }
 
-Result<void> ControlServer::wait_for_guest_time(Client& client, size_t device, GuestTime when) {
+Result<void> ControlServer::wait_for_guest_time(Connection& client, size_t device, GuestTime when) {
   const ControlledDevice& dev = devices_[device];
   if (!dev.sim) return Error("this daemon runs no simulation", EOPNOTSUPP);
   Result<void> r = not_answering(dev);
   // The alarm runs on the device's loop; the event is sent from this one.
   auto alarm = [this, id = client.id, name = dev.device->name()](sim::SteadyTime now, bool reached) {
     json event = {{"event", "time"}, {"device", name}, {"guest_ns", sim::count_ns(now)}, {"reached", reached}};
-    loop_.post([this, id, event = std::move(event)] {
-      for (auto& c : clients_)
-        if (c->id == id) send(*c, event, /*event=*/true);
-    });
+    loop_.post([this, id, event = std::move(event)] { connections_->send_event(id, event); });
   };
   (void)dev.loop->run_sync([&] {
     sim::SimClock& clock = dev.sim->clock();
@@ -66,7 +63,7 @@ Result<void> ControlServer::wait_for_guest_time(Client& client, size_t device, G
 
 // Each device the client waited on, not only the one it watches last. One
 // may be gone already (destroyed, or a reload): then so are its alarms.
-void ControlServer::forget_guest_waits(const Client& client) {
+void ControlServer::forget_guest_waits(const Connection& client) {
   for (const ControlledDevice& dev : devices_)
     if (dev.sim && client.guest_waits.count(dev.device->name()))
       dev.loop->post([sim = dev.sim, id = client.id] { sim->clock().remove_alarms(id); });

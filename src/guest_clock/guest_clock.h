@@ -26,6 +26,7 @@
 
 #include "base/event_loop.h"
 #include "base/unix_socket.h"
+#include "config/config.h"
 #include "guest_clock/clock_protocol.h"
 #include "sim/sim_clock.h"
 #include "vhost_user/server.h"
@@ -40,7 +41,7 @@ class GuestClock : public sim::SimClock {
     // The longest the guest runs between holds.
     std::chrono::nanoseconds quantum = std::chrono::milliseconds(10);
   };
-  static constexpr std::chrono::nanoseconds kMinQuantum = std::chrono::microseconds(1);
+  static constexpr std::chrono::nanoseconds kMinQuantum = config::kMinClockQuantum;
   // Alarms pending at once, in all and per owner (a control connection).
   static constexpr size_t kMaxAlarms = 1024, kMaxAlarmsPerOwner = 16;
 

@@ -12,7 +12,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "testvm"))
-from guestkit import Failure, Guest, wait_until  # noqa: E402
+from guestkit import Guest, wait_until  # noqa: E402
 from guest_tests import check, run  # noqa: E402
 from gpio_sim import SIM, SimChips, held_lines  # noqa: E402
 
@@ -617,7 +617,7 @@ def test_sandbox():
         status = dict(re.findall(r"^(\w+):\s+(\S+)", g.must(f"cat /proc/{daemon}/status"), re.M))
         check(status["NoNewPrivs"] == "1" and status["Seccomp"] == "2" and status["Uid"] == "1000"
               and status["Gid"] == "1000", f"/proc/{daemon}/status: {status}")
-        ctl = f"vgpio ctl --control /tmp/sbx/vm1.sock.ctl"
+        ctl = "vgpio ctl --control /tmp/sbx/vm1.sock.ctl"
         shown = g.must(f"{ctl} status")
         check(re.search(r"user\s+1000:1000 \(uid 1000, gid 1000\)", shown) and "no_new_privs    yes" in shown
               and "seccomp         filter" in shown and re.search(r"landlock\s+ABI \d+", shown),

@@ -133,7 +133,7 @@ TEST_F(Access, AUserWithNoGrantGetsNothing) {
 TEST_F(Access, ConnectionsAreLimitedPerUser) {
   start({1});
   std::vector<client::ControlClient> clients;
-  for (size_t i = 0; i < control::ControlServer::kMaxClientsPerUser; ++i) {
+  for (size_t i = 0; i < control::Connections::kMaxClientsPerUser; ++i) {
     clients.push_back(control());
     ASSERT_EQ(clients.back().call({{"cmd", "status"}}).value()["ok"], true) << i;
   }

@@ -135,7 +135,7 @@ TEST_F(Control, GarbageAndOversizedLines) {
   EXPECT_EQ(std::count(got.begin(), got.end(), '\n'), 3);
   EXPECT_NE(got.find("\"ok\":false"), std::string::npos);
   // One line beyond the limit: refused, and the connection goes on.
-  std::string huge(control::ControlServer::kMaxLine + 10, 'x');
+  std::string huge(control::Connections::kMaxLine + 10, 'x');
   huge += "\n{\"cmd\":\"wires\"}\n";
   ASSERT_EQ(::send(fd.get(), huge.data(), huge.size(), MSG_NOSIGNAL), ssize_t(huge.size()));
   got.clear();

@@ -61,16 +61,19 @@ TEST_F(Faults, TenThousandFrontendsLeaveNoFdsOrMemoryBehind) {
       o.queue_size = 16;
       auto d = driver::GpioDriver::connect(socket(), o);
       ASSERT_TRUE(d.ok()) << i << ": " << d.error().message();
+      // An output, so that the session's end shows: line 0 is released.
+      ASSERT_EQ(d.value()->request(kSetDirection, 0, kDirectionOut).value().status, kStatusOk);
       ASSERT_EQ(d.value()->request(kSetValue, i % 4, i & 1).value().status, kStatusOk);
     }
   };
+  // The daemon ends a session on its own thread, in one step: once line 0
+  // is released, the session's fds are closed too.
   cycle(200);  // warm up allocators and caches
-  // The daemon closes a session on its own thread: let the last one finish.
-  usleep(100000);
+  wait_released(0);
   size_t fds_before = open_fds();
   long rss_before = rss_kib();
   cycle(10000);
-  usleep(100000);
+  wait_released(0);
   EXPECT_EQ(open_fds(), fds_before);
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   // A sanitizer's RSS is mostly its own quarantine; LeakSanitizer checks leaks there.
@@ -82,14 +85,15 @@ TEST_F(Faults, TenThousandFrontendsLeaveNoFdsOrMemoryBehind) {
 
 TEST(RateLimit, AFloodIsCutToABurstAndCounted) {
   RateLimiter limiter(3, std::chrono::milliseconds(200));
+  auto t0 = std::chrono::steady_clock::now();
   uint64_t dropped = 0;
   int admitted = 0;
-  for (int i = 0; i < 1000; ++i) admitted += limiter.admit(&dropped);
+  for (int i = 0; i < 1000; ++i) admitted += limiter.admit(&dropped, t0 + std::chrono::microseconds(i));
   EXPECT_EQ(admitted, 3);
   EXPECT_EQ(limiter.total_dropped(), 997u);
-  usleep(250000);
-  ASSERT_TRUE(limiter.admit(&dropped));
-  EXPECT_EQ(dropped, 997u);  // reported with the next message let through
+  EXPECT_FALSE(limiter.admit(&dropped, t0 + std::chrono::milliseconds(199)));  // the window has not ended
+  ASSERT_TRUE(limiter.admit(&dropped, t0 + std::chrono::milliseconds(200)));
+  EXPECT_EQ(dropped, 998u);  // reported with the next message let through
 }
 
 }  // namespace

@@ -50,8 +50,9 @@ cross=(-b)
 # build profiles, as Debian's tools set them: cross for another
 # architecture, nocheck with the option.
 build() {
-  local options="parallel=$(nproc)${2:+ $2}" profiles
-  profiles=$(echo $([ "$native" = true ] || echo cross) ${2:-} | tr ' ' ,)
+  local options profiles
+  options="parallel=$(nproc)${2:+ $2}"
+  profiles=$({ [ "$native" = true ] || echo cross; echo "${2:-}"; } | xargs | tr ' ' ,)
   rm -f "$work"/*.deb "$work"/*.changes "$work"/*.buildinfo
   # The system's PATH, as in a Debian build chroot: pybuild runs the
   # python3.X first on PATH, and only Debian's has Debian's modules.
@@ -109,7 +110,7 @@ fi
 # vgpio only: python3-vgpio would register its pytest plugin with every
 # pytest on this machine (tests/packaging/python_package_test.sh installs it
 # in a root of its own).
-[ -f "$work"/python3-vgpio_*_all.deb ] || fail "no python3-vgpio package was built"
+compgen -G "$work/python3-vgpio_*_all.deb" > /dev/null || fail "no python3-vgpio package was built"
 DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --reinstall "$work/$deb" "$work/$plugin_deb" \
   > "$work/install.log" 2>&1 || { cat "$work/install.log"; fail "apt could not install $deb and $plugin_deb"; }
 

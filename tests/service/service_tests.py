@@ -15,7 +15,6 @@ import stat
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "testvm"))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "guest"))

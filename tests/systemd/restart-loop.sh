@@ -20,7 +20,7 @@ now_us() { echo $(($(date +%s%N) / 1000)); }
 if [ "$kind" = upgrade ]; then
   # The package as installed, given a higher version each time: a real
   # upgrade for dpkg and apt, the same program.
-  rm -rf /tmp/up && dpkg-deb -R "$(ls /root/vgpio_*.deb | head -1)" /tmp/up || exit 1
+  rm -rf /tmp/up && dpkg-deb -R "$(find /root -maxdepth 1 -name "vgpio_*.deb" | head -1)" /tmp/up || exit 1
   installed=$(dpkg-query -W -f='${Version}' vgpio)
   base=${installed%%+up*} n=0
   [ "$base" = "$installed" ] || n=${installed##*+up}
