@@ -114,9 +114,12 @@ void Connections::close(Connection& client, const char* why) {
   client.closing = true;
   if (client.watching) watchers_.fetch_sub(1);
   loop_.post([this] {
+    // Taken out first: a callback that closes another client posts again.
+    std::vector<std::unique_ptr<Connection>> gone;
     for (auto& c : clients_)
-      if (c->closing && c->fd) closed_(*c), c->fd.reset();
-    std::erase_if(clients_, [](const auto& c) { return c->closing; });
+      if (c->closing) gone.push_back(std::move(c));
+    std::erase(clients_, nullptr);
+    for (auto& c : gone) closed_(*c);
   });
 }
 
