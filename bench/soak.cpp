@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "app/commands.h"
-#include "app/daemon.h"
+#include "daemon/daemon.h"
 #include "base/log.h"
 #include "base/process_stats.h"
 #include "driver/gpio_driver.h"
@@ -44,15 +44,15 @@ int main(int argc, char** argv) {
   set_log_level(LogLevel::Warn);
   char tmpl[] = "/tmp/vgpio-soak-XXXXXX";
   std::string dir = mkdtemp(tmpl);
-  DaemonConfig config;
-  DeviceConfig device;
+  daemon::DaemonConfig config;
+  daemon::DeviceConfig device;
   device.name = "soak";
   device.socket = dir + "/soak.sock";
   device.lines = app::simulated_lines(8, {}).release_value();
   config.devices.push_back(std::move(device));
-  auto daemon = Daemon::create(std::move(config));
-  if (!daemon) return fail(daemon.error());
-  if (auto started = daemon.value()->start(); !started) return fail(started.error());
+  auto made = daemon::Daemon::create(std::move(config));
+  if (!made) return fail(made.error());
+  if (auto started = made.value()->start(); !started) return fail(started.error());
   auto d = driver::GpioDriver::connect(dir + "/soak.sock");
   if (!d) return fail(d.error());
   driver::GpioDriver& drv = *d.value();
@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
   for (long i = 0; i < interrupts; ++i) {
     if (auto r = drv.unmask(7); !r) return fail(r.error());
     Result<void> driven;
-    if (!daemon.value()->device_loop(0).run_sync([&] { driven = daemon.value()->device(0).drive(7, i % 2 == 0); }))
+    if (!made.value()->device_loop(0).run_sync([&] { driven = made.value()->device(0).drive(7, i % 2 == 0); }))
       return fail(Error("the device did not answer"));
     if (!driven) return fail(driven.error());
     auto e = drv.wait_event(std::chrono::seconds(10));
@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
   long rss_end = rss_kib();
   std::printf("RSS after warm-up %ld KiB, at the end %ld KiB: %+ld KiB\n", rss_start, rss_end, rss_end - rss_start);
   d.value().reset();
-  daemon.value().reset();
+  made.value().reset();
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "app/daemon.h"
+#include "daemon/daemon_config.h"
 
 // Declared only: CLI11's header costs seconds in every file that includes it.
 namespace CLI {

@@ -6,6 +6,7 @@
 
 #include "base/log.h"
 #include "base/strings.h"
+#include "config/create_request.h"
 #include "lines/sim_line.h"
 
 namespace vgpio::app {
@@ -65,14 +66,8 @@ std::string default_control_socket(const std::string& device_socket) {
 Result<DaemonConfig> daemon_config(const config::ConfigSpec& spec) {
   auto resolved = TRY(resolve(spec));
   DaemonConfig config;
-  config.access = spec.access;
-  config.control_access = spec.control_access;
-  config.control_observe = spec.control_observe;
-  config.control_act = spec.control_act;
-  config.create_dir = spec.create_dir;
-  config.user = spec.user;
-  config.group = spec.group;
-  config.control_socket = spec.control.empty() ? default_control_socket(spec.devices.front().socket) : spec.control;
+  config.settings = spec.root;
+  if (config.settings.control.empty()) config.settings.control = default_control_socket(spec.devices.front().socket);
   for (size_t d = 0; d < spec.devices.size(); ++d) {
     const config::DeviceSpec& dev = spec.devices[d];
     DeviceConfig dc;
@@ -80,7 +75,7 @@ Result<DaemonConfig> daemon_config(const config::ConfigSpec& spec) {
     dc.socket = dev.socket;
     dc.connect = dev.connect;
     dc.clock = dev.clock;
-    dc.origin = DeviceConfig::Origin{dev, spec.access};
+    dc.origin = DeviceConfig::Origin{dev, spec.root.access};
     // The lines are made on the device's own loop; copy what they need.
     std::vector<std::pair<config::LineSpec, std::optional<HostLineRef>>> lines;
     for (const auto& r : resolved[d]) lines.push_back({*r.spec, r.host});
@@ -112,6 +107,19 @@ Result<DaemonConfig> daemon_config(const config::ConfigSpec& spec) {
     config.wires.push_back(sim::WireSpec{w.from_device, w.from_line, w.to_device, w.to_line, w.delay, w.invert});
   config.make_device = [spec](const nlohmann::json& request) { return created_device_config(request, spec); };
   return config;
+}
+
+Result<DeviceConfig> created_device_config(const nlohmann::json& request, const config::ConfigSpec& config) {
+  config::DeviceSpec device = TRY(config::parse_create_request(request, config.pool));
+  config::ConfigSpec one;
+  one.file = config.file.empty() ? "create request" : config.file;  // pool lines are the file's
+  one.root.access = config.root.access;
+  one.devices.push_back(device);
+  DaemonConfig made = TRY(daemon_config(one));
+  DeviceConfig spec = std::move(made.devices.front());
+  for (const auto& l : device.lines)
+    if (!l.pool.empty()) spec.pool_lines.push_back(l.pool);
+  return spec;
 }
 
 }  // namespace vgpio::app

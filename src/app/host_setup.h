@@ -7,11 +7,15 @@
 #include <string>
 #include <vector>
 
-#include "app/daemon.h"
 #include "config/config.h"
+#include "daemon/daemon_config.h"
 #include "lines/host_chips.h"
 
 namespace vgpio::app {
+
+using daemon::DaemonConfig;
+using daemon::DeviceConfig;
+using daemon::Lines;
 
 struct ResolvedLine {
   const config::LineSpec* spec;
@@ -28,8 +32,7 @@ Result<std::vector<ResolvedDevice>> resolve(const config::ConfigSpec& spec);
 Result<DaemonConfig> daemon_config(const config::ConfigSpec& spec);
 
 // A control client's "create" request ({"name", "socket", "lines": [...]})
-// as a device of `config` (run_time_devices.cpp; the request is read by
-// config/create_request.cpp).
+// as a device of `config` (the request is read by config/create_request.cpp).
 Result<DeviceConfig> created_device_config(const nlohmann::json& request, const config::ConfigSpec& config);
 
 // Where the control socket goes when nobody says: beside the device socket,

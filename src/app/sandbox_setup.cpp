@@ -24,12 +24,12 @@ service::FilesystemNeeds filesystem_needs(const ServeOptions& options, const Dae
   service::FilesystemNeeds needs;
   // A reload may add devices beside these; devices made at run time go in
   // the create directory (by default the control socket's).
-  if (!config.create_dir.empty()) add_once(needs.socket_dirs, config.create_dir);
+  if (!config.settings.create_dir.empty()) add_once(needs.socket_dirs, config.settings.create_dir);
   for (const auto& d : config.devices)
     if (!d.connect) add_once(needs.socket_dirs, directory_of(d.socket));
   for (const auto& s : config.sockets)
     if (!s.path.empty()) add_once(needs.socket_dirs, directory_of(s.path));
-  if (!config.control_socket.empty()) add_once(needs.socket_dirs, directory_of(config.control_socket));
+  if (!config.settings.control.empty()) add_once(needs.socket_dirs, directory_of(config.settings.control));
   if (!options.config.empty()) {
     char resolved[PATH_MAX];
     add_once(needs.read_dirs, directory_of(realpath(options.config.c_str(), resolved) ? resolved : options.config));

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/commands.h"
-#include "app/daemon.h"
+#include "app/host_setup.h"
 #include "service/sandbox.h"
 
 namespace vgpio::app {

@@ -6,6 +6,7 @@
 #include "app/commands.h"
 #include "app/host_setup.h"
 #include "app/sandbox_setup.h"
+#include "daemon/daemon.h"
 #include "base/duration.h"
 #include "base/log.h"
 #include "base/paths.h"
@@ -42,7 +43,7 @@ void print_qemu_help(const DaemonConfig& config) {
   std::printf("vgpio is serving:\n");
   for (const auto& d : config.devices)
     std::printf("  device %-10s %s\n", d.name.c_str(), absolute_path(d.socket).c_str());
-  if (!config.control_socket.empty()) std::printf("  control        %s\n", absolute_path(config.control_socket).c_str());
+  if (!config.settings.control.empty()) std::printf("  control        %s\n", absolute_path(config.settings.control).c_str());
   std::printf("\nAttach to QEMU (9.0 or later for interrupts); memory must be a shared memfd of the -m size:\n"
               "  qemu-system-x86_64 -m 512M -object memory-backend-memfd,id=mem,size=512M,share=on \\\n"
               "    -numa node,memdev=mem");
@@ -51,7 +52,7 @@ void print_qemu_help(const DaemonConfig& config) {
     std::printf(" \\\n    -chardev socket,id=%s,path=%s%s -device vhost-user-gpio-pci,chardev=%s", d.name.c_str(),
                 absolute_path(d.socket).c_str(), d.connect ? ",server=on" : "", d.name.c_str());
   std::printf("\n\nInspect and drive lines: vgpio ctl --control %s list\n",
-              absolute_path(config.control_socket).c_str());
+              absolute_path(config.settings.control).c_str());
   std::fflush(stdout);
 }
 }  // namespace
@@ -68,7 +69,7 @@ Result<config::ClockSpec> clock_option(const ServeOptions& options) {
 Result<config::ConfigSpec> spec_from_line_options(const ServeOptions& options) {
   config::ConfigSpec spec;
   spec.file = "command line";
-  spec.access.mode = static_cast<mode_t>(options.mode);
+  spec.root.access.mode = static_cast<mode_t>(options.mode);
   config::DeviceSpec device{
       .name = options.name, .socket = options.socket, .connect = options.connect, .clock = TRY(clock_option(options))};
   for (const auto& text : options.lines) device.lines.push_back(TRY(config::parse_line_option(text)));
@@ -79,9 +80,9 @@ Result<config::ConfigSpec> spec_from_line_options(const ServeOptions& options) {
 // The options that apply whichever way in, and win over the file's settings:
 // at start-up and at every reload alike.
 void apply_common_options(const ServeOptions& options, DaemonConfig& config) {
-  if (!options.control.empty()) config.control_socket = options.control;
-  if (!options.user.empty()) config.user = options.user;
-  if (!options.group.empty()) config.group = options.group;
+  if (!options.control.empty()) config.settings.control = options.control;
+  if (!options.user.empty()) config.settings.user = options.user;
+  if (!options.group.empty()) config.settings.group = options.group;
   config.offer_irq = !options.no_irq;
 }
 
@@ -109,11 +110,11 @@ Result<DaemonConfig> config_from_options(const ServeOptions& options) {
     auto lines = TRY(simulated_lines(options.sim, split_names(options.names_csv)));
     config.devices.push_back(DeviceConfig{.name = options.name, .socket = options.socket, .lines = std::move(lines),
                                           .connect = options.connect, .clock = TRY(clock_option(options))});
-    config.control_socket = default_control_socket(options.socket);
-    config.access.mode = static_cast<mode_t>(options.mode);
+    config.settings.control = default_control_socket(options.socket);
+    config.settings.access.mode = static_cast<mode_t>(options.mode);
     // Without a file there is no [[pool]]: devices made at run time are simulated.
     config::ConfigSpec none;
-    none.access = config.access;
+    none.root.access = config.settings.access;
     config.make_device = [none](const nlohmann::json& request) { return created_device_config(request, none); };
   }
   apply_common_options(options, config);
@@ -132,7 +133,7 @@ Result<void> take_sockets(const ServeOptions& options, DaemonConfig& config) {
   DeviceConfig& device = config.devices.front();
   auto socket = TRY(service::adopt_listening_fd(options.fd, device.name).error_context("--fd"));
   if (!socket.path.empty()) device.socket = socket.path;
-  if (options.control.empty() && options.config.empty()) config.control_socket = default_control_socket(device.socket);
+  if (options.control.empty() && options.config.empty()) config.settings.control = default_control_socket(device.socket);
   config.sockets.push_back(std::move(socket));
   return ok();
 }
@@ -155,13 +156,13 @@ int serve(const ServeOptions& options) {
     return 2;
   }
   // Names are looked up now: the sandbox hides /etc/passwd later.
-  auto who = service::resolve_identity(config.user, config.group);
+  auto who = service::resolve_identity(config.settings.user, config.settings.group);
   if (!who) {
     LOG_ERROR("%s", who.error().message().c_str());
     return 2;
   }
   tzset();  // likewise /etc/localtime
-  Daemon::block_signals();
+  daemon::Daemon::block_signals();
   service::SandboxState sandbox;
   if (options.no_sandbox) {
     LOG_WARN("sandbox: OFF (--no-sandbox). A bug in vgpio reached by a guest or a frontend could do anything this "
@@ -171,12 +172,15 @@ int serve(const ServeOptions& options) {
     return 1;
   }
   std::shared_ptr<restart::Carryover> carryover = config.carryover;
+#ifdef VGPIO_SANDBOX_PROBE
+  config.sandbox_probe = probe_sandbox_json;
+#endif
   DaemonConfig shown;
   for (const auto& d : config.devices) shown.devices.push_back(DeviceConfig{.name = d.name, .socket = d.socket, .connect = d.connect});
-  shown.control_socket = config.control_socket;
-  auto daemon = Daemon::create(std::move(config));
-  if (!daemon) {
-    LOG_ERROR("cannot start: %s", daemon.error().message().c_str());
+  shown.settings.control = config.settings.control;
+  auto made = daemon::Daemon::create(std::move(config));
+  if (!made) {
+    LOG_ERROR("cannot start: %s", made.error().message().c_str());
     return 1;
   }
   if (auto r = sandbox_after_start(who.value(), !options.no_sandbox, sandbox); !r) {
@@ -184,21 +188,21 @@ int serve(const ServeOptions& options) {
     return 1;  // the daemon's destructor puts outputs to their safe levels
   }
   if (sandbox.enabled) LOG_INFO("%s", sandbox_summary(sandbox).c_str());
-  if (auto r = daemon.value()->start(); !r) {
+  if (auto r = made.value()->start(); !r) {
     LOG_ERROR("cannot start: %s", r.error().message().c_str());
     return 1;
   }
-  daemon.value()->set_status([sandbox, carryover] {
+  made.value()->set_status([sandbox, carryover] {
     nlohmann::json j = sandbox_json(sandbox);
     j["restart"] = {{"kept", carryover->enabled()}, {"report", carryover->report()}};
     return j;
   });
   print_qemu_help(shown);
-  daemon.value()->run();
-  daemon.value().reset();  // every device stops, within Daemon::kStopDeadline
+  made.value()->run();
+  made.value().reset();  // every device stops, within RunningDevice::kStopDeadline
   // A device thread that is stuck cannot be waited for, and must not meet
   // the exit's destructors: leave at once (the kernel releases its lines).
-  if (Daemon::threads_left_behind() > 0) {
+  if (daemon::Daemon::threads_left_behind() > 0) {
     std::fflush(nullptr);
     _exit(1);
   }

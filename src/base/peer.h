@@ -28,6 +28,7 @@ struct Grant {
   std::vector<uid_t> users;
   std::vector<gid_t> groups;
   bool admits(const Peer& peer) const;
+  bool operator==(const Grant&) const = default;
 };
 
 }  // namespace vgpio

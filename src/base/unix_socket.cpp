@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "base/log.h"
@@ -103,6 +104,17 @@ Result<Listener> listen_unix_at(int dir, const std::string& name, const std::str
   if (fchmodat(dir, name.c_str(), access.mode, AT_SYMLINK_NOFOLLOW) != 0) return Error::from_errno(errno, "chmod " + shown);
   if (listen(l.fd.get(), 4) != 0) return Error::from_errno(errno, "listen " + shown);
   return l;
+}
+
+Result<Listener> Listener::remake(const std::string& shown, const SocketAccess& access) {
+  if (!file.dir_) return Error(shown + ": this socket has no file of its own to remake (handed over?)");
+  const std::string& name = file.name_;
+  Listener fresh = TRY(listen_unix_at(file.dir_.get(), name + ".new", shown + ".new", access));
+  if (renameat(file.dir_.get(), (name + ".new").c_str(), file.dir_.get(), name.c_str()) != 0)
+    return Error::from_errno(errno, "renaming a new socket over " + shown);  // `fresh` removes its file
+  fresh.file.name_ = name;
+  file.dir_.reset();  // its name is the new socket's now: never removed by this one
+  return fresh;
 }
 
 Result<size_t> send_with_fds(int socket, std::span<const iovec> data, std::span<const int> fds, int flags,

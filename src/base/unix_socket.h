@@ -36,6 +36,7 @@ class SocketFile {
   ~SocketFile() { remove(); }
 
  private:
+  friend struct Listener;
   void remove();
   UniqueFd dir_;
   std::string name_;
@@ -44,6 +45,11 @@ class SocketFile {
 struct Listener {
   UniqueFd fd;
   SocketFile file;
+  // A new listening socket with `access`, renamed over this one's file
+  // through the held directory (a process that dropped root can still give
+  // its socket new access): the path always answers, connections made to
+  // this socket stay open, and this one's file then names nothing.
+  Result<Listener> remake(const std::string& shown, const SocketAccess& access);
 };
 
 // A directory to make sockets in, held open (O_PATH): the symlinks in `path`

@@ -57,12 +57,12 @@ Result<Grant> parse_grant(const Context& ctx, const toml::table& t, const char* 
 }
 }  // namespace
 
-Result<void> parse_control_access(const Context& ctx, const toml::table& t, ConfigSpec& spec) {
-  TRY(parse_access(ctx, t, "control", &spec.control_access));
-  spec.control_observe = TRY(parse_grant(ctx, t, "control_observe"));
-  spec.control_act = TRY(parse_grant(ctx, t, "control_act"));
-  spec.create_dir = TRY(get_string(ctx, t, "create_dir")).value_or("");
-  if (!spec.create_dir.empty() && spec.create_dir[0] != '/')
+Result<void> parse_control_access(const Context& ctx, const toml::table& t, RootSettings& root) {
+  TRY(parse_access(ctx, t, "control", &root.control_access));
+  root.control_observe = TRY(parse_grant(ctx, t, "control_observe"));
+  root.control_act = TRY(parse_grant(ctx, t, "control_act"));
+  root.create_dir = TRY(get_string(ctx, t, "create_dir")).value_or("");
+  if (!root.create_dir.empty() && root.create_dir[0] != '/')
     return ctx.error(*t.get("create_dir"), "\"create_dir\" must be an absolute path");
   return ok();
 }

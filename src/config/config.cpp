@@ -270,12 +270,12 @@ Result<ConfigSpec> parse(std::string_view text, const std::string& file_name) {
                             "device", "wire", "pool"}));
   ConfigSpec spec;
   spec.file = file_name;
-  spec.control = TRY(get_string(ctx, root, "control")).value_or("");
+  spec.root.control = TRY(get_string(ctx, root, "control")).value_or("");
   // Checked when the daemon starts (the user may not exist where `check` runs).
-  spec.user = TRY(get_string(ctx, root, "user")).value_or("");
-  spec.group = TRY(get_string(ctx, root, "group")).value_or("");
-  TRY(parse_access(ctx, root, "socket", &spec.access));
-  TRY(parse_control_access(ctx, root, spec));
+  spec.root.user = TRY(get_string(ctx, root, "user")).value_or("");
+  spec.root.group = TRY(get_string(ctx, root, "group")).value_or("");
+  TRY(parse_access(ctx, root, "socket", &spec.root.access));
+  TRY(parse_control_access(ctx, root, spec.root));
   const toml::array* devices = root["device"].as_array();
   if (!devices || devices->empty()) return ctx.error(1, "no [[device]] in the file");
   std::set<std::string> names, sockets;

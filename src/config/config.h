@@ -84,17 +84,24 @@ struct WireEntry {
   bool operator==(const WireEntry&) const = default;
 };
 
-struct ConfigSpec {
-  std::string file;
-  std::string control;  // control socket; "" for none
-  SocketAccess access;  // the device sockets (QEMU's side)
+// The root-level settings, read once (the file, or the command line) and used
+// by the daemon as they are. vgpio(5) says which a reload applies live.
+struct RootSettings {
+  std::string control{};  // the control socket; "" for none (a file's "": the default place)
+  SocketAccess access{};  // the device sockets (QEMU's side)
   // The control socket, apart from QEMU's: owner-only unless said otherwise.
   // Root and the daemon's own user may do anything; others as granted.
-  SocketAccess control_access;
-  Grant control_observe;  // list, get, watch...
-  Grant control_act;      // set, stimuli, wires, create, destroy (and observe)
-  std::string create_dir;  // where "create" makes sockets; "" for the control socket's directory
-  std::string user, group;  // whom a daemon started as root becomes; "" for no change
+  SocketAccess control_access{};
+  Grant control_observe{};  // list, get, watch...
+  Grant control_act{};      // set, stimuli, wires, create, destroy (and observe)
+  std::string create_dir{};  // where "create" makes sockets; "" for the control socket's directory
+  std::string user{}, group{};  // whom a daemon started as root becomes; "" for no change
+  bool operator==(const RootSettings&) const = default;
+};
+
+struct ConfigSpec {
+  std::string file;
+  RootSettings root;
   std::vector<DeviceSpec> devices;
   std::vector<WireEntry> wires;
   std::vector<LineSpec> pool;  // [[pool]]: host lines for devices made at run time

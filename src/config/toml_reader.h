@@ -94,6 +94,6 @@ Result<ClockSpec> parse_clock(const Context& ctx, const toml::table& t);
 // access.cpp: PREFIX_mode, PREFIX_owner and PREFIX_group ("socket", "control").
 Result<void> parse_access(const Context& ctx, const toml::table& t, const std::string& prefix, SocketAccess* access);
 // The control socket's access, its grants and create_dir.
-Result<void> parse_control_access(const Context& ctx, const toml::table& t, ConfigSpec& spec);
+Result<void> parse_control_access(const Context& ctx, const toml::table& t, RootSettings& root);
 
 }  // namespace vgpio::config::detail

@@ -14,14 +14,25 @@ Result<std::unique_ptr<Connections>> Connections::create(EventLoop& loop, std::s
                                                          Dispatch dispatch, Closed closed) {
   Listener listener = TRY(listen_unix(path, access));
   std::unique_ptr<Connections> s(
-      new Connections(loop, std::move(path), std::move(listener.fd), std::move(dispatch), std::move(closed)));
-  s->file_ = std::move(listener.file);
+      new Connections(loop, std::move(path), std::move(listener), std::move(dispatch), std::move(closed)));
   Connections* raw = s.get();
-  s->listen_watch_ = TRY(loop.watch(s->listener_.get(), EPOLLIN, [raw](uint32_t) { raw->on_accept(); }));
+  s->listen_watch_ = TRY(loop.watch(s->listener_.fd.get(), EPOLLIN, [raw](uint32_t) { raw->on_accept(); }));
   return s;
 }
 
-Connections::Connections(EventLoop& loop, std::string path, UniqueFd listener, Dispatch dispatch, Closed closed)
+Result<void> Connections::set_access(const SocketAccess& access) {
+  Listener fresh = TRY(listener_.remake(path_, access));
+  Connections* self = this;
+  EventLoop::WatchId watch = TRY(loop_.watch(fresh.fd.get(), EPOLLIN, [self](uint32_t) { self->on_accept(); }));
+  // Whoever connected to the old socket and was not accepted yet is let go:
+  // they asked under the old access.
+  loop_.unwatch(listen_watch_);
+  listen_watch_ = watch;
+  listener_ = std::move(fresh);
+  return ok();
+}
+
+Connections::Connections(EventLoop& loop, std::string path, Listener listener, Dispatch dispatch, Closed closed)
     : loop_(loop),
       path_(std::move(path)),
       listener_(std::move(listener)),
@@ -74,7 +85,7 @@ void Connections::turn_away(UniqueFd fd, const Peer& peer, ErrorKind kind, const
 }
 
 void Connections::on_accept() {
-  UniqueFd fd(accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+  UniqueFd fd(accept4(listener_.fd.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
   if (!fd) return;
   auto peer = peer_of(fd.get());
   if (!peer) {

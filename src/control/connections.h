@@ -76,6 +76,10 @@ class Connections {
   // Who may do what, besides root and the daemon's own user (who may do
   // anything). Applies to every request from now on.
   void set_grants(Grant observe, Grant act) { observe_ = std::move(observe), act_ = std::move(act); }
+  // Who may connect from now on: the socket is made again with `access` and
+  // renamed over the old one. Open connections stay (the grants decide what
+  // they may do). On failure the old socket stays, as it was.
+  Result<void> set_access(const SocketAccess& access);
   // What `peer` may do; nullopt: nothing.
   std::optional<Role> role_of(const Peer& peer) const;
 
@@ -90,7 +94,7 @@ class Connections {
   const std::string& path() const { return path_; }
 
  private:
-  Connections(EventLoop& loop, std::string path, UniqueFd listener, Dispatch dispatch, Closed closed);
+  Connections(EventLoop& loop, std::string path, Listener listener, Dispatch dispatch, Closed closed);
   void on_accept();
   // Answers a connection that may not stay, then closes it.
   void turn_away(UniqueFd fd, const Peer& peer, ErrorKind kind, const std::string& why);
@@ -106,8 +110,7 @@ class Connections {
 
   EventLoop& loop_;
   const std::string path_;
-  UniqueFd listener_;
-  SocketFile file_;  // removed with the connections
+  Listener listener_;  // its file is removed with the connections
   EventLoop::WatchId listen_watch_ = 0;
   Dispatch dispatch_;
   Closed closed_;

@@ -1,91 +1,65 @@
 #include "control/control_server.h"
 
-#include <sched.h>
-
-#include <chrono>
-#include <ctime>
-
 #include "base/log.h"
-#include "base/strings.h"
-#include "control/commands.h"
 
 namespace vgpio::control {
 
 using nlohmann::json;
 
-int64_t epoch_ns(std::chrono::system_clock::time_point time) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
-}
-
-std::string format_timestamp(std::chrono::system_clock::time_point now) {
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
-  time_t secs = static_cast<time_t>(us / 1000000);
-  tm utc{};
-  gmtime_r(&secs, &utc);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
-  return strfmt("%s.%06lldZ", buf, static_cast<long long>(us % 1000000));
-}
-
 Result<std::unique_ptr<ControlServer>> ControlServer::create(EventLoop& loop, std::string path,
                                                              const SocketAccess& access,
                                                              std::vector<ControlledDevice> devices) {
-  std::unique_ptr<ControlServer> s(new ControlServer(loop, std::move(devices)));
+  std::unique_ptr<ControlServer> s(new ControlServer(loop));
+  s->cx_.devices = std::move(devices);
   ControlServer* raw = s.get();
   s->connections_ = TRY(Connections::create(
       loop, std::move(path), access,
       [raw](Connection& c, const Command& command, const json& request) {
-        return (raw->*handler_of(command.id))(c, request);
+        return handlers::handler_of(command.id)(raw->cx_, c, request);
       },
       [raw](const Connection& c) { raw->closed(c); }));
+  s->cx_.connections = s->connections_.get();
   return s;
 }
 
-ControlServer::ControlServer(EventLoop& loop, std::vector<ControlledDevice> devices)
-    : loop_(loop), devices_(std::move(devices)) {}
-
 ControlServer::~ControlServer() = default;
 
-// A switch without a default: a command of the table with no handler here
-// does not compile (-Wswitch).
-ControlServer::Handler ControlServer::handler_of(CommandId id) {
+namespace handlers {
+Handler handler_of(CommandId id) {
   switch (id) {
-    case CommandId::List: return &ControlServer::list;
-    case CommandId::Status: return &ControlServer::status;
-    case CommandId::Get: return &ControlServer::get;
-    case CommandId::Set: return &ControlServer::set;
-    case CommandId::Watch: return &ControlServer::watch;
-    case CommandId::Run: return &ControlServer::run_guest;
-    case CommandId::Pulse: return &ControlServer::pulse;
-    case CommandId::Clock: return &ControlServer::clock;
-    case CommandId::Bounce: return &ControlServer::bounce;
-    case CommandId::Pattern: return &ControlServer::pattern;
-    case CommandId::Stop: return &ControlServer::stop;
-    case CommandId::Wire: return &ControlServer::wire;
-    case CommandId::Unwire: return &ControlServer::unwire;
-    case CommandId::Wires: return &ControlServer::wires;
-    case CommandId::Create: return &ControlServer::create_device;
-    case CommandId::Destroy: return &ControlServer::destroy_device;
-    case CommandId::SandboxProbe: return &ControlServer::sandbox_probe;
+    case CommandId::List: return list;
+    case CommandId::Status: return status;
+    case CommandId::Get: return get;
+    case CommandId::Set: return set;
+    case CommandId::Watch: return watch;
+    case CommandId::Run: return run_guest;
+    case CommandId::Pulse: return pulse;
+    case CommandId::Clock: return clock;
+    case CommandId::Bounce: return bounce;
+    case CommandId::Pattern: return pattern;
+    case CommandId::Stop: return stop;
+    case CommandId::Wire: return wire;
+    case CommandId::Unwire: return unwire;
+    case CommandId::Wires: return wires;
+    case CommandId::Create: return create_device;
+    case CommandId::Destroy: return destroy_device;
+    case CommandId::SandboxProbe: return sandbox_probe;
   }
   return nullptr;
 }
+}  // namespace handlers
 
 void ControlServer::closed(const Connection& c) {
-  forget_guest_waits(c);
-  if (maker_) maker_->owner_gone(c.id);  // its devices go with it
-}
-
-Error ControlServer::not_answering(const ControlledDevice& d) {
-  return EventLoop::not_answering(d.device->name());
+  handlers::forget_guest_waits(cx_, c);
+  if (cx_.maker) cx_.maker->owner_gone(c.id);  // its devices go with it
 }
 
 void ControlServer::publish(const GpioDevice& dev, const LineChange& change) {
   if (!connections_->has_watchers()) return;
   // The event is made here, on the control thread: the device's thread goes
   // back to its guest at once.
-  loop_.post([this, device = dev.name(), line_name = dev.line_name(change.line), change] {
-    if (change.interrupted_guest) let_guests_run();
+  cx_.loop.post([this, device = dev.name(), line_name = dev.line_name(change.line), change] {
+    if (change.interrupted_guest) cx_.let_guests_run();
     connections_->send_to_watchers(device, change_event(device, line_name, change));
   });
 }
@@ -101,18 +75,6 @@ json ControlServer::change_event(const std::string& device, const std::string& l
                 {"device", device}, {"line", change.line}, {"name", line_name}, {"field", field}, {"value", value}};
   if (change.guest_ns) event["guest_ns"] = *change.guest_ns;
   return event;
-}
-
-// A device thread that has just interrupted its guest wakes this thread too,
-// to tell the watchers. On a CPU the guest's vCPU shares, the scheduler may run
-// us first, and the guest takes its interrupt only after we are done: the guest
-// first, the watchers after (the events carry the edge's own time). Once a
-// wake-up of this loop, however many events it brings; where no one waits for
-// our CPU it is one system call.
-void ControlServer::let_guests_run() {
-  if (guests_ran_at_ == loop_.wakeups()) return;
-  guests_ran_at_ = loop_.wakeups();
-  sched_yield();
 }
 
 }  // namespace vgpio::control

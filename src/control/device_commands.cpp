@@ -2,11 +2,9 @@
 // watch, create and destroy. Each reaches a device through that device's own
 // loop, with a deadline: a device whose thread is stuck is reported as not
 // answering, and the others answer as usual.
-#include "control/control_server.h"
+#include "control/handlers.h"
 
-namespace vgpio::control {
-
-using nlohmann::json;
+namespace vgpio::control::handlers {
 
 namespace {
 
@@ -45,24 +43,6 @@ std::vector<LineRow> gather(const ControlledDevice& d, size_t first, size_t coun
 
 }  // namespace
 
-Result<size_t> ControlServer::find_device(const json& request) const {
-  if (!request.contains("device")) {
-    if (devices_.size() == 1) return size_t{0};
-    return Error("\"device\" is required when the daemon serves several devices", EINVAL);
-  }
-  std::string name = request["device"].get<std::string>();
-  for (size_t i = 0; i < devices_.size(); ++i)
-    if (devices_[i].device->name() == name) return i;
-  return Error("no device named \"" + name + "\"");
-}
-
-Result<size_t> ControlServer::find_line(size_t device, const json& request) const {
-  const json& l = request["line"];
-  std::string key = l.is_string() ? l.get<std::string>() : std::to_string(l.get<uint64_t>());
-  // Not on the device's loop (names are fixed): a line command takes one trip there, not two.
-  return devices_[device].device->find_line(key);
-}
-
 namespace {
 // What a device's stimuli follow: "host", or a guest's time (sim/sim_clock.h).
 json clock_json(const sim::SimClock::Report& r) {
@@ -79,14 +59,14 @@ json clock_json(const sim::SimClock::Report& r) {
 }
 }  // namespace
 
-json ControlServer::devices_json(std::optional<size_t> only) const {
-  std::vector<std::vector<LineRow>> rows(devices_.size());
-  std::vector<sim::SimClock::Report> clocks(devices_.size());
+json devices_json(const CommandContext& cx, std::optional<size_t> only) {
+  std::vector<std::vector<LineRow>> rows(cx.devices.size());
+  std::vector<sim::SimClock::Report> clocks(cx.devices.size());
   std::vector<EventLoop::Call> calls;
   std::vector<size_t> asked;
-  for (size_t d = 0; d < devices_.size(); ++d) {
+  for (size_t d = 0; d < cx.devices.size(); ++d) {
     if (only && *only != d) continue;
-    const ControlledDevice& dev = devices_[d];
+    const ControlledDevice& dev = cx.devices[d];
     calls.push_back(dev.loop->call([&dev, &out = rows[d], &clock = clocks[d]] {
       out = gather(dev, 0, dev.device->line_count());
       if (dev.sim) clock = dev.sim->clock().report();
@@ -96,7 +76,7 @@ json ControlServer::devices_json(std::optional<size_t> only) const {
   auto deadline = std::chrono::steady_clock::now() + EventLoop::kAnswerTimeout;
   json devices = json::array();
   for (size_t i = 0; i < calls.size(); ++i) {
-    const ControlledDevice& dev = devices_[asked[i]];
+    const ControlledDevice& dev = cx.devices[asked[i]];
     json j = {{"name", dev.device->name()}, {"socket", dev.socket_path}, {"created", dev.created}};
     j["answering"] = calls[i].wait_until(deadline);
     if (j["answering"]) j["clock"] = clock_json(clocks[asked[i]]);
@@ -108,27 +88,27 @@ json ControlServer::devices_json(std::optional<size_t> only) const {
   return devices;
 }
 
-json ControlServer::list(Connection&, const json&) {
-  return {{"ok", true}, {"devices", devices_json()}};
+json list(CommandContext& cx, Connection&, const json&) {
+  return {{"ok", true}, {"devices", devices_json(cx)}};
 }
 
-json ControlServer::status(Connection&, const json&) {
-  json answer = status_ ? status_() : json::object();
+json status(CommandContext& cx, Connection&, const json&) {
+  json answer = cx.status ? cx.status() : json::object();
   answer["ok"] = true;
-  answer["devices"] = devices_.size();
+  answer["devices"] = cx.devices.size();
   // Whose time each device follows (fixed for its life: read here, not on its loop).
   json clocks = json::object();
-  for (const ControlledDevice& d : devices_) clocks[d.device->name()] = d.sim ? d.sim->clock().name() : "host";
+  for (const ControlledDevice& d : cx.devices) clocks[d.device->name()] = d.sim ? d.sim->clock().name() : "host";
   answer["clocks"] = clocks;
   return answer;
 }
 
-json ControlServer::get(Connection&, const json& request) {
-  auto d = find_device(request);
+json get(CommandContext& cx, Connection&, const json& request) {
+  auto d = cx.find_device(request);
   if (!d) return refusal(ErrorKind::NoDevice, d.error());
-  auto l = find_line(d.value(), request);
+  auto l = cx.find_line(d.value(), request);
   if (!l) return refusal(ErrorKind::NoLine, l.error());
-  const ControlledDevice& dev = devices_[d.value()];
+  const ControlledDevice& dev = cx.devices[d.value()];
   std::vector<LineRow> row;
   if (!dev.loop->run_sync([&] { row = gather(dev, l.value(), 1); }))
     return refusal(ErrorKind::NotAnswering, not_answering(dev));
@@ -138,12 +118,12 @@ json ControlServer::get(Connection&, const json& request) {
   return j;
 }
 
-json ControlServer::set(Connection&, const json& request) {
-  auto d = find_device(request);
+json set(CommandContext& cx, Connection&, const json& request) {
+  auto d = cx.find_device(request);
   if (!d) return refusal(ErrorKind::NoDevice, d.error());
-  auto l = find_line(d.value(), request);
+  auto l = cx.find_line(d.value(), request);
   if (!l) return refusal(ErrorKind::NoLine, l.error());
-  const ControlledDevice& dev = devices_[d.value()];
+  const ControlledDevice& dev = cx.devices[d.value()];
   const json& v = request["value"];
   bool level = v.is_boolean() ? v.get<bool>() : v.get<uint64_t>() == 1;
   Result<void> r = not_answering(dev);
@@ -156,14 +136,14 @@ json ControlServer::set(Connection&, const json& request) {
     if (at && std::string(dev.sim->clock().name()) == "guest") answer["guest_ns"] = sim::count_ns(at.value());
   });
   if (!r) return refusal(ErrorKind::Conflict, r.error());
-  let_guests_run();
+  cx.let_guests_run();
   return answer;
 }
 
-json ControlServer::watch(Connection& client, const json& request) {
+json watch(CommandContext& cx, Connection& client, const json& request) {
   std::optional<size_t> only;
   if (request.contains("device")) {
-    auto d = find_device(request);
+    auto d = cx.find_device(request);
     if (!d) return refusal(ErrorKind::NoDevice, d.error());
     only = d.value();
   }
@@ -172,43 +152,43 @@ json ControlServer::watch(Connection& client, const json& request) {
     if (!when) return refusal(ErrorKind::BadRequest, when.error().with_context("watch"));
     if (!only)
       return refusal(ErrorKind::BadRequest, Error("watch: a guest time needs a \"device\", whose guest it is"));
-    if (auto r = wait_for_guest_time(client, *only, when.value()); !r)
+    if (auto r = wait_for_guest_time(cx, client, *only, when.value()); !r)
       return refusal(ErrorKind::Unavailable, r.error());
   }
-  connections_->start_watching(client, only ? std::optional(devices_[*only].device->name()) : std::nullopt);
+  cx.connections->start_watching(client, only ? std::optional(cx.devices[*only].device->name()) : std::nullopt);
   json answer = {{"ok", true}};
   // The state after watching began: a change from here on is in the stream,
   // so snapshot plus events miss nothing (a change may show up in both).
   if (request.value("snapshot", false)) {
     answer["ns"] = epoch_ns(std::chrono::system_clock::now());
-    answer["devices"] = devices_json(only);
+    answer["devices"] = devices_json(cx, only);
   }
   return answer;
 }
 
-json ControlServer::create_device(Connection& client, const json& request) {
-  if (!maker_) return refusal(ErrorKind::Unavailable, Error("this daemon makes no devices at run time"));
-  auto made = maker_->create_device(request, client.id, client.peer);
+json create_device(CommandContext& cx, Connection& client, const json& request) {
+  if (!cx.maker) return refusal(ErrorKind::Unavailable, Error("this daemon makes no devices at run time"));
+  auto made = cx.maker->create_device(request, client.id, client.peer);
   if (!made) return refusal(ErrorKind::BadRequest, made.error());
   json answer = made.release_value();
   answer["ok"] = true;
   return answer;
 }
 
-json ControlServer::destroy_device(Connection& client, const json& request) {
-  if (!maker_) return refusal(ErrorKind::Unavailable, Error("this daemon makes no devices at run time"));
-  auto r = maker_->destroy_device(request["device"].get<std::string>(), client.peer);
+json destroy_device(CommandContext& cx, Connection& client, const json& request) {
+  if (!cx.maker) return refusal(ErrorKind::Unavailable, Error("this daemon makes no devices at run time"));
+  auto r = cx.maker->destroy_device(request["device"].get<std::string>(), client.peer);
   return r ? json{{"ok", true}} : refusal(ErrorKind::Conflict, r.error());
 }
 
-json ControlServer::sandbox_probe(Connection&, const json& request) {
-  if (!probe_) return refusal(ErrorKind::Unavailable, Error("sandbox-probe is in test builds only"));
-  auto d = find_device(request);
+json sandbox_probe(CommandContext& cx, Connection&, const json& request) {
+  if (!cx.probe) return refusal(ErrorKind::Unavailable, Error("sandbox-probe is in test builds only"));
+  auto d = cx.find_device(request);
   if (!d) return refusal(ErrorKind::NoDevice, d.error());
   json attempts;  // made on the device's own thread: what it may do is the question
-  if (!devices_[d.value()].loop->run_sync([&] { attempts = probe_(request); }))
-    return refusal(ErrorKind::NotAnswering, not_answering(devices_[d.value()]));
+  if (!cx.devices[d.value()].loop->run_sync([&] { attempts = cx.probe(request); }))
+    return refusal(ErrorKind::NotAnswering, not_answering(cx.devices[d.value()]));
   return {{"ok", true}, {"attempts", attempts}};
 }
 
-}  // namespace vgpio::control
+}  // namespace vgpio::control::handlers

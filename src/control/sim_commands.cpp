@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "base/duration.h"
-#include "control/control_server.h"
+#include "control/handlers.h"
 
 namespace vgpio::control {
 
@@ -56,22 +56,17 @@ Result<std::vector<sim::Step>> steps_arg(const json& r) {
 
 }  // namespace
 
-std::optional<json> ControlServer::find_sim_line(const json& request, const ControlledDevice*& device,
-                                                 size_t& line) const {
-  auto d = find_device(request);
-  if (!d) return refusal(ErrorKind::NoDevice, d.error());
-  auto l = find_line(d.value(), request);
-  if (!l) return refusal(ErrorKind::NoLine, l.error());
-  device = &devices_[d.value()];
-  if (!device->sim) return refusal(ErrorKind::Unavailable, Error("this daemon runs no simulation"));
-  line = l.value();
-  return std::nullopt;
-}
+namespace handlers {
 
-json ControlServer::start_stimulus(const json& request, const MakeStimulus& make) {
+namespace {
+// What pulse, clock, bounce and pattern share: `make` reads the stimulus
+// from the request, on the device's loop, given the line's level now.
+using MakeStimulus = std::function<Result<sim::Stimulus>(const nlohmann::json& request, bool level_now)>;
+
+json start_stimulus(CommandContext& cx, const json& request, const MakeStimulus& make) {
   const ControlledDevice* dev = nullptr;
   size_t line = 0;
-  if (auto refused = find_sim_line(request, dev, line)) return *refused;
+  if (auto refused = cx.find_sim_line(request, dev, line)) return *refused;
   json answer = {{"ok", true}};
   Result<void> r;
   ErrorKind kind = ErrorKind::BadRequest;  // the stimulus's values; then, whether the line takes it
@@ -95,24 +90,25 @@ json ControlServer::start_stimulus(const json& request, const MakeStimulus& make
   if (!r) return refusal(kind, r.error());
   return answer;
 }
+}  // namespace
 
-json ControlServer::pulse(Connection&, const json& request) {
-  return start_stimulus(request, [](const json& r, bool) -> Result<Stimulus> {
+json pulse(CommandContext& cx, Connection&, const json& request) {
+  return start_stimulus(cx, request, [](const json& r, bool) -> Result<Stimulus> {
     Nanos width = TRY(duration_field(r, "width"));
     return Stimulus::pulse(TRY(level_arg(r, "level")), width, count_arg(r, "count"),
                            TRY(duration_field(r, "period", width * 2)));
   });
 }
 
-json ControlServer::clock(Connection&, const json& request) {
-  return start_stimulus(request, [](const json& r, bool) -> Result<Stimulus> {
+json clock(CommandContext& cx, Connection&, const json& request) {
+  return start_stimulus(cx, request, [](const json& r, bool) -> Result<Stimulus> {
     return Stimulus::clock(TRY(duration_field(r, "period")), r["duty"].get<double>());
   });
 }
 
 // A bounce starts from the line's level now.
-json ControlServer::bounce(Connection&, const json& request) {
-  return start_stimulus(request, [](const json& r, bool from) -> Result<Stimulus> {
+json bounce(CommandContext& cx, Connection&, const json& request) {
+  return start_stimulus(cx, request, [](const json& r, bool from) -> Result<Stimulus> {
     uint64_t transitions = count_arg(r, "transitions");
     if (transitions > Stimulus::kMaxSteps) return Error("too many \"transitions\"");
     return Stimulus::bounce(from, TRY(level_arg(r, "settle", !from)), static_cast<unsigned>(transitions),
@@ -120,26 +116,26 @@ json ControlServer::bounce(Connection&, const json& request) {
   });
 }
 
-json ControlServer::pattern(Connection&, const json& request) {
-  return start_stimulus(request, [](const json& r, bool) -> Result<Stimulus> {
+json pattern(CommandContext& cx, Connection&, const json& request) {
+  return start_stimulus(cx, request, [](const json& r, bool) -> Result<Stimulus> {
     return Stimulus::pattern(TRY(steps_arg(r)), count_arg(r, "repeat"));
   });
 }
 
-json ControlServer::stop(Connection&, const json& request) {
+json stop(CommandContext& cx, Connection&, const json& request) {
   const ControlledDevice* dev = nullptr;
   size_t line = 0;
-  if (auto refused = find_sim_line(request, dev, line)) return *refused;
+  if (auto refused = cx.find_sim_line(request, dev, line)) return *refused;
   json answer = {{"ok", true}};
   if (!dev->loop->run_sync([&] { answer["stopped"] = dev->sim->stop(line); }))
     return refusal(ErrorKind::NotAnswering, not_answering(*dev));
   return answer;
 }
 
-json ControlServer::wires(Connection&, const json&) {
-  if (!wires_) return refusal(ErrorKind::Unavailable, Error("this daemon runs no wires"));
+json wires(CommandContext& cx, Connection&, const json&) {
+  if (!cx.wires) return refusal(ErrorKind::Unavailable, Error("this daemon runs no wires"));
   json list = json::array();
-  for (const auto& w : wires_->list())
+  for (const auto& w : cx.wires->list())
     list.push_back({{"from", w.spec.from()},
                     {"to", w.spec.to()},
                     {"delay", format_duration(w.spec.delay)},
@@ -149,14 +145,14 @@ json ControlServer::wires(Connection&, const json&) {
 }
 
 // The wire board's codes say which end or wire was not there (kind_of).
-json ControlServer::unwire(Connection&, const json& request) {
-  if (!wires_) return refusal(ErrorKind::Unavailable, Error("this daemon runs no wires"));
-  auto r = wires_->disconnect(request["from"].get<std::string>(), request["to"].get<std::string>());
+json unwire(CommandContext& cx, Connection&, const json& request) {
+  if (!cx.wires) return refusal(ErrorKind::Unavailable, Error("this daemon runs no wires"));
+  auto r = cx.wires->disconnect(request["from"].get<std::string>(), request["to"].get<std::string>());
   return r ? json{{"ok", true}} : refusal(ErrorKind::Conflict, r.error());
 }
 
-json ControlServer::wire(Connection&, const json& request) {
-  if (!wires_) return refusal(ErrorKind::Unavailable, Error("this daemon runs no wires"));
+json wire(CommandContext& cx, Connection&, const json& request) {
+  if (!cx.wires) return refusal(ErrorKind::Unavailable, Error("this daemon runs no wires"));
   std::string from = request["from"], to = request["to"];
   sim::WireSpec spec;
   auto parsed = [&]() -> Result<void> {
@@ -167,8 +163,10 @@ json ControlServer::wire(Connection&, const json& request) {
     return ok();
   }();
   if (!parsed) return refusal(ErrorKind::BadRequest, parsed.error());
-  auto plugged = wires_->connect(spec);
+  auto plugged = cx.wires->connect(spec);
   return plugged ? json{{"ok", true}, {"wire", spec.describe()}} : refusal(ErrorKind::Conflict, plugged.error());
 }
+
+}  // namespace handlers
 
 }  // namespace vgpio::control

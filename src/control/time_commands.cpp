@@ -2,7 +2,7 @@
 // for: "run" holds the guest at a time, so a test sets inputs and starts
 // stimuli at exactly that guest time; a watch's "until" ends a wait in guest
 // time, however slowly the guest runs on the host.
-#include "control/control_server.h"
+#include "control/handlers.h"
 
 namespace vgpio::control {
 
@@ -24,10 +24,12 @@ std::optional<sim::SteadyTime> resolve(const GuestTime& t, const sim::SimClock& 
 }
 }  // namespace
 
-json ControlServer::run_guest(Connection&, const json& request) {
-  auto d = find_device(request);
+namespace handlers {
+
+json run_guest(CommandContext& cx, Connection&, const json& request) {
+  auto d = cx.find_device(request);
   if (!d) return refusal(ErrorKind::NoDevice, d.error());
-  const ControlledDevice& dev = devices_[d.value()];
+  const ControlledDevice& dev = cx.devices[d.value()];
   auto when = guest_time_arg(request);
   if (!when) return refusal(ErrorKind::BadRequest, when.error().with_context("run"));
   if (!dev.sim) return refusal(ErrorKind::Unavailable, Error("this daemon runs no simulation"));
@@ -44,14 +46,14 @@ json ControlServer::run_guest(Connection&, const json& request) {
   return answer;
 }
 
-Result<void> ControlServer::wait_for_guest_time(Connection& client, size_t device, GuestTime when) {
-  const ControlledDevice& dev = devices_[device];
+Result<void> wait_for_guest_time(CommandContext& cx, Connection& client, size_t device, GuestTime when) {
+  const ControlledDevice& dev = cx.devices[device];
   if (!dev.sim) return Error("this daemon runs no simulation", EOPNOTSUPP);
   Result<void> r = not_answering(dev);
   // The alarm runs on the device's loop; the event is sent from this one.
-  auto alarm = [this, id = client.id, name = dev.device->name()](sim::SteadyTime now, bool reached) {
+  auto alarm = [cx = &cx, id = client.id, name = dev.device->name()](sim::SteadyTime now, bool reached) {
     json event = {{"event", "time"}, {"device", name}, {"guest_ns", sim::count_ns(now)}, {"reached", reached}};
-    loop_.post([this, id, event = std::move(event)] { connections_->send_event(id, event); });
+    cx->loop.post([cx, id, event = std::move(event)] { cx->connections->send_event(id, event); });
   };
   (void)dev.loop->run_sync([&] {
     sim::SimClock& clock = dev.sim->clock();
@@ -63,10 +65,12 @@ Result<void> ControlServer::wait_for_guest_time(Connection& client, size_t devic
 
 // Each device the client waited on, not only the one it watches last. One
 // may be gone already (destroyed, or a reload): then so are its alarms.
-void ControlServer::forget_guest_waits(const Connection& client) {
-  for (const ControlledDevice& dev : devices_)
+void forget_guest_waits(CommandContext& cx, const Connection& client) {
+  for (const ControlledDevice& dev : cx.devices)
     if (dev.sim && client.guest_waits.count(dev.device->name()))
       dev.loop->post([sim = dev.sim, id = client.id] { sim->clock().remove_alarms(id); });
 }
+
+}  // namespace handlers
 
 }  // namespace vgpio::control

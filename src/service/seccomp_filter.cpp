@@ -35,6 +35,7 @@ const int kAllowed[] = {
     SCMP_SYS(getdents64), SCMP_SYS(fcntl), SCMP_SYS(dup), SCMP_SYS(dup2), SCMP_SYS(dup3), SCMP_SYS(pipe2),
     SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(umask), SCMP_SYS(chmod), SCMP_SYS(fchmod),
     SCMP_SYS(fchmodat), SCMP_SYS(chown), SCMP_SYS(fchown), SCMP_SYS(fchownat), SCMP_SYS(lchown),
+    SCMP_SYS(renameat), SCMP_SYS(renameat2),  // a control socket made again with new access
     // a device's saved state (service/fd_store.h)
     SCMP_SYS(memfd_create), SCMP_SYS(ftruncate),
     // memory (guest memory is mapped from the frontend's fds)

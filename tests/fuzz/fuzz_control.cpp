@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "app/commands.h"
-#include "app/daemon.h"
+#include "daemon/daemon.h"
 #include "app/host_setup.h"
 #include "base/log.h"
 #include "base/unix_socket.h"
@@ -27,22 +27,22 @@ namespace {
 
 struct Harness {
   std::string dir;
-  std::unique_ptr<Daemon> daemon;
+  std::unique_ptr<daemon::Daemon> running;
   std::thread main;
 
   Harness() {
     set_log_level(LogLevel::Off);
     char tmpl[] = "/tmp/vgpio-fuzz-XXXXXX";
     dir = mkdtemp(tmpl);
-    DaemonConfig config;
+    daemon::DaemonConfig config;
     for (unsigned i = 0; i < 2; ++i) {
-      DeviceConfig device;
+      daemon::DeviceConfig device;
       device.name = "dev" + std::to_string(i);
       device.socket = dir + "/dev" + std::to_string(i) + ".sock";
       device.lines = app::simulated_lines(4, {}).release_value();
       config.devices.push_back(std::move(device));
     }
-    config.control_socket = dir + "/control.sock";
+    config.settings.control = dir + "/control.sock";
     config.wires.push_back(sim::WireSpec{"dev0", "sim1", "dev1", "sim0", {}, false});
     std::string created = dir + "/created.sock";
     config.make_device = [created](const nlohmann::json& request) {
@@ -50,9 +50,9 @@ struct Harness {
       confined["socket"] = created;
       return app::created_device_config(confined, config::ConfigSpec{});
     };
-    daemon = Daemon::create(std::move(config)).release_value();
-    if (!daemon->start()) abort();
-    main = std::thread([this] { daemon->run(); });
+    running = daemon::Daemon::create(std::move(config)).release_value();
+    if (!running->start()) abort();
+    main = std::thread([this] { running->run(); });
   }
 };
 

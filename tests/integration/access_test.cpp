@@ -53,10 +53,10 @@ class Access : public testing::DaemonTest {
   }
   // The control socket open to every user, so that only the grants decide.
   void start_open(Grant observe, Grant act = {}) {
-    start({4}, {}, [&](DaemonConfig& c) {
-      c.control_access.mode = 0666;
-      c.control_observe = observe;
-      c.control_act = act;
+    start({4}, {}, [&](daemon::DaemonConfig& c) {
+      c.settings.control_access.mode = 0666;
+      c.settings.control_observe = observe;
+      c.settings.control_act = act;
     });
     chmod(dir_.c_str(), 0711);
   }
@@ -76,7 +76,7 @@ class Access : public testing::DaemonTest {
 
 // The device sockets opened to QEMU's group do not open the control socket.
 TEST_F(Access, TheControlSocketIsOwnerOnlyByDefault) {
-  start({1}, {}, [](DaemonConfig& c) { c.access.mode = 0660; });
+  start({1}, {}, [](daemon::DaemonConfig& c) { c.settings.access.mode = 0660; });
   struct stat st {};
   ASSERT_EQ(stat(socket(0).c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0660u);
@@ -155,7 +155,7 @@ TEST_F(Access, ConnectionsAreLimitedPerUser) {
 TEST_F(Access, DevicesMadeAtRunTimeAreLimitedPerUser) {
   start({1});
   auto c = control();
-  for (size_t i = 0; i < Daemon::kMaxCreatedPerUser; ++i)
+  for (size_t i = 0; i < daemon::Daemon::kMaxCreatedPerUser; ++i)
     ASSERT_EQ(create(c, "m" + std::to_string(i), "m" + std::to_string(i) + ".sock")["ok"], true) << i;
   json answer = create(c, "one-more", "one-more.sock");
   EXPECT_EQ(kind(answer), "limit") << answer.dump();
@@ -223,18 +223,18 @@ TEST_F(Access, OnlyItsMakerMayDestroyADevice) {
 namespace vgpio {
 namespace {
 
-// The sandbox goes on between Daemon::create() and start(): until start(),
+// The sandbox goes on between daemon::Daemon::create() and start(): until start(),
 // no device thread reads what a frontend sends.
 TEST(SandboxOrder, NoFrontendMessageIsReadBeforeStart) {
   char tmpl[] = "/tmp/vgpio-order-XXXXXX";
   std::string dir = mkdtemp(tmpl);
-  DaemonConfig config;
-  DeviceConfig device;
+  daemon::DaemonConfig config;
+  daemon::DeviceConfig device;
   device.name = "dev0";
   device.socket = dir + "/dev0.sock";
   device.lines = app::simulated_lines(1, {}).release_value();
   config.devices.push_back(std::move(device));
-  auto daemon = Daemon::create(std::move(config));
+  auto daemon = daemon::Daemon::create(std::move(config));
   ASSERT_TRUE(daemon.ok()) << daemon.error().message();
   UniqueFd fd = connect_unix(dir + "/dev0.sock").release_value();  // the listen queue takes it
   const uint32_t get_features[3] = {1, 1, 0};                       // VHOST_USER_GET_FEATURES, version 1

@@ -240,9 +240,9 @@ TEST_F(Hil, WiresThatCannotBeAreRefused) {
 TEST(HilConfig, AConfigWireThatCannotBeStopsTheStart) {
   char tmpl[] = "/tmp/vgpio-test-XXXXXX";
   std::string dir = mkdtemp(tmpl);
-  DaemonConfig config;
+  daemon::DaemonConfig config;
   for (int i = 0; i < 2; ++i) {
-    DeviceConfig device;
+    daemon::DeviceConfig device;
     device.name = "dev" + std::to_string(i);
     device.socket = dir + "/" + device.name + ".sock";
     device.lines = app::simulated_lines(2, {}).release_value();
@@ -250,7 +250,7 @@ TEST(HilConfig, AConfigWireThatCannotBeStopsTheStart) {
   }
   config.wires = {sim::WireSpec{"dev0", "sim0", "dev1", "sim0", {}, false},
                   sim::WireSpec{"dev1", "sim0", "dev0", "sim0", {}, false}};
-  auto d = Daemon::create(std::move(config));
+  auto d = daemon::Daemon::create(std::move(config));
   ASSERT_TRUE(d.ok()) << d.error().message();
   auto started = d.value()->start();
   ASSERT_FALSE(started.ok());

@@ -27,7 +27,7 @@ class HostLikeLine final : public Line {
 class Panel : public testing::DaemonTest {
  protected:
   void SetUp() override {
-    start({2}, {}, [](DaemonConfig& config) { config.devices[0].lines[1] = std::make_unique<HostLikeLine>(); });
+    start({2}, {}, [](daemon::DaemonConfig& config) { config.devices[0].lines[1] = std::make_unique<HostLikeLine>(); });
   }
   json press(size_t line, const std::string& action) {
     return {{"device", "dev0"}, {"line", line}, {"action", action}};

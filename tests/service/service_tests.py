@@ -6,8 +6,10 @@ and reloads with a frontend connected the whole time.
 
 usage: service_tests.py TEST   (environment: VGPIO_BIN, VGPIO_FRONTEND)
 """
+import grp
 import json
 import os
+import pwd
 import re
 import signal
 import socket
@@ -278,14 +280,20 @@ def test_reload():
 
 @test
 def test_reload_of_the_root_settings():
-    """A reload applies the root settings it can and says which it cannot:
-    socket_mode applies to the device it adds; a changed control, control_mode
-    or create_dir is logged as taking effect at the next restart (the running
-    control socket stays as it is); an option given on the command line
-    (--control) is no change. The file is replaced by rename each time, as
-    editors and package managers write it; the sandbox is on."""
+    """A reload applies every root setting it can and says which it cannot.
+    Applied: socket_mode, socket_owner and socket_group to the device it adds;
+    control_mode, control_owner and control_group to the control socket, made
+    again at its path (a connection open across the reload stays);
+    control_observe and control_act to the next request. Logged as taking
+    effect at the next restart: control, create_dir, user, group (the running
+    values stay). An option given on the command line (--control) is no
+    change. The file is replaced by rename each time, as editors and package
+    managers write it, and at last switched as a symlink to another file;
+    the sandbox is on."""
     w = Workdir()
+    os.chmod(w.path, 0o711)  # "nobody" reaches the sockets; the sockets' modes decide
     os.mkdir(w("made"))
+    nobody, nogroup = pwd.getpwnam("nobody").pw_uid, grp.getgrnam("nogroup").gr_gid
     head = f'control = "{w("ctl.sock")}"\nsocket_mode = "0600"\n'
     config = w.write("v.toml", head + device("a", w("a.sock"), ["a0"]))
     proc = start(["serve", "--config", config], w)
@@ -293,26 +301,61 @@ def test_reload_of_the_root_settings():
                        "--control", w("o.ctl")], w, log="option.log")
     try:
         wait_until(lambda: os.path.exists(w("ctl.sock")) and os.path.exists(w("o.ctl")), "the daemons to listen")
+        ctl = lambda *args: [VGPIO, "ctl", "--control", w("ctl.sock"), *args]  # noqa: E731
+        as_nobody = as_uid(nobody, ctl("list"))
+        check(as_nobody.returncode != 0 and "Permission denied" in as_nobody.stderr,
+              f"nobody reached a 0600 control socket: {as_nobody.stdout} {as_nobody.stderr}")
+        held = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        held.connect(w("ctl.sock"))
+        held_lines = held.makefile("r")
 
-        def reload(text, process=proc, name="v.toml", log="daemon.log"):
-            w.write(name + ".new", text)
+        def reload(text, process=proc, name="v.toml", log="daemon.log", link=False):
+            if link:  # the file becomes a symlink to another file in its directory
+                w.write(name + ".target", text)
+                os.symlink(name + ".target", w(name + ".new"))
+            else:
+                w.write(name + ".new", text)
             os.rename(w(name + ".new"), w(name))
             before = w.read(log).count("reload done")
             process.send_signal(signal.SIGHUP)
             wait_until(lambda: w.read(log).count("reload done") > before, "the reload")
 
-        reload(f'control = "{w("ctl2.sock")}"\ncontrol_mode = "0660"\ncreate_dir = "{w("made")}"\n'
-               f'socket_mode = "0660"\n' + device("a", w("a.sock"), ["a0"]) + device("b", w("b.sock"), ["b0"]))
+        reload(f'control = "{w("ctl2.sock")}"\ncontrol_mode = "0666"\ncontrol_owner = "nobody"\n'
+               f'control_group = "nogroup"\ncontrol_observe = ["nobody"]\ncreate_dir = "{w("made")}"\n'
+               f'socket_mode = "0660"\nsocket_owner = "nobody"\nsocket_group = "nogroup"\n'
+               'user = "nobody"\ngroup = "nogroup"\n' + device("a", w("a.sock"), ["a0"]) + device("b", w("b.sock"), ["b0"]))
         log = w.read("daemon.log")
         for setting, was, now in (("control", f'"{w("ctl.sock")}"', f'"{w("ctl2.sock")}"'),
-                                  ("control_mode", '"0600"', '"0660"'),
-                                  ("create_dir", "(not set)", f'"{w("made")}"')):
+                                  ("create_dir", "(not set)", f'"{w("made")}"'),
+                                  ("user", "(not set)", '"nobody"'), ("group", "(not set)", '"nogroup"')):
             check(f"reload: {setting} changed from {was} to {now}; it takes effect when vgpio restarts" in log,
                   f"the log does not say that {setting} needs a restart:\n{log}")
-        check(stat.S_IMODE(os.stat(w("ctl.sock")).st_mode) == 0o600 and not os.path.exists(w("ctl2.sock")),
-              "the running control socket changed although the log says it stays")
-        check(stat.S_IMODE(os.stat(w("b.sock")).st_mode) == 0o660, "the added device's socket is not 0660")
-        check("socket_mode" not in log, f"socket_mode was said to need a restart:\n{log}")
+        for setting in ("socket_mode", "socket_owner", "socket_group", "control_mode", "control_owner",
+                        "control_group", "control_observe", "control_act"):
+            check(f"reload: {setting} changed" not in log, f"{setting} was said to need a restart:\n{log}")
+        check(not os.path.exists(w("ctl2.sock")), "the control socket moved although the log says it stays")
+        control = os.stat(w("ctl.sock"))
+        check((stat.S_IMODE(control.st_mode), control.st_uid, control.st_gid) == (0o666, nobody, nogroup),
+              f"the control socket's access after the reload: {oct(control.st_mode)} {control.st_uid}:{control.st_gid}")
+        added = os.stat(w("b.sock"))
+        check((stat.S_IMODE(added.st_mode), added.st_uid, added.st_gid) == (0o660, nobody, nogroup),
+              f"the added device's socket: {oct(added.st_mode)} {added.st_uid}:{added.st_gid}")
+        held.sendall(b'{"cmd": "list"}\n')
+        check('"ok":true' in held_lines.readline().replace(" ", ""), "a connection open across the reload was lost")
+        held.close()
+        observed = as_uid(nobody, ctl("list"))
+        check(observed.returncode == 0 and "a0" in observed.stdout,
+              f"control_observe does not admit nobody after the reload: {observed.stderr}")
+        acted = as_uid(nobody, ctl("set", "a", "a0", "1"))
+        check(acted.returncode != 0 and "may observe but not act" in acted.stderr,
+              f"nobody may act without control_act: {acted.stdout} {acted.stderr}")
+        reload(f'control = "{w("ctl2.sock")}"\ncontrol_mode = "0666"\ncontrol_act = ["nobody"]\n'
+               + device("a", w("a.sock"), ["a0"]))
+        acted = as_uid(nobody, ctl("set", "a", "a0", "1"))
+        check(acted.returncode == 0, f"control_act does not admit nobody after the reload: {acted.stderr}")
+        reload(f'control = "{w("ctl2.sock")}"\n' + device("c", w("c.sock"), ["c0"]), link=True)
+        check(connectable(w("c.sock")) and not os.path.exists(w("a.sock")),
+              f"a config switched by symlink was not applied:\n{w.read('daemon.log')}")
         reload(device("o", w("o.sock"), ["o0", "o1"]), by_option, "o.toml", "option.log")
         check("changed from" not in w.read("option.log"), f"--control was taken as a change:\n{w.read('option.log')}")
     finally:

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "app/commands.h"
-#include "app/daemon.h"
+#include "daemon/daemon.h"
 #include "app/host_setup.h"
 #include "client/control_client.h"
 #include "driver/gpio_driver.h"
@@ -31,23 +31,23 @@ class DaemonTest : public ::testing::Test {
   // Starts a daemon with one device per entry of `line_counts`.
   // `adjust` may change the config first (another kind of line, say).
   void start(std::vector<unsigned> line_counts = {8}, std::vector<sim::WireSpec> wires = {},
-             const std::function<void(DaemonConfig&)>& adjust = {}) {
+             const std::function<void(daemon::DaemonConfig&)>& adjust = {}) {
     char tmpl[] = "/tmp/vgpio-test-XXXXXX";
     dir_ = mkdtemp(tmpl);
-    DaemonConfig config;
+    daemon::DaemonConfig config;
     for (size_t i = 0; i < line_counts.size(); ++i) {
-      DeviceConfig device;
+      daemon::DeviceConfig device;
       device.name = "dev" + std::to_string(i);
       device.socket = socket(i);
       device.lines = app::simulated_lines(line_counts[i], {}).release_value();
       config.devices.push_back(std::move(device));
     }
-    config.control_socket = control_path();
+    config.settings.control = control_path();
     config.wires = std::move(wires);
     // As `vgpio serve` without a file: devices made at run time, simulated lines only.
     config.make_device = [](const nlohmann::json& r) { return app::created_device_config(r, config::ConfigSpec{}); };
     if (adjust) adjust(config);
-    auto d = Daemon::create(std::move(config));
+    auto d = daemon::Daemon::create(std::move(config));
     ASSERT_TRUE(d.ok()) << d.error().message();
     daemon_ = d.release_value();
     auto started = daemon_->start();
@@ -106,7 +106,7 @@ class DaemonTest : public ::testing::Test {
   }
 
   std::string dir_;
-  std::unique_ptr<Daemon> daemon_;
+  std::unique_ptr<daemon::Daemon> daemon_;
   std::thread main_thread_;
 };
 

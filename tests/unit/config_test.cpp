@@ -17,8 +17,8 @@ TEST(Config, TheExampleParses) {
   auto r = load(std::string(VGPIO_SOURCE_DIR) + "/examples/vgpio.toml");
   ASSERT_TRUE(r.ok()) << r.error().message();
   const ConfigSpec& c = r.value();
-  EXPECT_EQ(c.control, "/run/vgpio/control.sock");
-  EXPECT_EQ(c.access.mode, 0660u);
+  EXPECT_EQ(c.root.control, "/run/vgpio/control.sock");
+  EXPECT_EQ(c.root.access.mode, 0660u);
   ASSERT_EQ(c.devices.size(), 1u);
   const DeviceSpec& d = c.devices[0];
   EXPECT_EQ(d.name, "plc1");
@@ -40,7 +40,7 @@ TEST(Config, Defaults) {
   auto r = parse("[[device]]\nsocket = \"a.sock\"\n[[device.line]]\nsimulated = true\n", "t.toml");
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_EQ(r.value().devices[0].name, "vgpio0");
-  EXPECT_EQ(r.value().access.mode, 0600u);
+  EXPECT_EQ(r.value().root.access.mode, 0600u);
   EXPECT_FALSE(r.value().devices[0].connect);
 }
 
@@ -109,17 +109,17 @@ TEST(Config, TheControlSocketHasItsOwnAccess) {
   const std::string device = "[[device]]\nsocket = \"a\"\n[[device.line]]\nsimulated = true\n";
   auto plain = parse("socket_mode = \"0666\"\n" + device, "t");
   ASSERT_TRUE(plain.ok());
-  EXPECT_EQ(plain.value().access.mode, 0666u);
-  EXPECT_EQ(plain.value().control_access.mode, 0600u);  // the device sockets' mode is not the control socket's
+  EXPECT_EQ(plain.value().root.access.mode, 0666u);
+  EXPECT_EQ(plain.value().root.control_access.mode, 0600u);  // the device sockets' mode is not the control socket's
   auto granted = parse("control_mode = \"0660\"\ncontrol_group = \"root\"\ncontrol_observe = [\"root\", \"@root\"]\n"
                        "control_act = [\"@root\"]\ncreate_dir = \"/run/vgpio\"\n" + device, "t");
   ASSERT_TRUE(granted.ok()) << granted.error().message();
-  EXPECT_EQ(granted.value().control_access.mode, 0660u);
-  EXPECT_EQ(granted.value().control_access.group, 0u);
-  EXPECT_EQ(granted.value().control_observe.users, std::vector<uid_t>{0});
-  EXPECT_EQ(granted.value().control_observe.groups, std::vector<gid_t>{0});
-  EXPECT_EQ(granted.value().control_act.groups, std::vector<gid_t>{0});
-  EXPECT_EQ(granted.value().create_dir, "/run/vgpio");
+  EXPECT_EQ(granted.value().root.control_access.mode, 0660u);
+  EXPECT_EQ(granted.value().root.control_access.group, 0u);
+  EXPECT_EQ(granted.value().root.control_observe.users, std::vector<uid_t>{0});
+  EXPECT_EQ(granted.value().root.control_observe.groups, std::vector<gid_t>{0});
+  EXPECT_EQ(granted.value().root.control_act.groups, std::vector<gid_t>{0});
+  EXPECT_EQ(granted.value().root.create_dir, "/run/vgpio");
   EXPECT_NE(error_of("control_act = [\"no-such-user-here\"]\n" + device).find("no user"), std::string::npos);
   EXPECT_NE(error_of("control_observe = \"root\"\n" + device).find("must be a list"), std::string::npos);
   EXPECT_NE(error_of("create_dir = \"relative\"\n" + device).find("absolute path"), std::string::npos);

@@ -9,10 +9,10 @@
 namespace vgpio {
 namespace {
 
-DaemonConfig with_sockets(std::vector<std::string> sockets, std::string control) {
-  DaemonConfig config;
-  for (auto& s : sockets) config.devices.push_back(DeviceConfig{.name = "d" + s, .socket = s});
-  config.control_socket = std::move(control);
+daemon::DaemonConfig with_sockets(std::vector<std::string> sockets, std::string control) {
+  daemon::DaemonConfig config;
+  for (auto& s : sockets) config.devices.push_back(daemon::DeviceConfig{.name = "d" + s, .socket = s});
+  config.settings.control = std::move(control);
   return config;
 }
 

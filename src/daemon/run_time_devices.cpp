@@ -1,22 +1,20 @@
 // Devices made at run time by a control client ("create"), the aggregator
 // that goes away with its maker: when the connection that made it closes, it
 // stops like any device (outputs to their safe levels, socket removed). The
-// request is read by config/create_request.cpp; the client is
-// client/ctl_create.cpp.
+// request is read by config/create_request.cpp and made a device's config by
+// the app (DaemonConfig::make_device); the client is client/ctl_create.cpp.
 #include <algorithm>
 #include <cerrno>
 
 #include <unistd.h>
 
-#include "app/daemon.h"
 #include "base/log.h"
 #include "base/paths.h"
 #include "base/strings.h"
-#include "app/host_setup.h"
 #include "config/config.h"
-#include "config/create_request.h"
+#include "daemon/daemon.h"
 
-namespace vgpio {
+namespace vgpio::daemon {
 
 namespace {
 // "vm9.sock", or a path in the create directory: the file name alone is
@@ -34,7 +32,7 @@ Result<std::string> socket_name(const std::string& socket, const std::string& di
 Result<nlohmann::json> Daemon::create_device(const nlohmann::json& request, uint64_t owner, const Peer& maker) {
   if (!make_device_) return Error("this daemon makes no devices at run time", EOPNOTSUPP);
   size_t made_in_all = 0, made_by_user = 0;
-  for (const auto& d : devices_) made_in_all += d->created, made_by_user += d->created && d->maker_uid == maker.uid;
+  for (const auto& d : *devices_) made_in_all += d->created, made_by_user += d->created && d->maker_uid == maker.uid;
   if (made_in_all >= kMaxCreated || made_by_user >= kMaxCreatedPerUser)
     return Error(strfmt("too many devices made at run time (at most %zu, %zu per user; uid %u has %zu); destroy "
                         "some first",
@@ -46,33 +44,30 @@ Result<nlohmann::json> Daemon::create_device(const nlohmann::json& request, uint
                                 EOPNOTSUPP);
   spec.socket_name = TRY(socket_name(spec.socket, create_dir_));
   spec.socket = join_path(create_dir_, spec.socket_name);
-  if (std::any_of(devices_.begin(), devices_.end(), [&](const auto& d) { return d->name == spec.name; }))
+  if (devices_->find(spec.name) != devices_->end())
     return Error("a device named \"" + spec.name + "\" already runs", EEXIST);
   for (const auto& line : spec.pool_lines)
-    for (const auto& d : devices_)
+    for (const auto& d : *devices_)
       if (std::count(d->pool_lines.begin(), d->pool_lines.end(), line))
         return Error(
             "pool line \"" + line + "\" is in device " + d->name + " now; a pool line is in one device at a time",
             EBUSY);
-  auto made = TRY(start_device(spec));
+  auto made = TRY(devices_->make(spec));
   made->created = true;
   made->maker_uid = maker.uid;
   made->owner = request.value("persist", false) ? 0 : owner;
   made->pool_lines = spec.pool_lines;
-  launch(*made);
-  Device& dev = *made;
-  devices_.push_back(std::move(made));
-  publish_devices();
+  RunningDevice& dev = devices_->add(std::move(made));
   LOG_INFO("device %s: made at run time by a control client, listening on %s; it goes %s", dev.name.c_str(),
            dev.server->path().c_str(), dev.owner ? "when that client disconnects" : "when destroyed");
-  notifier_.status(status());
+  notifier_.status(devices_->status());
   return nlohmann::json{{"device", dev.name}, {"socket", dev.server->path()}, {"lines", dev.device->line_count()},
                         {"persist", dev.owner == 0}};
 }
 
 Result<void> Daemon::destroy_device(const std::string& name, const Peer& by) {
-  auto it = std::find_if(devices_.begin(), devices_.end(), [&](const auto& d) { return d->name == name; });
-  if (it == devices_.end()) return Error("no device named \"" + name + "\"", ENODEV);
+  auto it = devices_->find(name);
+  if (it == devices_->end()) return Error("no device named \"" + name + "\"", ENODEV);
   if (!(*it)->created)
     return Error("device " + name + " is the config file's; remove it from the file and reload instead");
   if (by.uid != (*it)->maker_uid && by.uid != 0 && by.uid != geteuid())
@@ -80,39 +75,23 @@ Result<void> Daemon::destroy_device(const std::string& name, const Peer& by) {
                         unsigned((*it)->maker_uid)),
                  EACCES);
   LOG_INFO("device %s: destroyed by a control client (outputs to their safe levels, socket removed)", name.c_str());
-  remove_device(static_cast<size_t>(it - devices_.begin()));
-  notifier_.status(status());
+  devices_->remove(static_cast<size_t>(it - devices_->begin()));
+  notifier_.status(devices_->status());
   return ok();
 }
 
 void Daemon::owner_gone(uint64_t owner) {
   bool any = false;
-  for (size_t i = devices_.size(); i-- > 0;) {
-    if (!devices_[i]->created || devices_[i]->owner != owner) continue;
+  for (size_t i = devices_->size(); i-- > 0;) {
+    const RunningDevice& dev = (*devices_)[i];
+    if (!dev.created || dev.owner != owner) continue;
     LOG_INFO("device %s: the control client that made it disconnected; stopping it (outputs to their safe levels, "
              "socket removed)",
-             devices_[i]->name.c_str());
-    remove_device(i);
+             dev.name.c_str());
+    devices_->remove(i);
     any = true;
   }
-  if (any) notifier_.status(status());
+  if (any) notifier_.status(devices_->status());
 }
 
-namespace app {
-
-Result<DeviceConfig> created_device_config(const nlohmann::json& request, const config::ConfigSpec& config) {
-  config::DeviceSpec device = TRY(config::parse_create_request(request, config.pool));
-  config::ConfigSpec one;
-  one.file = config.file.empty() ? "create request" : config.file;  // pool lines are the file's
-  one.access = config.access;
-  one.devices.push_back(device);
-  DaemonConfig made = TRY(daemon_config(one));
-  DeviceConfig spec = std::move(made.devices.front());
-  for (const auto& l : device.lines)
-    if (!l.pool.empty()) spec.pool_lines.push_back(l.pool);
-  return spec;
-}
-
-}  // namespace app
-
-}  // namespace vgpio
+}  // namespace vgpio::daemon
