@@ -19,8 +19,8 @@ Result<void> make_outputs(driver::GpioDriver& d, uint16_t lines) {
     for (auto [type, value] : {std::pair{kSetValue, 0u}, std::pair{kSetDirection, uint32_t(kDirectionOut)}}) {
       auto r = TRY(d.request(type, i, value));
       if (r.status != kStatusOk)
-        return Error(strfmt("the backend answered ERR to %s of line %u; it does not follow virtio-gpio",
-                            message_name(type), i));
+        return Error(
+            strfmt("the backend answered ERR to %s of line %u; it does not follow virtio-gpio", message_name(type), i));
     }
   }
   return ok();
@@ -35,7 +35,8 @@ Result<json> measure_latency(driver::GpioDriver& d, const BackendOptions& o) {
       auto t0 = Clock::now();
       auto r = TRY(d.request(type, 1, type == kSetValue ? i & 1 : 0));
       s.push_back(since_ns(t0));
-      if (r.status != kStatusOk) return Error(strfmt("the backend answered ERR to %s of an output", message_name(type)));
+      if (r.status != kStatusOk)
+        return Error(strfmt("the backend answered ERR to %s of an output", message_name(type)));
     }
     out[name] = percentiles_json(percentiles(s), o.floor_p50_us);
     out[name]["cdf"] = cdf_json(s);  // percentiles() left it sorted

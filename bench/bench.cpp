@@ -59,8 +59,8 @@ std::string peer_command(const std::string& command, const std::string& socket) 
 
 // vgpio with 64 simulated lines on dir/b.sock, under the placement.
 Result<DaemonProcess> start_vgpio(const Options& o, const std::string& dir, const Placement& pl) {
-  return DaemonProcess::start(o.vgpio, {"serve", "--sim", "64", "--socket", dir + "/b.sock"},
-                              {pl.daemon_cpu, o.batch}, dir + "/b.sock.ctl");
+  return DaemonProcess::start(o.vgpio, {"serve", "--sim", "64", "--socket", dir + "/b.sock"}, {pl.daemon_cpu, o.batch},
+                              dir + "/b.sock.ctl");
 }
 
 // One run of vgpio under a placement: the backend figures and its interrupts.
@@ -68,15 +68,16 @@ Result<json> run_vgpio(const Options& o, const std::string& dir, const Placement
   auto p = TRY(start_vgpio(o, dir, pl));
   bo.pid = p.pid();
   json r = TRY(measure_backend(dir + "/b.sock", bo));
-  r["interrupts"] = TRY(measure_interrupts(dir + "/b.sock", dir + "/b.sock.ctl", p.pid(), bo.samples / 4, bo.floor_p50_us));
+  r["interrupts"] =
+      TRY(measure_interrupts(dir + "/b.sock", dir + "/b.sock.ctl", p.pid(), bo.samples / 4, bo.floor_p50_us));
   return r;
 }
 
 // One run of the peer: it appends an index to its socket name (…sock0).
 Result<json> run_peer(const Options& o, const std::string& dir, const Placement& pl, BackendOptions bo) {
   std::string socket = dir + "/peer.sock";
-  auto p = TRY(DaemonProcess::start_command(peer_command(o.peer, socket), {pl.daemon_cpu, o.batch},
-                                            {socket + "0", socket}));
+  auto p =
+      TRY(DaemonProcess::start_command(peer_command(o.peer, socket), {pl.daemon_cpu, o.batch}, {socket + "0", socket}));
   bo.pid = p.pid();
   return measure_backend(p.socket(), bo);
 }
@@ -154,8 +155,8 @@ int main(int argc, char** argv) {
   CLI::App app{"vgpio-bench: vgpio's latency, throughput, CPU and memory; beside another backend with --peer"};
   auto* vgpio = app.add_option("--vgpio", o.vgpio, "start this vgpio binary under each CPU placement");
   auto* socket = app.add_option("--socket", o.socket, "measure the vhost-user-gpio backend already on this socket");
-  auto* ctl = app.add_option("--ctl", o.ctl, "with --socket: vgpio's control socket, for the interrupt figures")
-                  ->needs(socket);
+  auto* ctl =
+      app.add_option("--ctl", o.ctl, "with --socket: vgpio's control socket, for the interrupt figures")->needs(socket);
   app.add_option("--pull-file", o.pull_file,
                  "with --ctl: make the interrupts' edges by writing pull-up/pull-down here (the sysfs pull file of "
                  "the gpio-sim line that is the device's line 2), not with ctl set")
@@ -163,7 +164,8 @@ int main(int argc, char** argv) {
   app.add_option("--peer", o.peer,
                  "with --vgpio: also start this backend command, {socket} replaced by its socket path, and compare")
       ->needs(vgpio);
-  app.add_option("--runs", o.runs, "alternating runs per placement, reported as medians (default 3 with --peer, else 1)")
+  app.add_option("--runs", o.runs,
+                 "alternating runs per placement, reported as medians (default 3 with --peer, else 1)")
       ->check(CLI::Range(1, 20));
   app.add_flag("--json", o.json, "print the whole report as JSON");
   app.add_flag("--quick", o.quick, "fewer samples and shorter runs");
@@ -182,9 +184,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "vgpio-bench: %s\n", report.error().message().c_str());
     return 1;
   }
-  if (o.json)
-    std::printf("%s\n", report.value().dump(2).c_str());
-  else
-    print_report(report.value());
+  if (o.json) std::printf("%s\n", report.value().dump(2).c_str());
+  else print_report(report.value());
   return 0;
 }

@@ -6,10 +6,9 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/process_stats.h"
 #include "base/result.h"
@@ -38,7 +37,6 @@ nlohmann::json cdf_json(const std::vector<double>& sorted_ns);
 
 // Pins the calling process (all its threads) to `cpu`; -1 leaves it free.
 Result<void> pin_self(int cpu);
-
 
 // An eventfd round trip between this process and a child: the least a kick
 // and a call can cost. `child_cpu`/`self_cpu` choose the placement.

@@ -91,9 +91,10 @@ void print_hil(const json& h) {
 void print_memory(const json& m) {
   std::printf("memory and scale\n");
   for (const char* k : {"1", "8", "64", "256"})
-    std::printf("  %3s device(s) of 8 lines: RSS %6ld KiB (shared libraries included), PSS %6ld KiB, private %6ld KiB\n",
-                k, m["rss_kib_devices_of_8_lines"][k].get<long>(), m["pss_kib_devices_of_8_lines"][k].get<long>(),
-                m["private_kib_devices_of_8_lines"][k].get<long>());
+    std::printf(
+        "  %3s device(s) of 8 lines: RSS %6ld KiB (shared libraries included), PSS %6ld KiB, private %6ld KiB\n", k,
+        m["rss_kib_devices_of_8_lines"][k].get<long>(), m["pss_kib_devices_of_8_lines"][k].get<long>(),
+        m["private_kib_devices_of_8_lines"][k].get<long>());
   std::printf("  per device (64 -> 256)          %8.1f KiB\n", num(m, "kib_per_device"));
   std::printf("  per device (1 -> 64)            %8.1f KiB\n", num(m, "kib_per_device_1_to_64"));
   for (const char* k : {"8", "4096", "65535"})
@@ -106,7 +107,8 @@ void print_memory(const json& m) {
 }  // namespace
 
 void print_report(const json& report) {
-  if (report.contains("requests_used")) std::printf("requests used: %s\n", report["requests_used"].get<std::string>().c_str());
+  if (report.contains("requests_used"))
+    std::printf("requests used: %s\n", report["requests_used"].get<std::string>().c_str());
   if (report.contains("backend_policy"))
     std::printf("backends run under %s\n", report["backend_policy"].get<std::string>().c_str());
   for (const char* placement : {"unpinned", "one_cpu", "cpu_each"}) {

@@ -66,7 +66,8 @@ Result<json> measure_memory_and_scale(const std::string& vgpio, const std::strin
     out["lines"][std::to_string(lines)] = {{"probe_seconds", probe_s}, {"rss_kib", rss_kib(p.pid())}};
   }
   auto& l = out["lines"];
-  out["bytes_per_line"] = (l["65535"]["rss_kib"].get<double>() - l["4096"]["rss_kib"].get<double>()) * 1024 / (65535 - 4096);
+  out["bytes_per_line"] =
+      (l["65535"]["rss_kib"].get<double>() - l["4096"]["rss_kib"].get<double>()) * 1024 / (65535 - 4096);
   return out;
 }
 

@@ -13,9 +13,9 @@
 #include <thread>
 
 #include "app/commands.h"
-#include "daemon/daemon.h"
 #include "base/log.h"
 #include "base/process_stats.h"
+#include "daemon/daemon.h"
 #include "driver/gpio_driver.h"
 
 using namespace vgpio;

@@ -23,21 +23,20 @@ struct ServeOptions {
   std::string control;  // default: <socket>.ctl
   std::string name = "vgpio0";
   unsigned sim = 8;
-  std::string names_csv;  // "a,b,,d": one per line, empty for an unnamed line
+  std::string names_csv;           // "a,b,,d": one per line, empty for an unnamed line
   std::vector<std::string> lines;  // --line NAME=CHIP:OFFSET[:dir] ..., instead of --sim
   bool no_irq = false;
   bool connect = false;
-  bool guest_clock = false;    // --guest-clock: on the guest's time, plugin at <socket>.clock
-  std::string clock_quantum;   // --clock-quantum
+  bool guest_clock = false;   // --guest-clock: on the guest's time, plugin at <socket>.clock
+  std::string clock_quantum;  // --clock-quantum
   unsigned mode = 0600;
-  int fd = -1;  // --fd: a listening socket handed over, for the one device
+  int fd = -1;              // --fd: a listening socket handed over, for the one device
   std::string user, group;  // --user/--group: whom a root daemon becomes (else the config's)
   bool no_sandbox = false;
 };
 int serve(const ServeOptions& options);
 // Execs vgpio-panel, the web panel over the control socket.
 int run_panel(const std::string& control, const std::string& listen);
-
 
 struct ProbeOptions {
   std::string socket;

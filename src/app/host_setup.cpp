@@ -28,8 +28,8 @@ Result<std::vector<ResolvedDevice>> resolve(const config::ConfigSpec& spec) {
   auto give = [&taken](const HostLineRef& ref, const std::string& at) -> Result<void> {
     auto [it, fresh] = taken.emplace(std::make_pair(ref.chip_path, ref.offset), at);
     if (!fresh)
-      return Error(strfmt("%s: %s line %u is already given at %s; a host line belongs to one place only",
-                          at.c_str(), ref.chip_path.c_str(), ref.offset, it->second.c_str()));
+      return Error(strfmt("%s: %s line %u is already given at %s; a host line belongs to one place only", at.c_str(),
+                          ref.chip_path.c_str(), ref.offset, it->second.c_str()));
     return ok();
   };
   for (const auto& d : spec.devices) {
@@ -88,8 +88,9 @@ Result<DaemonConfig> daemon_config(const config::ConfigSpec& spec) {
       if (any_host) {
         auto made = ChipMonitor::create(loop);
         if (made) chips = made.release_value();
-        else LOG_WARN("%s: a host chip that goes away will not be picked up again until vgpio restarts",
-                      made.error().message().c_str());
+        else
+          LOG_WARN("%s: a host chip that goes away will not be picked up again until vgpio restarts",
+                   made.error().message().c_str());
       }
       for (const auto& [l, host] : lines) {
         if (!host) {

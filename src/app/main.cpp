@@ -2,8 +2,8 @@
 #include <cstdio>
 
 #include "app/commands.h"
-#include "client/ctl.h"
 #include "base/log.h"
+#include "client/ctl.h"
 
 int main(int argc, char** argv) {
   using namespace vgpio;
@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--fd", serve.fd, "serve this listening socket (handed over by a management layer)");
   serve_cmd->add_option("--control", serve.control, "control socket path (default: <socket>.ctl)");
   serve_cmd->add_option("--name", serve.name, "device name")->capture_default_str();
-  serve_cmd->add_option("--sim", serve.sim, "number of simulated lines")->capture_default_str()
+  serve_cmd->add_option("--sim", serve.sim, "number of simulated lines")
+      ->capture_default_str()
       ->check(CLI::Range(1u, 65535u));
   serve_cmd->add_option("--line", serve.lines,
                         "a line: NAME=CHIP:OFFSET[:in|out], NAME=@HOSTNAME[:in|out] or NAME=sim (repeat; "
@@ -46,7 +47,8 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--group", serve.group, "with --user: this group instead of the user's own (name or gid)");
   serve_cmd->add_flag("--no-sandbox", serve.no_sandbox,
                       "no seccomp filter, Landlock or no_new_privs (for debugging only)");
-  serve_cmd->add_option("--socket-mode", serve.mode, "socket permissions, octal")->capture_default_str()
+  serve_cmd->add_option("--socket-mode", serve.mode, "socket permissions, octal")
+      ->capture_default_str()
       ->transform([](std::string s) { return std::to_string(std::stoul(s, nullptr, 8)); });
 
   std::string check_file;
@@ -66,7 +68,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   app::ProbeOptions probe;
-  CLI::App* probe_cmd = app.add_subcommand("probe", "print config, names and directions of any vhost-user-gpio backend");
+  CLI::App* probe_cmd =
+      app.add_subcommand("probe", "print config, names and directions of any vhost-user-gpio backend");
   probe_cmd->add_option("socket", probe.socket, "vhost-user socket")->required();
   probe_cmd->add_flag("--qemu72", probe.qemu72, "connect as QEMU 7.2 does (no interrupts, queues of 256)");
   probe_cmd->add_flag("--json", probe.json, "print JSON");

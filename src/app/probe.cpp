@@ -1,5 +1,4 @@
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "app/commands.h"
@@ -34,8 +33,8 @@ int probe(const ProbeOptions& o) {
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }
-  std::printf("%s: virtio-gpio, %u lines, names block %u bytes, interrupts %s\n", o.socket.c_str(),
-              drv.config().ngpio, drv.config().names_size, drv.has_irq() ? "yes" : "no");
+  std::printf("%s: virtio-gpio, %u lines, names block %u bytes, interrupts %s\n", o.socket.c_str(), drv.config().ngpio,
+              drv.config().names_size, drv.has_irq() ? "yes" : "no");
   for (const auto& l : lines)
     std::printf("  line %5u  %-24s %s\n", l["line"].get<unsigned>(), l["name"].get<std::string>().c_str(),
                 l["direction"].get<std::string>().c_str());

@@ -6,10 +6,10 @@
 #include "app/commands.h"
 #include "app/host_setup.h"
 #include "app/sandbox_setup.h"
-#include "daemon/daemon.h"
 #include "base/duration.h"
 #include "base/log.h"
 #include "base/paths.h"
+#include "daemon/daemon.h"
 #include "lines/sim_line.h"
 
 namespace vgpio::app {
@@ -43,10 +43,12 @@ void print_qemu_help(const DaemonConfig& config) {
   std::printf("vgpio is serving:\n");
   for (const auto& d : config.devices)
     std::printf("  device %-10s %s\n", d.name.c_str(), absolute_path(d.socket).c_str());
-  if (!config.settings.control.empty()) std::printf("  control        %s\n", absolute_path(config.settings.control).c_str());
-  std::printf("\nAttach to QEMU (9.0 or later for interrupts); memory must be a shared memfd of the -m size:\n"
-              "  qemu-system-x86_64 -m 512M -object memory-backend-memfd,id=mem,size=512M,share=on \\\n"
-              "    -numa node,memdev=mem");
+  if (!config.settings.control.empty())
+    std::printf("  control        %s\n", absolute_path(config.settings.control).c_str());
+  std::printf(
+      "\nAttach to QEMU (9.0 or later for interrupts); memory must be a shared memfd of the -m size:\n"
+      "  qemu-system-x86_64 -m 512M -object memory-backend-memfd,id=mem,size=512M,share=on \\\n"
+      "    -numa node,memdev=mem");
   // With --connect QEMU listens (and waits for vgpio before the guest starts).
   for (const auto& d : config.devices)
     std::printf(" \\\n    -chardev socket,id=%s,path=%s%s -device vhost-user-gpio-pci,chardev=%s", d.name.c_str(),
@@ -70,8 +72,10 @@ Result<config::ConfigSpec> spec_from_line_options(const ServeOptions& options) {
   config::ConfigSpec spec;
   spec.file = "command line";
   spec.root.access.mode = static_cast<mode_t>(options.mode);
-  config::DeviceSpec device{
-      .name = options.name, .socket = options.socket, .connect = options.connect, .clock = TRY(clock_option(options))};
+  config::DeviceSpec device{.name = options.name,
+                            .socket = options.socket,
+                            .connect = options.connect,
+                            .clock = TRY(clock_option(options))};
   for (const auto& text : options.lines) device.lines.push_back(TRY(config::parse_line_option(text)));
   spec.devices.push_back(std::move(device));
   return spec;
@@ -92,8 +96,9 @@ Result<DaemonConfig> config_from_options(const ServeOptions& options) {
   TRY(config::check_name(options.name).error_context("--name"));
   if (!options.config.empty()) {
     if (options.guest_clock || !options.clock_quantum.empty())
-      return Error("--guest-clock and --clock-quantum are for a device made from options; in a config file, say "
-                   "clock = \"guest\" in its [[device]]");
+      return Error(
+          "--guest-clock and --clock-quantum are for a device made from options; in a config file, say "
+          "clock = \"guest\" in its [[device]]");
     // The same reading at start-up and at every SIGHUP.
     auto read_file = [options]() -> Result<DaemonConfig> {
       config::ConfigSpec spec = TRY(config::load(options.config));
@@ -108,8 +113,11 @@ Result<DaemonConfig> config_from_options(const ServeOptions& options) {
     config = TRY(daemon_config(spec));
   } else {
     auto lines = TRY(simulated_lines(options.sim, split_names(options.names_csv)));
-    config.devices.push_back(DeviceConfig{.name = options.name, .socket = options.socket, .lines = std::move(lines),
-                                          .connect = options.connect, .clock = TRY(clock_option(options))});
+    config.devices.push_back(DeviceConfig{.name = options.name,
+                                          .socket = options.socket,
+                                          .lines = std::move(lines),
+                                          .connect = options.connect,
+                                          .clock = TRY(clock_option(options))});
     config.settings.control = default_control_socket(options.socket);
     config.settings.access.mode = static_cast<mode_t>(options.mode);
     // Without a file there is no [[pool]]: devices made at run time are simulated.
@@ -133,7 +141,8 @@ Result<void> take_sockets(const ServeOptions& options, DaemonConfig& config) {
   DeviceConfig& device = config.devices.front();
   auto socket = TRY(service::adopt_listening_fd(options.fd, device.name).error_context("--fd"));
   if (!socket.path.empty()) device.socket = socket.path;
-  if (options.control.empty() && options.config.empty()) config.settings.control = default_control_socket(device.socket);
+  if (options.control.empty() && options.config.empty())
+    config.settings.control = default_control_socket(device.socket);
   config.sockets.push_back(std::move(socket));
   return ok();
 }
@@ -165,8 +174,9 @@ int serve(const ServeOptions& options) {
   daemon::Daemon::block_signals();
   service::SandboxState sandbox;
   if (options.no_sandbox) {
-    LOG_WARN("sandbox: OFF (--no-sandbox). A bug in vgpio reached by a guest or a frontend could do anything this "
-             "process may do. Use this only to find out whether the sandbox is in the way, and report it");
+    LOG_WARN(
+        "sandbox: OFF (--no-sandbox). A bug in vgpio reached by a guest or a frontend could do anything this "
+        "process may do. Use this only to find out whether the sandbox is in the way, and report it");
   } else if (auto r = sandbox_before_start(filesystem_needs(options, config), sandbox); !r) {
     LOG_ERROR("cannot set up the sandbox: %s (--no-sandbox runs without it)", r.error().message().c_str());
     return 1;
@@ -176,7 +186,8 @@ int serve(const ServeOptions& options) {
   config.sandbox_probe = probe_sandbox_json;
 #endif
   DaemonConfig shown;
-  for (const auto& d : config.devices) shown.devices.push_back(DeviceConfig{.name = d.name, .socket = d.socket, .connect = d.connect});
+  for (const auto& d : config.devices)
+    shown.devices.push_back(DeviceConfig{.name = d.name, .socket = d.socket, .connect = d.connect});
   shown.settings.control = config.settings.control;
   auto made = daemon::Daemon::create(std::move(config));
   if (!made) {

@@ -30,8 +30,9 @@ std::string format_duration(std::chrono::nanoseconds d) {
     const char* name;
   };
   for (Unit u : {Unit{1000000000, "s"}, Unit{1000000, "ms"}, Unit{1000, "us"}})
-    if (ns >= u.size) return ns % u.size == 0 ? strfmt("%lld%s", ns / u.size, u.name)
-                                               : strfmt("%g%s", double(ns) / double(u.size), u.name);
+    if (ns >= u.size)
+      return ns % u.size == 0 ? strfmt("%lld%s", ns / u.size, u.name)
+                              : strfmt("%g%s", double(ns) / double(u.size), u.name);
   return strfmt("%lldns", ns);
 }
 

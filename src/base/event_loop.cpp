@@ -22,8 +22,7 @@ Result<std::unique_ptr<EventLoop>> EventLoop::create() {
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = kWakeId;
-  if (epoll_ctl(epoll.get(), EPOLL_CTL_ADD, wake.get(), &ev) != 0)
-    return Error::from_errno(errno, "epoll_ctl(wake)");
+  if (epoll_ctl(epoll.get(), EPOLL_CTL_ADD, wake.get(), &ev) != 0) return Error::from_errno(errno, "epoll_ctl(wake)");
   return std::unique_ptr<EventLoop>(new EventLoop(std::move(epoll), std::move(wake)));
 }
 

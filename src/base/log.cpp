@@ -55,9 +55,9 @@ void set_log_level(LogLevel level) { g_level.store(level); }
 LogLevel log_level() { return g_level.load(std::memory_order_relaxed); }
 
 bool parse_log_level(const std::string& text, LogLevel* out) {
-  static const std::pair<const char*, LogLevel> kNames[] = {
-      {"debug", LogLevel::Debug}, {"info", LogLevel::Info}, {"warn", LogLevel::Warn},
-      {"warning", LogLevel::Warn}, {"error", LogLevel::Error}, {"off", LogLevel::Off}};
+  static const std::pair<const char*, LogLevel> kNames[] = {{"debug", LogLevel::Debug}, {"info", LogLevel::Info},
+                                                            {"warn", LogLevel::Warn},   {"warning", LogLevel::Warn},
+                                                            {"error", LogLevel::Error}, {"off", LogLevel::Off}};
   for (const auto& [name, level] : kNames) {
     if (text == name) {
       *out = level;

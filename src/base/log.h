@@ -43,10 +43,9 @@ class RateLimiter {
 
 }  // namespace vgpio
 
-#define VGPIO_LOG(level, ...)                                            \
-  do {                                                                   \
-    if (static_cast<int>(level) >= static_cast<int>(::vgpio::log_level())) \
-      ::vgpio::log_message(level, __VA_ARGS__);                          \
+#define VGPIO_LOG(level, ...)                                                                                        \
+  do {                                                                                                               \
+    if (static_cast<int>(level) >= static_cast<int>(::vgpio::log_level())) ::vgpio::log_message(level, __VA_ARGS__); \
   } while (0)
 
 #define LOG_DEBUG(...) VGPIO_LOG(::vgpio::LogLevel::Debug, __VA_ARGS__)
@@ -56,16 +55,15 @@ class RateLimiter {
 
 // One limiter per call site, shared by all devices: a flood from one guest
 // cannot flood the log.
-#define VGPIO_LOG_LIMITED(level, ...)                                              \
-  do {                                                                             \
-    static ::vgpio::RateLimiter vgpio_limiter_;                                    \
-    uint64_t vgpio_dropped_ = 0;                                                   \
-    if (vgpio_limiter_.admit(&vgpio_dropped_)) {                                   \
-      if (vgpio_dropped_ > 0)                                                      \
-        VGPIO_LOG(level, "(%llu similar messages suppressed)",                     \
-                  static_cast<unsigned long long>(vgpio_dropped_));                \
-      VGPIO_LOG(level, __VA_ARGS__);                                               \
-    }                                                                              \
+#define VGPIO_LOG_LIMITED(level, ...)                                                                            \
+  do {                                                                                                           \
+    static ::vgpio::RateLimiter vgpio_limiter_;                                                                  \
+    uint64_t vgpio_dropped_ = 0;                                                                                 \
+    if (vgpio_limiter_.admit(&vgpio_dropped_)) {                                                                 \
+      if (vgpio_dropped_ > 0)                                                                                    \
+        VGPIO_LOG(level, "(%llu similar messages suppressed)", static_cast<unsigned long long>(vgpio_dropped_)); \
+      VGPIO_LOG(level, __VA_ARGS__);                                                                             \
+    }                                                                                                            \
   } while (0)
 
 #define LOG_WARN_LIMITED(...) VGPIO_LOG_LIMITED(::vgpio::LogLevel::Warn, __VA_ARGS__)

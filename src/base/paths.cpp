@@ -11,9 +11,7 @@ SplitPath split_path(const std::string& path) {
   return {slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1)};
 }
 
-std::string join_path(const std::string& dir, const std::string& name) {
-  return dir + (dir == "/" ? "" : "/") + name;
-}
+std::string join_path(const std::string& dir, const std::string& name) { return dir + (dir == "/" ? "" : "/") + name; }
 
 std::string directory_of(const std::string& path) {
   std::string dir = split_path(path).dir;

@@ -4,8 +4,6 @@
 
 namespace vgpio {
 
-Error Error::from_errno(int err, const std::string& context) {
-  return Error(context + ": " + std::strerror(err), err);
-}
+Error Error::from_errno(int err, const std::string& context) { return Error(context + ": " + std::strerror(err), err); }
 
 }  // namespace vgpio

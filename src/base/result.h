@@ -32,7 +32,7 @@ class Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
   Result(Error error) : v_(std::move(error)) {}  // NOLINT
 
   bool ok() const { return v_.index() == 0; }
@@ -100,10 +100,9 @@ inline Result<void> ok() { return {}; }
 
 // TRY(expr): evaluates to the value of a Result, or returns its error from the
 // enclosing function (a GNU statement expression, as in SerenityOS).
-#define TRY(expr)                                          \
-  ({                                                       \
-    auto _vgpio_try_result = (expr);                       \
-    if (!_vgpio_try_result.ok())                           \
-      return _vgpio_try_result.release_error();            \
-    _vgpio_try_result.release_value();                     \
+#define TRY(expr)                                                          \
+  ({                                                                       \
+    auto _vgpio_try_result = (expr);                                       \
+    if (!_vgpio_try_result.ok()) return _vgpio_try_result.release_error(); \
+    _vgpio_try_result.release_value();                                     \
   })

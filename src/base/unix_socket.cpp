@@ -18,8 +18,8 @@ Result<sockaddr_un> make_address(const std::string& path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof addr.sun_path)
-    return Error("socket path \"" + path + "\" is empty or longer than " +
-                 std::to_string(sizeof addr.sun_path - 1) + " bytes");
+    return Error("socket path \"" + path + "\" is empty or longer than " + std::to_string(sizeof addr.sun_path - 1) +
+                 " bytes");
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   return addr;
 }
@@ -69,7 +69,8 @@ Result<Listener> listen_unix(const std::string& path, const SocketAccess& access
   return listen_unix_at(dirfd.get(), name, path, access);
 }
 
-Result<Listener> listen_unix_at(int dir, const std::string& name, const std::string& shown, const SocketAccess& access) {
+Result<Listener> listen_unix_at(int dir, const std::string& name, const std::string& shown,
+                                const SocketAccess& access) {
   if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
     return Error("socket name \"" + name + "\" must be a file name, without '/'");
   std::string at = path_in(dir, name);
@@ -101,7 +102,8 @@ Result<Listener> listen_unix_at(int dir, const std::string& name, const std::str
       fchownat(dir, name.c_str(), access.owner.value_or(static_cast<uid_t>(-1)),
                access.group.value_or(static_cast<gid_t>(-1)), AT_SYMLINK_NOFOLLOW) != 0)
     return Error::from_errno(errno, "chown " + shown);
-  if (fchmodat(dir, name.c_str(), access.mode, AT_SYMLINK_NOFOLLOW) != 0) return Error::from_errno(errno, "chmod " + shown);
+  if (fchmodat(dir, name.c_str(), access.mode, AT_SYMLINK_NOFOLLOW) != 0)
+    return Error::from_errno(errno, "chmod " + shown);
   if (listen(l.fd.get(), 4) != 0) return Error::from_errno(errno, "listen " + shown);
   return l;
 }

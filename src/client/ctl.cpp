@@ -2,9 +2,8 @@
 // shown.
 #include "client/ctl.h"
 
-#include <cstdio>
-
 #include <CLI/CLI.hpp>
+#include <cstdio>
 
 #include "client/control_client.h"
 #include "client/ctl_stream.h"

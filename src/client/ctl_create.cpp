@@ -1,16 +1,15 @@
 // `vgpio ctl create`: a device made at run time. Without
 // --persist the device lives as long as this command: it waits until Ctrl-C
 // (or SIGTERM), and the daemon removes the device when the connection closes.
+#include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <sstream>
 
-#include <CLI/CLI.hpp>
-
-#include "client/ctl_stream.h"
 #include "client/control_client.h"
+#include "client/ctl_stream.h"
 
 namespace vgpio::client {
 
@@ -78,12 +77,13 @@ int run_create(const CtlOptions& common, const CreateOptions& o) {
 
 void add_create_command(CLI::App& ctl, CtlOptions& common) {
   auto o = std::make_shared<CreateOptions>();
-  CLI::App* create = ctl.add_subcommand(
-      "create", "make a device at run time; it goes when this command ends, unless --persist");
+  CLI::App* create =
+      ctl.add_subcommand("create", "make a device at run time; it goes when this command ends, unless --persist");
   create->add_option("name", o->name, "device name")->required();
   create->add_option("socket", o->socket, "its vhost-user socket path")->required();
-  create->add_option("--line", o->lines, "NAME (a simulated line) or NAME=pool:POOLNAME (a host line of the "
-                                         "config's [[pool]]); repeat, in order");
+  create->add_option("--line", o->lines,
+                     "NAME (a simulated line) or NAME=pool:POOLNAME (a host line of the "
+                     "config's [[pool]]); repeat, in order");
   create->add_option("--lines", o->lines_file, "a TOML file of [[line]] tables, as in the config (before --line ones)");
   create->add_flag("--persist", o->persist, "keep the device after this command ends, until destroy");
   create->callback([&common, o] { common.run = [&common, o] { return run_create(common, *o); }; });

@@ -50,9 +50,10 @@ void print_list(const json& r) {
 void print_restart(const json& r) {
   const json restart = r.value("restart", json::object());
   std::printf("restarts        %s\n", restart.value("kept", false)
-                                         ? "lines and guest state kept in the service manager's fd store"
-                                         : "nothing kept (no service manager): a restart releases every line");
-  for (const auto& line : restart.value("report", json::array())) std::printf("  %s\n", line.get<std::string>().c_str());
+                                          ? "lines and guest state kept in the service manager's fd store"
+                                          : "nothing kept (no service manager): a restart releases every line");
+  for (const auto& line : restart.value("report", json::array()))
+    std::printf("  %s\n", line.get<std::string>().c_str());
 }
 
 void print_status(const json& r) {
@@ -67,8 +68,8 @@ void print_status(const json& r) {
     std::printf("user            %s\n", s.value("user", "?").c_str());
     return;
   }
-  std::printf("user            %s (uid %s, gid %s)\n", s.value("user", "?").c_str(), s.value("uid", json()).dump().c_str(),
-              s.value("gid", json()).dump().c_str());
+  std::printf("user            %s (uid %s, gid %s)\n", s.value("user", "?").c_str(),
+              s.value("uid", json()).dump().c_str(), s.value("gid", json()).dump().c_str());
   std::printf("no_new_privs    %s\n", s.value("no_new_privs", false) ? "yes" : "no");
   std::printf("seccomp         %s (%s calls denied so far)\n", s.value("seccomp", "none").c_str(),
               s.value("denied_syscalls", json(0)).dump().c_str());

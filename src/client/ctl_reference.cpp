@@ -2,11 +2,10 @@
 // table. Plain for a terminal; Markdown for docs/control.md and scdoc for
 // the man page vgpio-control(7) (a test and the build use these); JSON for
 // other clients to check themselves against (the Python client's test does).
+#include <CLI/CLI.hpp>
 #include <cctype>
 #include <cstdio>
 #include <span>
-
-#include <CLI/CLI.hpp>
 
 #include "client/ctl_stream.h"
 #include "control/commands.h"
@@ -89,8 +88,8 @@ json command_json(const Command& c) {
   }
   json errors = json::array();
   for (auto k : errors_of(c)) errors.push_back(control::kind_name(k));
-  return {{"name", c.name}, {"role", control::role_name(c.role)}, {"help", c.help}, {"fields", fields},
-          {"errors", errors}};
+  return {
+      {"name", c.name}, {"role", control::role_name(c.role)}, {"help", c.help}, {"fields", fields}, {"errors", errors}};
 }
 
 void print_kinds(Format format) {
@@ -99,7 +98,8 @@ void print_kinds(Format format) {
   if (format == Format::Text) std::printf("\nerror kinds (\"error_kind\" of an answer with \"ok\": false):\n");
   for (auto k : control::error_kinds()) {
     if (format == Format::Markdown) std::printf("| `%s` | %s |\n", control::kind_name(k), control::describe(k));
-    if (format == Format::Scdoc) std::printf("*%s*\n\t%s\n\n", scd(control::kind_name(k)).c_str(), scd(control::describe(k)).c_str());
+    if (format == Format::Scdoc)
+      std::printf("*%s*\n\t%s\n\n", scd(control::kind_name(k)).c_str(), scd(control::describe(k)).c_str());
     if (format == Format::Text) std::printf("%-14s %s\n", control::kind_name(k), control::describe(k));
   }
   std::string common = kind_list(control::common_errors());
@@ -112,7 +112,8 @@ void print_reference(Format format) {
     json commands = json::array(), kinds = json::array();
     for (const auto& c : control::commands())
       if (!c.test_only) commands.push_back(command_json(c));
-    for (auto k : control::error_kinds()) kinds.push_back({{"kind", control::kind_name(k)}, {"when", control::describe(k)}});
+    for (auto k : control::error_kinds())
+      kinds.push_back({{"kind", control::kind_name(k)}, {"when", control::describe(k)}});
     std::printf("%s\n", json{{"commands", commands}, {"error_kinds", kinds}}.dump(2).c_str());
     return;
   }

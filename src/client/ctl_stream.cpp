@@ -2,12 +2,11 @@
 
 #include <signal.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
 #include <map>
 #include <memory>
-
-#include <CLI/CLI.hpp>
 
 #include "base/duration.h"
 #include "client/control_client.h"
@@ -112,8 +111,10 @@ int run_wait(const CtlOptions& common, const WaitOptions& o) {
   bool guest_time = device.value("clock", json::object()).value("follows", "") == "guest";
   if (guest_time) {
     if (device["clock"].value("plugin", "") != "connected")
-      std::fprintf(stderr, "vgpio ctl wait: %s's guest is not running (no vgpio-clock plugin connected); its time "
-                   "stands still until one connects\n", o.device.c_str());
+      std::fprintf(stderr,
+                   "vgpio ctl wait: %s's guest is not running (no vgpio-clock plugin connected); its time "
+                   "stands still until one connects\n",
+                   o.device.c_str());
     json request = {{"cmd", "watch"}, {"device", device["name"]}, {"for", o.timeout}};
     if (auto sent = client.send(request); !sent) return fail("wait", sent.error().message(), 2);
   }
@@ -130,16 +131,16 @@ int run_wait(const CtlOptions& common, const WaitOptions& o) {
     if (!ev.value("ok", true)) return fail("wait", ev.value("error", "the guest-time wait was refused"), 2);
     if (ev.value("event", "") == "time") {
       if (ev.value("reached", false)) break;
-      return fail("wait",
-                  "the guest left (its vgpio-clock plugin disconnected) before " + o.timeout + " of its time", 2);
+      return fail("wait", "the guest left (its vgpio-clock plugin disconnected) before " + o.timeout + " of its time",
+                  2);
     }
     if (ev.value("field", "") != "value" || ev["line"] != index) continue;
     last = ev["value"];
     if (last == o.value) return 0;
   }
-  return fail("wait", "timed out after " + o.timeout + (guest_time ? " of guest time" : "") + ": " + o.device + " " +
-                          o.line + " is " + (last.is_null() ? "unreadable" : last.dump()) + ", not " +
-                          std::to_string(o.value),
+  return fail("wait",
+              "timed out after " + o.timeout + (guest_time ? " of guest time" : "") + ": " + o.device + " " + o.line +
+                  " is " + (last.is_null() ? "unreadable" : last.dump()) + ", not " + std::to_string(o.value),
               1);
 }
 
@@ -168,8 +169,9 @@ int run_record(const CtlOptions& common, const RecordOptions& o) {
     return wanted;
   });
   if (lines == 0) return fail("record", "none of the lines named is on device " + o.device, 2);
-  auto begun = recorder.begin("vgpio ctl record; five signals per line: the level (z: not driven), .out "
-                              "(1 out, 0 in, z none) and the interrupt type as .irq_rising .irq_falling .irq_level");
+  auto begun = recorder.begin(
+      "vgpio ctl record; five signals per line: the level (z: not driven), .out "
+      "(1 out, 0 in, z none) and the interrupt type as .irq_rising .irq_falling .irq_level");
   if (!begun) return fail("record", begun.error().message(), 2);
   std::fprintf(stderr, "vgpio ctl record: recording %zu lines into %s%s\n", lines, o.vcd.c_str(),
                duration ? "" : " until Ctrl-C");
@@ -219,8 +221,8 @@ void add_stream_commands(CLI::App& ctl, CtlOptions& common) {
   watch->callback([&common, w] { common.run = [&common, w] { return run_watch(common, *w); }; });
 
   auto wt = std::make_shared<WaitOptions>();
-  CLI::App* wait = ctl.add_subcommand(
-      "wait", "wait until a line has a value: exit 0 when it has, 1 on timeout, 2 on an error");
+  CLI::App* wait =
+      ctl.add_subcommand("wait", "wait until a line has a value: exit 0 when it has, 1 on timeout, 2 on an error");
   wait->add_option("device", wt->device, "device name")->required();
   wait->add_option("line", wt->line, "line name or number")->required();
   wait->add_option("value", wt->value, "0 or 1")->required()->check(CLI::Range(0, 1));
@@ -228,15 +230,17 @@ void add_stream_commands(CLI::App& ctl, CtlOptions& common) {
   wait->callback([&common, wt] { common.run = [&common, wt] { return run_wait(common, *wt); }; });
 
   auto r = std::make_shared<RecordOptions>();
-  CLI::App* record = ctl.add_subcommand(
-      "record", "record lines into a VCD file (sigrok, PulseView, GTKWave) for --duration, or until Ctrl-C");
+  CLI::App* record =
+      ctl.add_subcommand("record",
+                         "record lines into a VCD file (sigrok, PulseView, GTKWave) for --duration, or until Ctrl-C");
   record->add_option("device", r->device, "only this device (default: all)");
   record->add_option("lines", r->lines, "only these lines of it (names or numbers)");
   record->add_option("--vcd", r->vcd, "the file to write")->required();
   record->add_option("--duration", r->duration, "stop after this long, e.g. 10s");
-  record->add_option("--resolution", r->resolution,
-                     "the file's time unit: 1ns ... 1s, or auto (the coarsest that keeps every change exact; "
-                     "host-clock times to 1us)")
+  record
+      ->add_option("--resolution", r->resolution,
+                   "the file's time unit: 1ns ... 1s, or auto (the coarsest that keeps every change exact; "
+                   "host-clock times to 1us)")
       ->capture_default_str();
   record->callback([&common, r] { common.run = [&common, r] { return run_record(common, *r); }; });
 }

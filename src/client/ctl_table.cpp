@@ -7,11 +7,10 @@
 //     bare number would read as seconds), or optional;
 //   - a flag when its default is false (`--invert`, `--persist`).
 // Only what is given is sent: the defaults are the daemon's, from the same table.
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <map>
 #include <memory>
-
-#include <CLI/CLI.hpp>
 
 #include "client/ctl_stream.h"
 #include "control/commands.h"
@@ -46,8 +45,7 @@ Result<json> number_value(const Field& f, const std::string& text, bool whole) {
       double d = std::stod(text, &used);
       if (used == text.size()) return json(d);
     }
-  } catch (const std::exception&) {
-  }
+  } catch (const std::exception&) {}
   return Error(std::string(f.name) + " must be " + control::describe(f.type) + ", not \"" + text + "\"");
 }
 

@@ -22,7 +22,7 @@ namespace vgpio::client {
 class LineRecorder {
  public:
   struct State {
-    int level = -1;  // -1: not known
+    int level = -1;         // -1: not known
     uint8_t direction = 0;  // gpio::kDirection*
     uint8_t irq_type = 0;   // gpio::kIrq*
   };

@@ -7,11 +7,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "client/line_recorder.h"
 

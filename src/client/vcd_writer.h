@@ -58,7 +58,7 @@ class VcdWriter {
 
  private:
   static std::string identifier(size_t index);  // "!", "\"", ..., then two characters
-  uint64_t round(uint64_t time_ns) const;        // to the nearest `step_`
+  uint64_t round(uint64_t time_ns) const;       // to the nearest `step_`
 
   struct Change {
     uint64_t time;  // a multiple of step_, in ns

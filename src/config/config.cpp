@@ -20,14 +20,16 @@ using namespace detail;
 
 Result<void> check_name(std::string_view name) {
   auto fail = [](const std::string& why) {
-    return Error(why + strfmt("; a name is 1 to %zu of A-Z a-z 0-9 _ . + -, not starting with '.' or '-'",
-                              kMaxNameLength));
+    return Error(why +
+                 strfmt("; a name is 1 to %zu of A-Z a-z 0-9 _ . + -, not starting with '.' or '-'", kMaxNameLength));
   };
   if (name.empty()) return fail("it is empty");
   if (name.size() > kMaxNameLength) return fail(strfmt("it is %zu characters long", name.size()));
   for (unsigned char c : name)
     if (!std::isalnum(c) && c != '_' && c != '.' && c != '+' && c != '-')
-      return fail(c == '/' ? "it has a '/'" : std::isprint(c) ? strfmt("it has a '%c'", c) : strfmt("it has the byte 0x%02x", c));
+      return fail(c == '/'          ? "it has a '/'"
+                  : std::isprint(c) ? strfmt("it has a '%c'", c)
+                                    : strfmt("it has the byte 0x%02x", c));
   if (name[0] == '.' || name[0] == '-') return fail(strfmt("it starts with '%c'", name[0]));
   if (name.find("..") != std::string_view::npos) return fail("it has \"..\"");
   return ok();
@@ -35,8 +37,9 @@ Result<void> check_name(std::string_view name) {
 
 namespace detail {
 Result<LineSpec> parse_line(const Context& ctx, const toml::table& t) {
-  TRY(only_keys(ctx, t, {"name", "simulated", "chip", "offset", "host_name", "direction", "safe_level", "initial",
-                         "when_idle", "active_low", "bias", "debounce"}));
+  TRY(only_keys(ctx, t,
+                {"name", "simulated", "chip", "offset", "host_name", "direction", "safe_level", "initial", "when_idle",
+                 "active_low", "bias", "debounce"}));
   LineSpec l;
   l.source_line = Context::line_of(t);
   l.name = TRY(get_name(ctx, t, "name", /*line=*/true)).value_or("");
@@ -79,12 +82,15 @@ Result<LineSpec> parse_line(const Context& ctx, const toml::table& t) {
   l.active_low = TRY(get_bool(ctx, t, "active_low")).value_or(false);
 
   if (auto bias = TRY(get_string(ctx, t, "bias"))) {
-    static const std::pair<const char*, Bias> kBias[] = {
-        {"as-is", Bias::AsIs}, {"disabled", Bias::Disabled}, {"pull-up", Bias::PullUp}, {"pull-down", Bias::PullDown}};
+    static const std::pair<const char*, Bias> kBias[] = {{"as-is", Bias::AsIs},
+                                                         {"disabled", Bias::Disabled},
+                                                         {"pull-up", Bias::PullUp},
+                                                         {"pull-down", Bias::PullDown}};
     bool found = false;
     for (auto [text, b] : kBias)
       if (*bias == text) l.bias = b, found = true;
-    if (!found) return ctx.error(*t.get("bias"), "\"bias\" must be \"as-is\", \"disabled\", \"pull-up\" or \"pull-down\"");
+    if (!found)
+      return ctx.error(*t.get("bias"), "\"bias\" must be \"as-is\", \"disabled\", \"pull-up\" or \"pull-down\"");
     if (!l.policy.may_input) return ctx.error(*t.get("bias"), "bias applies to inputs, and this line is output-only");
   }
   if (const toml::node* n = t.get("debounce")) {
@@ -160,11 +166,12 @@ Result<void> parse_endpoint(const Context& ctx, const toml::table& t, const char
   if (!text) return ctx.error(t, strfmt("\"%s\" is required: \"DEVICE:LINE\"", key));
   size_t colon = text->rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == text->size())
-    return ctx.error(*t.get(key), strfmt("\"%s\" must be \"DEVICE:LINE\" (a line name or number), not \"%s\"", key,
-                                         text->c_str()));
+    return ctx.error(*t.get(key),
+                     strfmt("\"%s\" must be \"DEVICE:LINE\" (a line name or number), not \"%s\"", key, text->c_str()));
   device = text->substr(0, colon);
   line = text->substr(colon + 1);
-  auto d = std::find_if(spec.devices.begin(), spec.devices.end(), [&](const DeviceSpec& x) { return x.name == device; });
+  auto d =
+      std::find_if(spec.devices.begin(), spec.devices.end(), [&](const DeviceSpec& x) { return x.name == device; });
   if (d == spec.devices.end()) return ctx.error(*t.get(key), "no device named \"" + device + "\" in this file");
   bool found = std::any_of(d->lines.begin(), d->lines.end(), [&](const LineSpec& l) { return l.name == line; });
   char* end = nullptr;
@@ -217,7 +224,8 @@ Result<std::vector<LineSpec>> parse_pool(const Context& file_ctx, const toml::ta
 
 Result<LineSpec> parse_line_option(const std::string& text) {
   auto fail = [&](const std::string& what) {
-    return Error("--line \"" + text + "\": " + what + " (use NAME=CHIP:OFFSET[:in|out], NAME=@HOSTNAME[:in|out] or NAME=sim)");
+    return Error("--line \"" + text + "\": " + what +
+                 " (use NAME=CHIP:OFFSET[:in|out], NAME=@HOSTNAME[:in|out] or NAME=sim)");
   };
   size_t eq = text.find('=');
   if (eq == std::string::npos) return fail("no '='");
@@ -256,7 +264,6 @@ Result<LineSpec> parse_line_option(const std::string& text) {
   return l;
 }
 
-
 Result<ConfigSpec> parse(std::string_view text, const std::string& file_name) {
   Context ctx(file_name, "");
   toml::table root;
@@ -265,9 +272,10 @@ Result<ConfigSpec> parse(std::string_view text, const std::string& file_name) {
   } catch (const toml::parse_error& e) {
     return ctx.error(static_cast<int>(e.source().begin.line), std::string(e.description()));
   }
-  TRY(only_keys(ctx, root, {"control", "socket_mode", "socket_owner", "socket_group", "control_mode", "control_owner",
-                            "control_group", "control_observe", "control_act", "create_dir", "user", "group",
-                            "device", "wire", "pool"}));
+  TRY(only_keys(ctx, root,
+                {"control", "socket_mode", "socket_owner", "socket_group", "control_mode", "control_owner",
+                 "control_group", "control_observe", "control_act", "create_dir", "user", "group", "device", "wire",
+                 "pool"}));
   ConfigSpec spec;
   spec.file = file_name;
   spec.root.control = TRY(get_string(ctx, root, "control")).value_or("");

@@ -35,17 +35,17 @@ struct SourceLine {
 // added here is compared without anyone having to remember it.
 
 struct LineSpec {
-  std::string name{};         // what the guest sees
+  std::string name{};  // what the guest sees
   bool simulated = false;
-  std::string chip{};         // host: a path, "gpiochipN" or a label
+  std::string chip{};  // host: a path, "gpiochipN" or a label
   std::optional<unsigned> offset{};
-  std::string host_name{};    // host: a line name, looked up on every chip
+  std::string host_name{};  // host: a line name, looked up on every chip
   LinePolicy policy{};
   bool active_low = false;
   Bias bias = Bias::AsIs;
   std::chrono::microseconds debounce{0};
-  SourceLine source_line{};   // where it is in the file, for error messages
-  std::string pool{};         // the [[pool]] entry it comes from, if any
+  SourceLine source_line{};  // where it is in the file, for error messages
+  std::string pool{};        // the [[pool]] entry it comes from, if any
   bool operator==(const LineSpec&) const = default;
 };
 
@@ -92,9 +92,9 @@ struct RootSettings {
   // The control socket, apart from QEMU's: owner-only unless said otherwise.
   // Root and the daemon's own user may do anything; others as granted.
   SocketAccess control_access{};
-  Grant control_observe{};  // list, get, watch...
-  Grant control_act{};      // set, stimuli, wires, create, destroy (and observe)
-  std::string create_dir{};  // where "create" makes sockets; "" for the control socket's directory
+  Grant control_observe{};      // list, get, watch...
+  Grant control_act{};          // set, stimuli, wires, create, destroy (and observe)
+  std::string create_dir{};     // where "create" makes sockets; "" for the control socket's directory
   std::string user{}, group{};  // whom a daemon started as root becomes; "" for no change
   bool operator==(const RootSettings&) const = default;
 };

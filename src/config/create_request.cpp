@@ -63,8 +63,8 @@ Result<LineSpec> pool_line(const Context& ctx, const toml::table& t, const std::
   if (it == pool.end()) {
     std::string names;
     for (const auto& l : pool) names += (names.empty() ? "" : ", ") + l.name;
-    return ctx.error(t, "the config's [[pool]] has no line \"" + wanted + "\" (it has: " +
-                            (names.empty() ? "none" : names) + ")");
+    return ctx.error(t, "the config's [[pool]] has no line \"" + wanted +
+                            "\" (it has: " + (names.empty() ? "none" : names) + ")");
   }
   LineSpec l = *it;  // the pool's policy: a client cannot change it
   if (auto name = TRY(get_name(ctx, t, "name", /*line=*/true))) l.name = *name;

@@ -3,10 +3,11 @@
 // Internal to the config layer.
 #pragma once
 
+#include <toml++/toml.h>
+
 #include <optional>
 #include <string>
 #include <string_view>
-#include <toml++/toml.h>
 
 #include "base/result.h"
 #include "base/strings.h"
@@ -66,7 +67,8 @@ inline Result<std::optional<std::string>> get_name(const Context& ctx, const tom
                                                    bool line = false) {
   auto name = TRY(get_string(ctx, t, key));
   if (name)
-    if (auto r = line ? check_line_name(*name) : check_name(*name); !r) return ctx.error(*t.get(key), strfmt("\"%s\": %s", std::string(key).c_str(), r.error().message().c_str()));
+    if (auto r = line ? check_line_name(*name) : check_name(*name); !r)
+      return ctx.error(*t.get(key), strfmt("\"%s\": %s", std::string(key).c_str(), r.error().message().c_str()));
   return name;
 }
 

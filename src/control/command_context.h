@@ -5,11 +5,10 @@
 
 #include <chrono>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/event_loop.h"
 #include "base/peer.h"
@@ -51,9 +50,9 @@ struct CommandContext {
   EventLoop& loop;  // the main loop
   Connections* connections = nullptr;
   std::vector<ControlledDevice> devices;
-  sim::WireBoard* wires = nullptr;                 // null: no wires
-  DeviceMaker* maker = nullptr;                    // null: no devices made at run time
-  std::function<nlohmann::json()> status;          // what "status" answers besides the devices
+  sim::WireBoard* wires = nullptr;                             // null: no wires
+  DeviceMaker* maker = nullptr;                                // null: no devices made at run time
+  std::function<nlohmann::json()> status;                      // what "status" answers besides the devices
   std::function<nlohmann::json(const nlohmann::json&)> probe;  // "sandbox_probe", test builds only
 
   // The device a request names (or the only one); the line of it it names.

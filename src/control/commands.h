@@ -8,12 +8,11 @@
 // for the clients.)
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/result.h"
 
@@ -72,8 +71,23 @@ const char* role_name(Role role);
 // Each command's id: the server finds a command's handler by it, and
 // `vgpio ctl` its printer; the name is matched only here (find_command).
 enum class CommandId {
-  List, Status, Get, Set, Watch, Run, Pulse, Clock, Bounce, Pattern, Stop,
-  Wire, Unwire, Wires, Create, Destroy, SandboxProbe,
+  List,
+  Status,
+  Get,
+  Set,
+  Watch,
+  Run,
+  Pulse,
+  Clock,
+  Bounce,
+  Pattern,
+  Stop,
+  Wire,
+  Unwire,
+  Wires,
+  Create,
+  Destroy,
+  SandboxProbe,
 };
 
 struct Command {
@@ -83,7 +97,7 @@ struct Command {
   std::vector<Field> fields;
   const char* help;
   std::vector<ErrorKind> errors = {};  // besides common_errors()
-  bool test_only = false;  // in test builds only: not part of the protocol
+  bool test_only = false;              // in test builds only: not part of the protocol
 };
 
 // Every command, in the order the docs list them.

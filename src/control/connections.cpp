@@ -95,7 +95,8 @@ void Connections::on_accept() {
   if (!role_of(peer.value()))
     return turn_away(std::move(fd), peer.value(), ErrorKind::NotPermitted,
                      strfmt("uid %u may not use this control socket (the daemon's control_observe and control_act "
-                            "name who may)", unsigned(peer.value().uid)));
+                            "name who may)",
+                            unsigned(peer.value().uid)));
   size_t same_user = 0;
   for (const auto& c : clients_) same_user += !c->closing && c->peer.uid == peer.value().uid;
   if (clients_.size() >= kMaxClients || same_user >= kMaxClientsPerUser)
@@ -204,8 +205,7 @@ void Connections::send(Connection& client, const json& message, bool event) {
 
 void Connections::on_writable(Connection& client) {
   while (!client.closing && client.sent < client.out.size()) {
-    ssize_t n = ::send(client.fd.get(), client.out.data() + client.sent, client.out.size() - client.sent,
-                       MSG_NOSIGNAL);
+    ssize_t n = ::send(client.fd.get(), client.out.data() + client.sent, client.out.size() - client.sent, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EAGAIN) break;
       if (errno == EINTR) continue;
@@ -219,17 +219,19 @@ void Connections::on_writable(Connection& client) {
   }
   if (client.read_closed && client.out.empty()) return close(client, "peer closed");
   // Requests that waited for the backlog to drain come now.
-  if (!client.paused() && client.in.find('\n') != std::string::npos) loop_.post([this, id = client.id] {
-    for (auto& c : clients_)
-      if (c->id == id) serve_requests(*c);
-  });
+  if (!client.paused() && client.in.find('\n') != std::string::npos)
+    loop_.post([this, id = client.id] {
+      for (auto& c : clients_)
+        if (c->id == id) serve_requests(*c);
+    });
   update_watch(client);
 }
 
 // EPOLLIN only while the backlog has room, EPOLLOUT only while something waits.
 void Connections::update_watch(Connection& client) {
   if (client.closing) return;
-  uint32_t events = (client.paused() ? 0u : uint32_t{EPOLLIN}) | (client.sent < client.out.size() ? uint32_t{EPOLLOUT} : 0u);
+  uint32_t events =
+      (client.paused() ? 0u : uint32_t{EPOLLIN}) | (client.sent < client.out.size() ? uint32_t{EPOLLOUT} : 0u);
   if (events != client.events) loop_.modify(client.watch, events);
   client.events = events;
 }

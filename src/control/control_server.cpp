@@ -71,8 +71,14 @@ json ControlServer::change_event(const std::string& device, const std::string& l
   json value = change.field == LineChange::Field::Direction ? json(gpio::direction_name(uint8_t(change.value)))
                : change.field == LineChange::Field::IrqType ? json(gpio::irq_type_name(uint8_t(change.value)))
                                                             : json(change.value);
-  json event = {{"event", "change"}, {"time", format_timestamp(change.time)}, {"ns", epoch_ns(change.time)},
-                {"device", device}, {"line", change.line}, {"name", line_name}, {"field", field}, {"value", value}};
+  json event = {{"event", "change"},
+                {"time", format_timestamp(change.time)},
+                {"ns", epoch_ns(change.time)},
+                {"device", device},
+                {"line", change.line},
+                {"name", line_name},
+                {"field", field},
+                {"value", value}};
   if (change.guest_ns) event["guest_ns"] = *change.guest_ns;
   return event;
 }

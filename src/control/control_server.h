@@ -6,11 +6,10 @@
 
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/event_loop.h"
 #include "base/unix_socket.h"
@@ -58,8 +57,7 @@ class ControlServer {
  private:
   explicit ControlServer(EventLoop& loop) : cx_(loop) {}
   void closed(const Connection& c);
-  static nlohmann::json change_event(const std::string& device, const std::string& line_name,
-                                     const LineChange& change);
+  static nlohmann::json change_event(const std::string& device, const std::string& line_name, const LineChange& change);
 
   CommandContext cx_;
   // Last: gone first, before what its requests reach.

@@ -88,9 +88,7 @@ json devices_json(const CommandContext& cx, std::optional<size_t> only) {
   return devices;
 }
 
-json list(CommandContext& cx, Connection&, const json&) {
-  return {{"ok", true}, {"devices", devices_json(cx)}};
-}
+json list(CommandContext& cx, Connection&, const json&) { return {{"ok", true}, {"devices", devices_json(cx)}}; }
 
 json status(CommandContext& cx, Connection&, const json&) {
   json answer = cx.status ? cx.status() : json::object();

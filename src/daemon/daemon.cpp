@@ -26,8 +26,9 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
         config.settings.create_dir.empty() ? directory_of(absolute_path(control)) : config.settings.create_dir;
     auto dir = open_directory(d->create_dir_);
     if (dir) d->create_dir_fd_ = dir.release_value();
-    else LOG_WARN("devices made at run time: %s; \"create\" is refused until vgpio restarts with it in place",
-                  dir.error().message().c_str());
+    else
+      LOG_WARN("devices made at run time: %s; \"create\" is refused until vgpio restarts with it in place",
+               dir.error().message().c_str());
   }
   Surroundings around{.access = config.settings.access,
                       .offer_irq = config.offer_irq,
@@ -48,8 +49,8 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
 
 Result<void> Daemon::start_control(const DaemonConfig& config) {
   const config::RootSettings& s = config.settings;
-  control_ = TRY(control::ControlServer::create(*main_loop_, s.control, s.control_access, {})
-                     .error_context("control socket"));
+  control_ =
+      TRY(control::ControlServer::create(*main_loop_, s.control, s.control_access, {}).error_context("control socket"));
   control_->set_grants(s.control_observe, s.control_act);
   if (config.sandbox_probe) control_->set_sandbox_probe(config.sandbox_probe);
   control_->set_wires(&devices_->wires());
@@ -79,9 +80,10 @@ void Daemon::warn_unused_sockets(const std::vector<DeviceConfig>& devices) const
     if (auto i = service::find_socket(sockets_, spec.name, spec.socket); i && !spec.connect) used[*i] = true;
   for (size_t i = 0; i < sockets_.size(); ++i)
     if (!used[i])
-      LOG_WARN("a socket was handed over as \"%s\" (%s), but no device has that name or socket path; it stays "
-               "unused. Name it after a device (FileDescriptorName=) or bind it to a device's socket path.",
-               sockets_[i].name.c_str(), sockets_[i].path.empty() ? "unnamed" : sockets_[i].path.c_str());
+      LOG_WARN(
+          "a socket was handed over as \"%s\" (%s), but no device has that name or socket path; it stays "
+          "unused. Name it after a device (FileDescriptorName=) or bind it to a device's socket path.",
+          sockets_[i].name.c_str(), sockets_[i].path.empty() ? "unnamed" : sockets_[i].path.c_str());
 }
 
 void Daemon::on_signal(int sig) {
@@ -93,17 +95,19 @@ void Daemon::on_signal(int sig) {
     leaving_for_restart_ = true;
     main_loop_->stop();
   } else if (sig == SIGUSR2) {
-    LOG_WARN("received %s: no service manager keeps the lines for a restart (no $NOTIFY_SOCKET); stopping as on "
-             "SIGTERM",
-             strsignal(sig));
+    LOG_WARN(
+        "received %s: no service manager keeps the lines for a restart (no $NOTIFY_SOCKET); stopping as on "
+        "SIGTERM",
+        strsignal(sig));
     main_loop_->stop();
   } else if (sig == SIGHUP) {
     LOG_INFO("received %s: reloading the configuration", strsignal(sig));
     reload();
   } else {
-    LOG_WARN("received %s: ignored; vgpio stops on SIGTERM or SIGINT, reloads on SIGHUP, and leaves for a restart "
-             "on SIGUSR2",
-             strsignal(sig));
+    LOG_WARN(
+        "received %s: ignored; vgpio stops on SIGTERM or SIGINT, reloads on SIGHUP, and leaves for a restart "
+        "on SIGUSR2",
+        strsignal(sig));
   }
 }
 

@@ -87,7 +87,7 @@ class Daemon : private control::DeviceMaker {
   std::string create_dir_;
   UniqueFd create_dir_fd_;
   std::shared_ptr<restart::Carryover> carryover_;
-  bool started_ = false;  // start() ran: device threads serve
+  bool started_ = false;              // start() ran: device threads serve
   bool leaving_for_restart_ = false;  // SIGUSR2: lines stay as they are for the next process
   std::function<Result<DaemonConfig>()> reload_;
   std::function<Result<DeviceConfig>(const nlohmann::json&)> make_device_;

@@ -47,9 +47,10 @@ bool DeviceSet::replace(size_t index, DeviceConfig spec) {
   remove(index);  // first: its lines and socket are for the new one
   auto fresh = make(spec);
   if (!fresh) {
-    LOG_ERROR("device %s: its new configuration cannot start: %s; the device is gone until the config is fixed and "
-              "reloaded",
-              name.c_str(), fresh.error().message().c_str());
+    LOG_ERROR(
+        "device %s: its new configuration cannot start: %s; the device is gone until the config is fixed and "
+        "reloaded",
+        name.c_str(), fresh.error().message().c_str());
     return false;
   }
   add(fresh.release_value(), index);

@@ -3,9 +3,9 @@
 // changed one is replaced once no frontend uses it.
 #include <algorithm>
 
-#include "daemon/daemon.h"
 #include "base/log.h"
 #include "base/strings.h"
+#include "daemon/daemon.h"
 
 namespace vgpio::daemon {
 
@@ -28,9 +28,10 @@ void Daemon::apply_settings(const config::RootSettings& next) {
   auto said = [](const std::string& v) { return v.empty() ? std::string("(not set)") : "\"" + v + "\""; };
   auto needs_restart = [](const char* setting, const std::string& from, const std::string& to) {
     if (from == to) return;
-    LOG_WARN("reload: %s changed from %s to %s; it takes effect when vgpio restarts (systemctl restart for the "
-             "service); the running value stays until then",
-             setting, from.c_str(), to.c_str());
+    LOG_WARN(
+        "reload: %s changed from %s to %s; it takes effect when vgpio restarts (systemctl restart for the "
+        "service); the running value stays until then",
+        setting, from.c_str(), to.c_str());
   };
   // Where the sockets are, and whom the process is: fixed since it dropped
   // root and fitted its sandbox to them.
@@ -46,13 +47,14 @@ void Daemon::apply_settings(const config::RootSettings& next) {
   control_->set_grants(now.control_observe, now.control_act);
   if (next.control_access == now.control_access) return;
   if (auto r = control_->set_access(next.control_access); !r) {
-    LOG_ERROR("reload: control_mode, control_owner or control_group changed, but the control socket %s cannot be "
-              "made again with them: %s; it keeps its old access until vgpio restarts",
-              now.control.c_str(), r.error().message().c_str());
+    LOG_ERROR(
+        "reload: control_mode, control_owner or control_group changed, but the control socket %s cannot be "
+        "made again with them: %s; it keeps its old access until vgpio restarts",
+        now.control.c_str(), r.error().message().c_str());
     return;
   }
-  LOG_INFO("reload: the control socket %s was made again with mode %04o (open connections stay)",
-           now.control.c_str(), static_cast<unsigned>(next.control_access.mode));
+  LOG_INFO("reload: the control socket %s was made again with mode %04o (open connections stay)", now.control.c_str(),
+           static_cast<unsigned>(next.control_access.mode));
   now.control_access = next.control_access;
 }
 

@@ -3,10 +3,10 @@
 // stops like any device (outputs to their safe levels, socket removed). The
 // request is read by config/create_request.cpp and made a device's config by
 // the app (DaemonConfig::make_device); the client is client/ctl_create.cpp.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
-
-#include <unistd.h>
 
 #include "base/log.h"
 #include "base/paths.h"
@@ -39,9 +39,10 @@ Result<nlohmann::json> Daemon::create_device(const nlohmann::json& request, uint
                         kMaxCreated, kMaxCreatedPerUser, unsigned(maker.uid), made_by_user),
                  EUSERS);
   DeviceConfig spec = TRY(make_device_(request));
-  if (!create_dir_fd_) return Error("devices made at run time have no directory for their sockets: " + create_dir_ +
-                                    " could not be opened when vgpio started",
-                                EOPNOTSUPP);
+  if (!create_dir_fd_)
+    return Error("devices made at run time have no directory for their sockets: " + create_dir_ +
+                     " could not be opened when vgpio started",
+                 EOPNOTSUPP);
   spec.socket_name = TRY(socket_name(spec.socket, create_dir_));
   spec.socket = join_path(create_dir_, spec.socket_name);
   if (devices_->find(spec.name) != devices_->end())
@@ -49,9 +50,9 @@ Result<nlohmann::json> Daemon::create_device(const nlohmann::json& request, uint
   for (const auto& line : spec.pool_lines)
     for (const auto& d : *devices_)
       if (std::count(d->pool_lines.begin(), d->pool_lines.end(), line))
-        return Error(
-            "pool line \"" + line + "\" is in device " + d->name + " now; a pool line is in one device at a time",
-            EBUSY);
+        return Error("pool line \"" + line + "\" is in device " + d->name +
+                         " now; a pool line is in one device at a time",
+                     EBUSY);
   auto made = TRY(devices_->make(spec));
   made->created = true;
   made->maker_uid = maker.uid;
@@ -61,7 +62,9 @@ Result<nlohmann::json> Daemon::create_device(const nlohmann::json& request, uint
   LOG_INFO("device %s: made at run time by a control client, listening on %s; it goes %s", dev.name.c_str(),
            dev.server->path().c_str(), dev.owner ? "when that client disconnects" : "when destroyed");
   notifier_.status(devices_->status());
-  return nlohmann::json{{"device", dev.name}, {"socket", dev.server->path()}, {"lines", dev.device->line_count()},
+  return nlohmann::json{{"device", dev.name},
+                        {"socket", dev.server->path()},
+                        {"lines", dev.device->line_count()},
                         {"persist", dev.owner == 0}};
 }
 
@@ -85,9 +88,10 @@ void Daemon::owner_gone(uint64_t owner) {
   for (size_t i = devices_->size(); i-- > 0;) {
     const RunningDevice& dev = (*devices_)[i];
     if (!dev.created || dev.owner != owner) continue;
-    LOG_INFO("device %s: the control client that made it disconnected; stopping it (outputs to their safe levels, "
-             "socket removed)",
-             dev.name.c_str());
+    LOG_INFO(
+        "device %s: the control client that made it disconnected; stopping it (outputs to their safe levels, "
+        "socket removed)",
+        dev.name.c_str());
     devices_->remove(i);
     any = true;
   }

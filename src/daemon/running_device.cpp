@@ -22,7 +22,8 @@ Result<std::unique_ptr<RunningDevice>> RunningDevice::start(uint64_t id, DeviceC
   if (carryover) carryover->resume_device(*dev->device);  // before its socket: restored before it is served
   if (spec.clock.guest) {
     guest_clock::GuestClock::Options o{.socket = spec.clock.socket.empty() ? spec.socket + ".clock" : spec.clock.socket,
-                                       .access = around.access, .quantum = spec.clock.quantum};
+                                       .access = around.access,
+                                       .quantum = spec.clock.quantum};
     dev->guest_clock = TRY(guest_clock::GuestClock::create(*dev->loop, spec.name, std::move(o)));
     dev->device->set_guest_time([clock = dev->guest_clock.get()] { return clock->now_ns(); });
   }
@@ -64,9 +65,10 @@ Result<void> RunningDevice::wait_for_frontend_return() {
   if (!device->restored()) return ok();
   return_wait = TRY(Timer::create(*loop, [server = server.get(), device = device.get()] {
     if (server->connected() || !device->restored()) return;  // it came back (and maybe left again)
-    LOG_WARN("device %s: restored after vgpio's restart, but no frontend came back within %lld s; taking the guest "
-             "as gone: its lines go to their safe state",
-             device->name().c_str(), static_cast<long long>(kFrontendReturnWait.count()));
+    LOG_WARN(
+        "device %s: restored after vgpio's restart, but no frontend came back within %lld s; taking the guest "
+        "as gone: its lines go to their safe state",
+        device->name().c_str(), static_cast<long long>(kFrontendReturnWait.count()));
     device->reset();
   }));
   return_wait->arm(std::chrono::duration_cast<std::chrono::milliseconds>(kFrontendReturnWait));
@@ -95,9 +97,10 @@ void RunningDevice::begin_stop(const char* why) {
 bool RunningDevice::wait_stopped(std::chrono::steady_clock::time_point deadline) {
   if (!thread.joinable()) return true;
   if (exited.wait_until(deadline) != std::future_status::ready) {
-    LOG_ERROR("device %s: its thread did not stop within %lld ms (stuck in a host chip's driver?); leaving it "
-              "behind. Its lines are released when the process exits.",
-              name.c_str(), static_cast<long long>(kStopDeadline.count()));
+    LOG_ERROR(
+        "device %s: its thread did not stop within %lld ms (stuck in a host chip's driver?); leaving it "
+        "behind. Its lines are released when the process exits.",
+        name.c_str(), static_cast<long long>(kStopDeadline.count()));
     thread.detach();
     left_behind_.fetch_add(1);
     // What the stuck thread uses must outlive it: never freed.

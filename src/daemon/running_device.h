@@ -27,7 +27,7 @@ struct Surroundings {
   SocketAccess access;  // its socket's
   bool offer_irq = true;
   const std::vector<service::InheritedSocket>* sockets = nullptr;  // handed over: one may be its own
-  int create_dir = -1;  // devices made at run time: the directory of their sockets
+  int create_dir = -1;                            // devices made at run time: the directory of their sockets
   std::shared_ptr<restart::Carryover> carryover;  // null: nothing is kept across a restart
 };
 
@@ -63,7 +63,7 @@ struct RunningDevice {
   std::unique_ptr<EventLoop> loop;
   std::unique_ptr<GpioDevice> device;
   std::unique_ptr<guest_clock::GuestClock> guest_clock;  // on guest time only; outlives sim
-  std::unique_ptr<sim::DeviceSim> sim;  // stimuli and wire ends, on the device's loop
+  std::unique_ptr<sim::DeviceSim> sim;                   // stimuli and wire ends, on the device's loop
   std::unique_ptr<vhost::Server> server;
   std::unique_ptr<Timer> return_wait;  // armed when restored from a previous process
   std::thread thread;
@@ -72,9 +72,9 @@ struct RunningDevice {
   // What the daemon knows of it, on the main loop.
   bool connected = false;                   // as the main loop last heard
   std::optional<DeviceConfig> replacement;  // a changed config, for when the frontend leaves
-  bool created = false;   // made at run time by a control client, not by the config
-  uint64_t owner = 0;     // the control connection it lives as long as; 0: until destroyed
-  uid_t maker_uid = 0;    // the user whose client made it
+  bool created = false;                     // made at run time by a control client, not by the config
+  uint64_t owner = 0;                       // the control connection it lives as long as; 0: until destroyed
+  uid_t maker_uid = 0;                      // the user whose client made it
   std::vector<std::string> pool_lines;
 
  private:

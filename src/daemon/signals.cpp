@@ -9,8 +9,7 @@ namespace vgpio::daemon {
 
 namespace {
 constexpr int kStopSignals[] = {SIGTERM, SIGINT, SIGQUIT, SIGXCPU, SIGPWR};
-constexpr int kOtherSignals[] = {SIGHUP,  SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM,
-                                 SIGPROF, SIGIO,   SIGSTKFLT};
+constexpr int kOtherSignals[] = {SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGIO, SIGSTKFLT};
 
 sigset_t handled_signals() {
   sigset_t set;

@@ -13,7 +13,8 @@ namespace {
 constexpr size_t kMaxIndirect = 16;
 
 uint16_t load16(const uint8_t* p) {
-  return std::atomic_ref<uint16_t>(*reinterpret_cast<uint16_t*>(const_cast<uint8_t*>(p))).load(std::memory_order_relaxed);
+  return std::atomic_ref<uint16_t>(*reinterpret_cast<uint16_t*>(const_cast<uint8_t*>(p)))
+      .load(std::memory_order_relaxed);
 }
 void store16(uint8_t* p, uint16_t v) {
   std::atomic_ref<uint16_t>(*reinterpret_cast<uint16_t*>(p)).store(v, std::memory_order_relaxed);
@@ -33,7 +34,9 @@ DriverQueue::DriverQueue(SharedMemory& memory, uint16_t size, uint64_t desc, uin
   for (int i = size - 1; i >= 0; --i) free_.push_back(static_cast<uint16_t>(i));
 }
 
-void DriverQueue::write_desc(uint16_t index, const Desc& d) { std::memcpy(mem_.at(desc_ + 16ull * index), &d, sizeof d); }
+void DriverQueue::write_desc(uint16_t index, const Desc& d) {
+  std::memcpy(mem_.at(desc_ + 16ull * index), &d, sizeof d);
+}
 
 void DriverQueue::write_avail_entry(uint16_t slot, uint16_t head) {
   store16(mem_.at(avail_ + kAvailRing + 2ull * (slot % size_)), head);

@@ -56,8 +56,8 @@ class DriverQueue {
 
   // --- raw access, for tests of a misbehaving driver ---
   void write_desc(uint16_t index, const ring::Desc& desc);
-  void publish(uint16_t head);               // avail ring entry + index
-  void set_avail_idx(uint16_t idx);          // without a ring entry
+  void publish(uint16_t head);       // avail ring entry + index
+  void set_avail_idx(uint16_t idx);  // without a ring entry
   void write_avail_entry(uint16_t slot, uint16_t head);
   uint16_t avail_idx() const { return avail_idx_; }
   uint16_t used_idx_in_ring() const;

@@ -15,10 +15,10 @@ namespace vgpio::driver {
 using namespace vhost;
 
 namespace {
-constexpr uint32_t kSlotSize = 16;  // 8-byte request, then the 2-byte response
+constexpr uint32_t kSlotSize = 16;                           // 8-byte request, then the 2-byte response
 constexpr uint64_t kStatusDriverOk = 0x1 | 0x2 | 0x8 | 0x4;  // ACKNOWLEDGE, DRIVER, FEATURES_OK, DRIVER_OK
-constexpr uint64_t kWantedProtocol = kProtoMq | kProtoReplyAck | kProtoConfig | kProtoConfigureMemSlots |
-                                     kProtoStatus | kProtoResetDevice;
+constexpr uint64_t kWantedProtocol =
+    kProtoMq | kProtoReplyAck | kProtoConfig | kProtoConfigureMemSlots | kProtoStatus | kProtoResetDevice;
 
 Result<UniqueFd> make_eventfd() {
   UniqueFd fd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -150,8 +150,8 @@ Result<void> GpioDriver::setup_queue(uint16_t index, uint16_t base) {
   };
   TRY(send_struct(kSetVringNum, VringState{index, q.size()}));
   TRY(send_struct(kSetVringBase, VringState{index, base}));
-  TRY(send_struct(kSetVringAddr, VringAddr{index, 0, memory_->user_addr(q.desc_gpa()),
-                                           memory_->user_addr(q.used_gpa()), memory_->user_addr(q.avail_gpa()), 0}));
+  TRY(send_struct(kSetVringAddr, VringAddr{index, 0, memory_->user_addr(q.desc_gpa()), memory_->user_addr(q.used_gpa()),
+                                           memory_->user_addr(q.avail_gpa()), 0}));
   TRY(frontend_->send_u64(kSetVringKick, index, std::span(&kick, 1)));
   TRY(frontend_->send_u64(kSetVringCall, index, std::span(&call, 1)));
   return ok();
@@ -224,8 +224,7 @@ Result<GpioDriver::Ticket> GpioDriver::submit(uint16_t type, uint16_t gpio, uint
   std::memcpy(memory_->at(slot), &req, sizeof req);
   std::memset(memory_->at(slot + 8), 0xff, 2);  // so a response never written shows
   bool names = type == gpio::kGetLineNames;
-  Buffer chain[2] = {{slot, 8, false},
-                     {names ? names_buffer_ : slot + 8, names ? 1 + config_.names_size : 2, true}};
+  Buffer chain[2] = {{slot, 8, false}, {names ? names_buffer_ : slot + 8, names ? 1 + config_.names_size : 2, true}};
   TRY(requestq_->add(chain, options_.indirect));
   Ticket ticket = next_ticket_++;
   ticket_of_head_[head] = ticket;
@@ -274,9 +273,9 @@ Result<GpioResponse> GpioDriver::wait(Ticket ticket) {
       return r;
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return Error(strfmt("no answer to request %llu within %lld ms",
-                                               static_cast<unsigned long long>(ticket),
-                                               static_cast<long long>(options_.timeout.count())));
+    if (left.count() <= 0)
+      return Error(strfmt("no answer to request %llu within %lld ms", static_cast<unsigned long long>(ticket),
+                          static_cast<long long>(options_.timeout.count())));
     bool fired;
     TRY(wait_call(call_[0].get(), left, &fired));
   }

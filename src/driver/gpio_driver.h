@@ -46,8 +46,8 @@ class GpioDriver {
     bool event_idx = true;
     bool indirect = false;  // send requests as indirect chains
     std::chrono::milliseconds timeout{5000};
-    bool mem_table = false;  // SET_MEM_TABLE even when ADD_MEM_REG is offered
-    int message_budget = -1; // fault tests: give up after this many vhost-user messages
+    bool mem_table = false;   // SET_MEM_TABLE even when ADD_MEM_REG is offered
+    int message_budget = -1;  // fault tests: give up after this many vhost-user messages
   };
 
   static Result<std::unique_ptr<GpioDriver>> connect(const std::string& socket_path, Options options);
@@ -123,8 +123,8 @@ class GpioDriver {
   uint64_t features_ = 0;
   bool irq_ = false;
   uint64_t protocol_ = 0;
-  uint64_t slots_ = 0;        // per request head: 8-byte request + response
-  uint64_t irq_slots_ = 0;    // per event head: le16 gpio + u8 status
+  uint64_t slots_ = 0;      // per request head: 8-byte request + response
+  uint64_t irq_slots_ = 0;  // per event head: le16 gpio + u8 status
   uint64_t names_buffer_ = 0;
   Ticket next_ticket_ = 1;
   std::vector<Ticket> ticket_of_head_;  // for requests in flight

@@ -14,19 +14,19 @@ Result<std::unique_ptr<GpioDevice>> GpioDevice::create(std::string name, std::ve
                                                        Options options) {
   if (lines.empty()) return Error("device " + name + " has no lines (the driver rejects ngpio 0)");
   if (lines.size() > kMaxLines)
-    return Error(strfmt("device %s has %zu lines; virtio-gpio allows at most %u", name.c_str(), lines.size(),
-                        kMaxLines));
+    return Error(
+        strfmt("device %s has %zu lines; virtio-gpio allows at most %u", name.c_str(), lines.size(), kMaxLines));
   std::unordered_set<std::string> seen;
   for (size_t i = 0; i < lines.size(); ++i) {
     const std::string& n = lines[i]->name();
     for (unsigned char c : n) {
       if (c == 0 || c > 127)
-        return Error(strfmt("device %s line %zu: name \"%s\" must be 7-bit ASCII without NUL", name.c_str(), i,
-                            n.c_str()));
+        return Error(
+            strfmt("device %s line %zu: name \"%s\" must be 7-bit ASCII without NUL", name.c_str(), i, n.c_str()));
     }
     if (!n.empty() && !seen.insert(n).second)
-      return Error(strfmt("device %s line %zu: name \"%s\" is used twice; names must be unique", name.c_str(), i,
-                          n.c_str()));
+      return Error(
+          strfmt("device %s line %zu: name \"%s\" is used twice; names must be unique", name.c_str(), i, n.c_str()));
   }
   return std::unique_ptr<GpioDevice>(new GpioDevice(std::move(name), std::move(lines), options));
 }
@@ -99,16 +99,20 @@ void GpioDevice::save(size_t i) {
   const GuestLine& s = state_[i];
   uint8_t flags = (s.edge_pending ? SavedState::kEdgePending : 0) | (s.irq_buffer ? SavedState::kHoldsBuffer : 0) |
                   (lines_[i]->driven_level() ? SavedState::kDrivenHigh : 0);
-  saved_->line(i) = SavedState::Line{s.direction, static_cast<uint8_t>(s.value), s.irq_type, flags,
-                                     s.irq_buffer ? s.irq_buffer->head() : uint16_t{0}, 0};
+  saved_->line(i) = SavedState::Line{s.direction,
+                                     static_cast<uint8_t>(s.value),
+                                     s.irq_type,
+                                     flags,
+                                     s.irq_buffer ? s.irq_buffer->head() : uint16_t{0},
+                                     0};
 }
 
 LineStatus GpioDevice::status(size_t i) const {
   const Line& line = *lines_.at(i);
   const GuestLine& s = state_[i];
   auto level = const_cast<Line&>(line).get();
-  return LineStatus{line.name(), line.describe(),         line.holder(),      s.direction,
-                    level ? int(level.value()) : -1, s.irq_type, s.irq_buffer.has_value(), s.edge_pending};
+  return LineStatus{line.name(), line.describe(),          line.holder(), s.direction, level ? int(level.value()) : -1,
+                    s.irq_type,  s.irq_buffer.has_value(), s.edge_pending};
 }
 
 Result<size_t> GpioDevice::find_line(const std::string& key) const {
@@ -134,8 +138,8 @@ void GpioDevice::publish(size_t line, LineChange::Field field, int value, std::c
     if (guest_time_) change.guest_ns = guest_time_();
     observer_(change);
   }
-  if (output_observer_ &&
-      (field == LineChange::Field::Direction || (field == LineChange::Field::Value && state_[line].direction == kDirectionOut)))
+  if (output_observer_ && (field == LineChange::Field::Direction ||
+                           (field == LineChange::Field::Value && state_[line].direction == kDirectionOut)))
     output_observer_(line, output_level(line));
 }
 
@@ -178,10 +182,11 @@ void GpioDevice::answer_line_names(DescriptorChain& chain, const Request& req) {
     LOG_WARN_LIMITED("device %s: GET_LINE_NAMES, but the device has no line names (gpio_names_size 0); answered ERR",
                      name_.c_str());
   } else if (req.gpio != 0 || req.value != 0 || chain.writable_length() < want) {
-    LOG_WARN_LIMITED("device %s: GET_LINE_NAMES with gpio %u, value %u and a %llu-byte buffer (need gpio 0, "
-                     "value 0, %llu bytes); answered ERR",
-                     name_.c_str(), req.gpio, req.value, static_cast<unsigned long long>(chain.writable_length()),
-                     static_cast<unsigned long long>(want));
+    LOG_WARN_LIMITED(
+        "device %s: GET_LINE_NAMES with gpio %u, value %u and a %llu-byte buffer (need gpio 0, "
+        "value 0, %llu bytes); answered ERR",
+        name_.c_str(), req.gpio, req.value, static_cast<unsigned long long>(chain.writable_length()),
+        static_cast<unsigned long long>(want));
   } else {
     uint8_t status = kStatusOk;
     bool written = chain.write(0, &status, 1) && chain.write(1, names_block_.data(), names_block_.size());
@@ -226,29 +231,31 @@ GpioDevice::Reply GpioDevice::set_direction(size_t i, uint32_t direction) {
       break;
     case kDirectionIn:
       if (!line.policy().may_input) {
-        LOG_WARN_LIMITED("device %s line %zu (%s): the guest asked for an input, but the config allows only "
-                         "output; answered ERR",
-                         name_.c_str(), i, line.name().c_str());
+        LOG_WARN_LIMITED(
+            "device %s line %zu (%s): the guest asked for an input, but the config allows only "
+            "output; answered ERR",
+            name_.c_str(), i, line.name().c_str());
         return {kStatusErr, 0};
       }
       if (auto r = line.set_input(); !r) {
-        LOG_WARN_LIMITED("device %s line %zu (%s): cannot make it an input: %s", name_.c_str(), i,
-                         line.name().c_str(), r.error().message().c_str());
+        LOG_WARN_LIMITED("device %s line %zu (%s): cannot make it an input: %s", name_.c_str(), i, line.name().c_str(),
+                         r.error().message().c_str());
         return {kStatusErr, 0};
       }
       s.direction = kDirectionIn;
       break;
     case kDirectionOut:
       if (!line.policy().may_output) {
-        LOG_WARN_LIMITED("device %s line %zu (%s): the guest asked for an output, but the config allows only "
-                         "input; answered ERR",
-                         name_.c_str(), i, line.name().c_str());
+        LOG_WARN_LIMITED(
+            "device %s line %zu (%s): the guest asked for an output, but the config allows only "
+            "input; answered ERR",
+            name_.c_str(), i, line.name().c_str());
         return {kStatusErr, 0};
       }
       if (s.irq_type != kIrqNone) disable_irq(i);  // outputs carry no interrupts (§5.18.6.6)
       if (auto r = line.set_output(s.value); !r) {
-        LOG_WARN_LIMITED("device %s line %zu (%s): cannot make it an output: %s", name_.c_str(), i,
-                         line.name().c_str(), r.error().message().c_str());
+        LOG_WARN_LIMITED("device %s line %zu (%s): cannot make it an output: %s", name_.c_str(), i, line.name().c_str(),
+                         r.error().message().c_str());
         return {kStatusErr, 0};
       }
       s.direction = kDirectionOut;

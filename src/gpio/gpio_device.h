@@ -23,7 +23,7 @@ struct LineChange {
   enum class Field { Direction, Value, IrqType };
   size_t line;
   Field field;
-  int value;  // direction / level / irq type, in virtio numbering
+  int value;                                   // direction / level / irq type, in virtio numbering
   std::chrono::system_clock::time_point time;  // when it happened
   std::optional<uint64_t> guest_ns{};          // and in guest time, on a device on its guest's time
   bool interrupted_guest = false;              // an eventq buffer went back to the guest for it
@@ -31,13 +31,13 @@ struct LineChange {
 
 struct LineStatus {
   std::string name;
-  std::string kind;       // Line::describe()
-  std::string holder;     // Line::holder()
-  uint8_t direction;      // as the guest set it (gpio::kDirection*)
-  int value;              // current level, or -1 when it cannot be read
-  uint8_t irq_type;       // gpio::kIrq*
-  bool irq_unmasked;      // the guest has an eventq buffer queued
-  bool irq_pending;       // an edge is latched
+  std::string kind;    // Line::describe()
+  std::string holder;  // Line::holder()
+  uint8_t direction;   // as the guest set it (gpio::kDirection*)
+  int value;           // current level, or -1 when it cannot be read
+  uint8_t irq_type;    // gpio::kIrq*
+  bool irq_unmasked;   // the guest has an eventq buffer queued
+  bool irq_pending;    // an edge is latched
 };
 
 class GpioDevice final : public VirtioDevice, private LineListener {

@@ -16,8 +16,8 @@ GpioDevice::Reply GpioDevice::set_irq_type(size_t i, uint32_t type) {
     return {kStatusErr, 0};
   }
   if (!is_valid_irq_type(type)) {
-    LOG_WARN_LIMITED("device %s line %zu: SET_IRQ_TYPE %u is not a virtio-gpio irq type; answered ERR",
-                     name_.c_str(), i, type);
+    LOG_WARN_LIMITED("device %s line %zu: SET_IRQ_TYPE %u is not a virtio-gpio irq type; answered ERR", name_.c_str(),
+                     i, type);
     return {kStatusErr, 0};
   }
   if (type == kIrqNone) {
@@ -26,8 +26,8 @@ GpioDevice::Reply GpioDevice::set_irq_type(size_t i, uint32_t type) {
   }
   // §5.18.6.6: "The driver MUST NOT send IRQ messages for a GPIO line configured for output."
   if (s.direction == kDirectionOut || !lines_[i]->policy().may_input) {
-    LOG_WARN_LIMITED("device %s line %zu (%s): SET_IRQ_TYPE %s on an output or an output-only line; answered ERR", name_.c_str(), i,
-                     lines_[i]->name().c_str(), irq_type_name(static_cast<uint8_t>(type)));
+    LOG_WARN_LIMITED("device %s line %zu (%s): SET_IRQ_TYPE %s on an output or an output-only line; answered ERR",
+                     name_.c_str(), i, lines_[i]->name().c_str(), irq_type_name(static_cast<uint8_t>(type)));
     return {kStatusErr, 0};
   }
   if (s.irq_type == type) return {kStatusOk, 0};  // the same type again is harmless
@@ -64,10 +64,11 @@ void GpioDevice::handle_irq_buffer(DescriptorChain chain) {
   uint16_t gpio = 0;
   if (chain.readable_length() < kIrqRequestSize || chain.writable_length() < kIrqResponseSize ||
       !chain.read(0, &gpio, sizeof gpio)) {
-    LOG_WARN_LIMITED("device %s: eventq buffer %u has %llu readable and %llu writable bytes (need 2 and 1); "
-                     "returned",
-                     name_.c_str(), chain.head(), static_cast<unsigned long long>(chain.readable_length()),
-                     static_cast<unsigned long long>(chain.writable_length()));
+    LOG_WARN_LIMITED(
+        "device %s: eventq buffer %u has %llu readable and %llu writable bytes (need 2 and 1); "
+        "returned",
+        name_.c_str(), chain.head(), static_cast<unsigned long long>(chain.readable_length()),
+        static_cast<unsigned long long>(chain.writable_length()));
     chain.complete(chain.writable_length() >= 1 && chain.write(0, &invalid, 1) ? 1 : 0);
     return;
   }
@@ -91,8 +92,8 @@ void GpioDevice::handle_irq_buffer(DescriptorChain chain) {
   }
   // §5.18.7: "The driver MUST NOT add multiple pairs of buffers for the same GPIO line."
   if (s.irq_buffer) {
-    LOG_WARN_LIMITED("device %s line %u: a second eventq buffer while one is held; returned INVALID",
-                     name_.c_str(), gpio);
+    LOG_WARN_LIMITED("device %s line %u: a second eventq buffer while one is held; returned INVALID", name_.c_str(),
+                     gpio);
     chain.complete(chain.write(0, &invalid, 1) ? 1 : 0);
     return;
   }
@@ -120,10 +121,8 @@ void GpioDevice::on_line_edge(size_t i, Edge edge) {
   bool interrupted = false;
   if (is_edge_type(t)) {
     bool wanted = t == kIrqEdgeBoth || (t == kIrqEdgeRising) == rising;
-    if (wanted && s.irq_buffer)
-      interrupted = return_irq_buffer(i, kIrqStatusValid);
-    else if (wanted)
-      s.edge_pending = true;  // §5.18.6.2: latch edges while masked
+    if (wanted && s.irq_buffer) interrupted = return_irq_buffer(i, kIrqStatusValid);
+    else if (wanted) s.edge_pending = true;  // §5.18.6.2: latch edges while masked
   } else if (is_level_type(t)) {
     // Levels are not latched while masked; unmask re-checks the line.
     if (s.irq_buffer && (t == kIrqLevelHigh) == rising) interrupted = return_irq_buffer(i, kIrqStatusValid);

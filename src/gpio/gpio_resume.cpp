@@ -22,12 +22,15 @@ void GpioDevice::resume(std::unique_ptr<SavedState> state, bool restore, std::st
     restore = false;
     std::string refused = lines_[i]->kept_request_refused();
     if (!refused.empty())  // the store had something else under its name
-      why = strfmt("line %zu (%s): what the service manager kept for it was refused (%s); every line starts idle, "
-                   "at its safe level", i, lines_[i]->name().c_str(), refused.c_str());
+      why = strfmt(
+          "line %zu (%s): what the service manager kept for it was refused (%s); every line starts idle, "
+          "at its safe level",
+          i, lines_[i]->name().c_str(), refused.c_str());
     else
-      why = strfmt("line %zu (%s) was not handed back by the service manager (FileDescriptorStoreMax= too small?) "
-                   "and was released in between; every line starts idle, at its safe level",
-                   i, lines_[i]->name().c_str());
+      why = strfmt(
+          "line %zu (%s) was not handed back by the service manager (FileDescriptorStoreMax= too small?) "
+          "and was released in between; every line starts idle, at its safe level",
+          i, lines_[i]->name().c_str());
   }
   held_before_.assign(lines_.size(), std::nullopt);
   size_t restored = 0;
@@ -45,8 +48,7 @@ void GpioDevice::resume(std::unique_ptr<SavedState> state, bool restore, std::st
   restart_notes_.clear();
   if (restore)
     restart_notes_.push_back(strfmt("restored: %zu of %zu lines as the guest left them", restored, lines_.size()));
-  else if (!why.empty())
-    restart_notes_.push_back("reset: " + why);
+  else if (!why.empty()) restart_notes_.push_back("reset: " + why);
   if (!restart_notes_.empty()) LOG_INFO("device %s: %s", name_.c_str(), restart_notes_.front().c_str());
   for (size_t i = 0; i < lines_.size(); ++i)
     if (!lines_[i]->adoption().empty())
@@ -65,8 +67,7 @@ bool GpioDevice::restore_line(size_t i, const SavedState::Line& kept) {
     r = line.policy().may_output ? line.set_output(s.value) : Error("the config no longer allows an output");
   else if (kept.direction == kDirectionIn)
     r = line.policy().may_input ? line.set_input() : Error("the config no longer allows an input");
-  else
-    line.release();
+  else line.release();
   if (!r) {
     LOG_WARN("device %s line %zu (%s): not restored as the guest left it: %s; it starts idle", name_.c_str(), i,
              line.name().c_str(), r.error().message().c_str());
@@ -95,9 +96,10 @@ void GpioDevice::take_back_held_buffers() {
   bool resumed = saved_->has_event_next_avail() && q.resume_at(saved_->event_next_avail());
   bool held_any = std::any_of(held_before_.begin(), held_before_.end(), [](const auto& h) { return h.has_value(); });
   if (!resumed && held_any)
-    LOG_WARN("device %s: the eventq does not agree with the kept state; interrupts carry on from the frontend's "
-             "index (a line armed when vgpio stopped may need the guest to re-arm it)",
-             name_.c_str());
+    LOG_WARN(
+        "device %s: the eventq does not agree with the kept state; interrupts carry on from the frontend's "
+        "index (a line armed when vgpio stopped may need the guest to re-arm it)",
+        name_.c_str());
   std::vector<bool> taken(q.size());
   for (size_t line = 0; line < lines_.size(); ++line) {
     std::optional<uint16_t> head = std::exchange(held_before_[line], std::nullopt);

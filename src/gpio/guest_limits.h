@@ -19,7 +19,7 @@ inline constexpr size_t kLinuxMaxLinesArm64 = 21844;
 inline std::optional<std::string> linux_line_limit_warning(const std::string& device, size_t lines) {
   if (lines <= kLinuxMaxLinesArm64) return std::nullopt;
   const char* who = lines > kLinuxMaxLinesX86 ? "no Linux guest will see it"
-                                               : "an arm64 Linux guest will not see it (an x86_64 one will)";
+                                              : "an arm64 Linux guest will not see it (an x86_64 one will)";
   return "device " + device + " has " + std::to_string(lines) + " lines, and " + who +
          ": Linux 6.12's gpio-virtio driver probes at most " + std::to_string(kLinuxMaxLinesX86) +
          " lines on x86_64 and " + std::to_string(kLinuxMaxLinesArm64) +

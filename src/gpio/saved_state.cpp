@@ -44,13 +44,16 @@ bool line_is_valid(const SavedState::Line& l) {
   bool buffer_without_irq = (l.flags & SavedState::kHoldsBuffer) && l.irq_type == kIrqNone;
   return direction && l.value <= 1 && (l.irq_type == kIrqNone || is_valid_irq_type(l.irq_type)) &&
          (l.flags & ~(SavedState::kEdgePending | SavedState::kHoldsBuffer | SavedState::kDrivenHigh)) == 0 &&
-         !buffer_without_irq &&
-         !(l.direction == kDirectionOut && l.irq_type != kIrqNone);
+         !buffer_without_irq && !(l.direction == kDirectionOut && l.irq_type != kIrqNone);
 }
 }  // namespace
 
 SavedState::SavedState(UniqueFd fd, void* map, size_t size, size_t count)
-    : fd_(std::move(fd)), map_(map), size_(size), count_(count), header_(static_cast<Header*>(map)),
+    : fd_(std::move(fd)),
+      map_(map),
+      size_(size),
+      count_(count),
+      header_(static_cast<Header*>(map)),
       lines_(reinterpret_cast<Line*>(static_cast<char*>(map) + 64)) {
   static_assert(sizeof(Header) <= 64);
 }
@@ -78,8 +81,7 @@ Result<std::unique_ptr<SavedState>> SavedState::create(const std::string& device
 Result<std::unique_ptr<SavedState>> SavedState::open(UniqueFd fd, const std::string& device,
                                                      const std::vector<std::string>& names) {
   struct stat st {};
-  if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
-    return Error("the kept state is not a memfd");
+  if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return Error("the kept state is not a memfd");
   Header h{};
   if (pread(fd.get(), &h, sizeof h, 0) != static_cast<ssize_t>(sizeof h) ||
       std::memcmp(h.magic, kMagic, sizeof kMagic) != 0 || h.version != kVersion)

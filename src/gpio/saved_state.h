@@ -24,7 +24,7 @@ class SavedState {
     uint8_t direction;
     uint8_t value;
     uint8_t irq_type;
-    uint8_t flags;     // kEdgePending, kHoldsBuffer, kDrivenHigh
+    uint8_t flags;      // kEdgePending, kHoldsBuffer, kDrivenHigh
     uint16_t irq_head;  // the eventq buffer held (unmasked), with kHoldsBuffer
     uint16_t reserved;
   };

@@ -38,7 +38,8 @@ void GuestClock::attach(vhost::Server& server) {
   // waits for an answer gets it at once.
   server.set_serve_on_kick(false);
   server.set_call_observer([this](int fd) {
-    if (holding_ && signalled_.size() < kMaxCallFds && std::find(signalled_.begin(), signalled_.end(), fd) == signalled_.end())
+    if (holding_ && signalled_.size() < kMaxCallFds &&
+        std::find(signalled_.begin(), signalled_.end(), fd) == signalled_.end())
       signalled_.push_back(fd);
   });
 }
@@ -49,8 +50,8 @@ void GuestClock::detach() {
 }
 
 sim::SimClock::Report GuestClock::report() const {
-  return {name(), bool(plugin_), now_ns_, holds_, uint64_t(options_.quantum.count()), options_.socket, stop_ns_,
-          stopped_};
+  return {name(),          bool(plugin_), now_ns_, holds_, uint64_t(options_.quantum.count()),
+          options_.socket, stop_ns_,      stopped_};
 }
 
 // Exact from a held guest; a running one was already told where its next
@@ -74,7 +75,8 @@ Result<void> GuestClock::add_alarm(sim::SteadyTime at, uint64_t owner, Alarm ala
       std::count_if(alarms_.begin(), alarms_.end(), [owner](const auto& a) { return a.second.owner == owner; });
   if (alarms_.size() >= kMaxAlarms || size_t(of_owner) >= kMaxAlarmsPerOwner)
     return Error(strfmt("device %s: too many guest-time waits pending (at most %zu, %zu per connection); end some "
-                        "first", device_.c_str(), kMaxAlarms, kMaxAlarmsPerOwner),
+                        "first",
+                        device_.c_str(), kMaxAlarms, kMaxAlarmsPerOwner),
                  EUSERS);
   uint64_t at_ns = sim::count_ns(at);
   if (at_ns <= now_ns_) {  // guest time has been there: now, not at a later hold

@@ -91,15 +91,15 @@ class GuestClock : public sim::SimClock {
   FromPlugin pending_{};
   size_t pending_bytes_ = 0;  // of a message that came in parts
   vhost::Server* server_ = nullptr;
-  bool holding_ = false;        // the guest waits for this clock's answer
-  bool stopped_ = false;        // ... and stays held: it reached stop_ns_
+  bool holding_ = false;  // the guest waits for this clock's answer
+  bool stopped_ = false;  // ... and stays held: it reached stop_ns_
   std::optional<uint64_t> stop_ns_;
   struct PendingAlarm {
     uint64_t owner;
     Alarm alarm;
   };
   std::multimap<uint64_t, PendingAlarm> alarms_;  // by guest ns
-  std::vector<int> signalled_;  // call eventfds written during this hold
+  std::vector<int> signalled_;                    // call eventfds written during this hold
   uint64_t now_ns_ = 0;
   uint64_t until_ns_ = 0;  // the next hold, as the plugin was told
   std::optional<sim::SteadyTime> wake_time_;

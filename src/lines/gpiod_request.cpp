@@ -64,8 +64,7 @@ class GpiodRequest final : public LineRequest {
     try {
       size_t n = request_.read_edge_events(events_);
       for (size_t i = 0; i < n; ++i)
-        each(events_.get_event(i).type() == gpiod::edge_event::event_type::RISING_EDGE ? Edge::Rising
-                                                                                        : Edge::Falling);
+        each(events_.get_event(i).type() == gpiod::edge_event::event_type::RISING_EDGE ? Edge::Rising : Edge::Falling);
       return ok();
     } catch (const std::exception& e) {
       return error_from(e, "reading edge events");

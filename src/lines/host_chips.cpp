@@ -2,9 +2,9 @@
 
 #include <dirent.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
-#include <algorithm>
 #include <gpiod.hpp>
 
 #include "base/strings.h"
@@ -61,7 +61,8 @@ Result<std::string> resolve_chip(const std::string& spec) {
   }
   if (matches.empty())
     return Error("no GPIO chip with the label \"" + spec + "\" (give a path, gpiochipN or a label)" + unreadable);
-  if (matches.size() > 1) return Error("two GPIO chips have the label \"" + spec + "\": " + matches[0] + ", " + matches[1]);
+  if (matches.size() > 1)
+    return Error("two GPIO chips have the label \"" + spec + "\": " + matches[0] + ", " + matches[1]);
   return matches[0];
 }
 
@@ -88,8 +89,8 @@ Result<void> check_line(const HostLineRef& ref) {
     gpiod::chip chip(ref.chip_path);
     size_t n = chip.get_info().num_lines();
     if (ref.offset >= n)
-      return Error(strfmt("%s has %zu lines; there is no line %u", describe_chip(ref.chip_path).c_str(), n,
-                          ref.offset));
+      return Error(
+          strfmt("%s has %zu lines; there is no line %u", describe_chip(ref.chip_path).c_str(), n, ref.offset));
     return ok();
   } catch (const std::exception& e) {
     return error_from(e, "opening " + ref.chip_path);

@@ -13,8 +13,8 @@ Result<std::unique_ptr<HostLine>> HostLine::create(std::string name, LinePolicy 
   if (policy.hold_when_idle && !line->request_) {
     TRY(line->hold_safe().error_context(strfmt("cannot hold %s (%s) at its safe level %d", line->where().c_str(),
                                                line->name().c_str(), policy.safe_level)));
-    LOG_INFO("%s (%s): held at its safe level %d until a guest drives it", line->where().c_str(),
-             line->name().c_str(), policy.safe_level);
+    LOG_INFO("%s (%s): held at its safe level %d until a guest drives it", line->where().c_str(), line->name().c_str(),
+             policy.safe_level);
   }
   return line;
 }
@@ -23,7 +23,8 @@ void HostLine::adopt_kept_request() {
   if (!settings_.keeper) return;
   auto kept = settings_.keeper->adopt(settings_.ref);
   if (kept && !kept.value()) return;
-  auto adopted = kept ? adopt_request(kept.release_value()) : Result<std::unique_ptr<LineRequest>>(kept.release_error());
+  auto adopted =
+      kept ? adopt_request(kept.release_value()) : Result<std::unique_ptr<LineRequest>>(kept.release_error());
   if (!adopted) {
     // Refused and closed: nothing is driven through it, the store lets go of
     // it, and the line is requested afresh (at its safe level) and kept.
@@ -155,7 +156,8 @@ void HostLine::release() {
                         where().c_str(), name().c_str(), policy().safe_level);
     else
       // A guest can repeat NONE at will: rate-limited.
-      VGPIO_LOG_LIMITED(LogLevel::Error, "%s (%s): could not go back to its safe level %d: %s; check the chip and its wiring",
+      VGPIO_LOG_LIMITED(LogLevel::Error,
+                        "%s (%s): could not go back to its safe level %d: %s; check the chip and its wiring",
                         where().c_str(), name().c_str(), policy().safe_level, r.error().message().c_str());
     return;
   }
@@ -212,9 +214,10 @@ void HostLine::on_chip_change(const std::string& path, bool present) {
 void HostLine::chip_lost(const char* how) {
   forget_request();
   chip_gone_ = true;
-  LOG_ERROR("%s (%s): the chip %s; the guest gets ERR on this line until it comes back, and vgpio takes it "
-            "again then",
-            where().c_str(), name().c_str(), how);
+  LOG_ERROR(
+      "%s (%s): the chip %s; the guest gets ERR on this line until it comes back, and vgpio takes it "
+      "again then",
+      where().c_str(), name().c_str(), how);
   try_reacquire();  // it may be back already, under another number
 }
 

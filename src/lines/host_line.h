@@ -83,8 +83,8 @@ class HostLine final : public Line, private ChipListener {
   std::string where() const;
 
   HostLineSettings settings_;
-  ChipIdentity identity_;   // the chip as it was at start-up
-  std::string mismatch_;    // what was found instead, while it is not the same chip
+  ChipIdentity identity_;  // the chip as it was at start-up
+  std::string mismatch_;   // what was found instead, while it is not the same chip
   EventLoop& loop_;
   std::shared_ptr<ChipMonitor> chips_;
   LineMode mode_ = LineMode::Idle;  // as the guest set it

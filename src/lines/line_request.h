@@ -23,14 +23,14 @@ struct RequestConfig {
   LineMode mode = LineMode::Input;  // Input or Output
   bool level = false;               // logical, for an output
   bool active_low = false;
-  Bias bias = Bias::AsIs;                   // inputs only
+  Bias bias = Bias::AsIs;                 // inputs only
   std::chrono::microseconds debounce{0};  // inputs only
 };
 
 class LineRequest {
  public:
   virtual ~LineRequest() = default;  // releases the line (when no other fd holds it)
-  virtual int fd() const = 0;  // readable when edge events wait
+  virtual int fd() const = 0;        // readable when edge events wait
   // In place: the line is never released, so it never passes another state.
   virtual Result<void> reconfigure(const RequestConfig& config) = 0;
   virtual Result<bool> get() = 0;

@@ -30,8 +30,8 @@ class SimLine final : public Line {
 
  private:
   LineMode mode_ = LineMode::Idle;
-  bool input_ = false;   // what the harness drives
-  bool output_;          // what the guest drives; its safe level while idle
+  bool input_ = false;  // what the harness drives
+  bool output_;         // what the guest drives; its safe level while idle
 };
 
 }  // namespace vgpio

@@ -28,7 +28,9 @@ bool parse_listen(const std::string& text, vgpio::panel::PanelOptions& o) {
   return o.port <= 65535 && !o.address.empty();
 }
 
-bool loopback(const std::string& address) { return address == "127.0.0.1" || address == "::1" || address == "localhost"; }
+bool loopback(const std::string& address) {
+  return address == "127.0.0.1" || address == "::1" || address == "localhost";
+}
 
 }  // namespace
 
@@ -47,9 +49,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (options.unix_path.empty() && !loopback(options.address))
-    LOG_WARN("panel: listening on %s, not on loopback: the login token in the URL below crosses the network in "
-             "the clear; prefer loopback or unix:PATH with an SSH tunnel",
-             options.address.c_str());
+    LOG_WARN(
+        "panel: listening on %s, not on loopback: the login token in the URL below crosses the network in "
+        "the clear; prefer loopback or unix:PATH with an SSH tunnel",
+        options.address.c_str());
   signal(SIGPIPE, SIG_IGN);  // a page that leaves mid-event is a failed write, not a signal
   auto server = vgpio::panel::PanelServer::create(options);
   if (!server) {

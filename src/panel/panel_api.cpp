@@ -26,7 +26,8 @@ Result<json> drive(const std::string& control, const json& request) {
     call["cmd"] = "set";
     call["value"] = line.value("value", 0) == 1 ? 0 : 1;
   } else if (action == "pulse") {
-    call["cmd"] = "pulse", call["width"] = "100ms", call["count"] = 1, call["level"] = line.value("value", 0) == 1 ? 0 : 1;
+    call["cmd"] = "pulse", call["width"] = "100ms", call["count"] = 1,
+    call["level"] = line.value("value", 0) == 1 ? 0 : 1;
   } else if (action == "bounce") {
     call["cmd"] = "bounce", call["transitions"] = 6, call["window"] = "5ms";
   } else {
@@ -45,7 +46,8 @@ Result<std::string> record(const std::string& control, const json& request) {
   std::ostringstream out;
   client::StreamRecorder recorder(out);
   recorder.add_lines(snapshot, [](const json&) { return true; });
-  TRY(recorder.begin("vgpio panel; five signals per line: the level (z: not driven), .out (1 out, 0 in, "
+  TRY(
+      recorder.begin("vgpio panel; five signals per line: the level (z: not driven), .out (1 out, 0 in, "
                      "z none) and the interrupt type as .irq_rising .irq_falling .irq_level"));
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());

@@ -2,9 +2,8 @@
 // answer functions, so that they are tested without a browser.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "base/result.h"
 

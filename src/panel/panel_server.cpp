@@ -1,8 +1,7 @@
 #include "panel/panel_server.h"
 
-#include <httplib.h>
-
 #include <fcntl.h>
+#include <httplib.h>
 
 #include <chrono>
 
@@ -45,7 +44,7 @@ void set_page_headers(httplib::Response& res) {
 bool forward_events(client::ControlClient& client, httplib::DataSink& sink) {
   std::string batch;
   auto first = client.next(std::chrono::milliseconds(1000));
-  if (!first) return false;  // the daemon went away: the page reconnects
+  if (!first) return false;                                // the daemon went away: the page reconnects
   if (!first.value()) return sink.write(": idle\n\n", 8);  // also finds a page that left
   batch += "event: change\ndata: " + first.value()->dump() + "\n\n";
   while (batch.size() < 64 * 1024) {
@@ -117,7 +116,8 @@ void PanelServer::add_routes() {
       }
     }
     // The scripts and the style are public: the secret is in the cookie.
-    if (r && req.path != "/panel.js" && req.path != "/panel.css") r = guard.check_cookie(req.get_header_value("Cookie"));
+    if (r && req.path != "/panel.js" && req.path != "/panel.css")
+      r = guard.check_cookie(req.get_header_value("Cookie"));
     if (!r) {
       refuse(res, 403, r.error().message());
       return Server::HandlerResponse::Handled;

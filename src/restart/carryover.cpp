@@ -55,21 +55,20 @@ Carryover::Carryover(std::shared_ptr<service::FdStore> store, service::StoredFds
     } else if (name.rfind(kState, 0) == 0) {
       kept_.add(name, std::move(fd));
     } else {
-      LOG_WARN("the service manager handed over an fd named \"%s\", which is not vgpio's; closing it",
-               name.c_str());
+      LOG_WARN("the service manager handed over an fd named \"%s\", which is not vgpio's; closing it", name.c_str());
       (void)store_->drop(name);
     }
   }
   if (handed_over_ > 0)
-    LOG_INFO("carrying on from the previous vgpio: %zu line requests and %zu device states kept",
-             requests_.size(), kept_.size());
+    LOG_INFO("carrying on from the previous vgpio: %zu line requests and %zu device states kept", requests_.size(),
+             kept_.size());
 }
 
 void Carryover::keep(const HostLineRef& ref, bool safe_level, int fd) {
   std::string name = request_name(ref, safe_level);
   std::lock_guard lock(mutex_);
   auto& stored = stored_[{ref.chip_path, ref.offset}];
-  if (stored == name) return;  // adopted, and in the store already
+  if (stored == name) return;                       // adopted, and in the store already
   if (!stored.empty()) (void)store_->drop(stored);  // adopted, with another safe level now
   stored = name;
   if (auto r = store_->keep(name, fd); !r)

@@ -58,9 +58,9 @@ class Carryover final : public RequestKeeper {
     std::string refused;  // why it is not the request its name says (then no fd)
   };
   using LineKey = std::pair<std::string, unsigned>;  // chip path, offset
-  std::map<LineKey, KeptRequest> requests_;  // handed over, not adopted yet
-  std::map<LineKey, std::string> stored_;    // in the store now, by name
-  service::StoredFds kept_;                  // the rest: device states
+  std::map<LineKey, KeptRequest> requests_;          // handed over, not adopted yet
+  std::map<LineKey, std::string> stored_;            // in the store now, by name
+  service::StoredFds kept_;                          // the rest: device states
   std::vector<std::string> report_;
   size_t handed_over_ = 0;
   bool settled_ = false;  // start-up is over: devices made later start clean, quietly

@@ -2,9 +2,7 @@
 
 namespace vgpio::service {
 
-std::shared_ptr<FdStore> FdStore::from_environment() {
-  return std::make_shared<FdStore>(Notifier::from_environment());
-}
+std::shared_ptr<FdStore> FdStore::from_environment() { return std::make_shared<FdStore>(Notifier::from_environment()); }
 
 bool valid_fd_name(const std::string& name) {
   if (name.empty() || name.size() > 255) return false;

@@ -69,8 +69,9 @@ Result<void> restrict_filesystem(const FilesystemNeeds& needs, SandboxState& sta
   int abi = landlock_abi();
   state.landlock_abi = abi;
   if (abi == 0) {
-    LOG_WARN("sandbox: this kernel has no Landlock (or it is not among the enabled LSMs); the daemon may open "
-             "any file its user can. Boot with lsm=...,landlock to add that layer");
+    LOG_WARN(
+        "sandbox: this kernel has no Landlock (or it is not among the enabled LSMs); the daemon may open "
+        "any file its user can. Boot with lsm=...,landlock to add that layer");
     state.landlock = "none";
     return ok();
   }
@@ -88,8 +89,9 @@ Result<void> restrict_filesystem(const FilesystemNeeds& needs, SandboxState& sta
   if (!ruleset) return Error::from_errno(errno, "landlock_create_ruleset");
 
   const uint64_t read_file = LANDLOCK_ACCESS_FS_READ_FILE;
-  const uint64_t device = (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE |
-                           LANDLOCK_ACCESS_FS_IOCTL_DEV | LANDLOCK_ACCESS_FS_READ_DIR) & handled;
+  const uint64_t device = (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_IOCTL_DEV |
+                           LANDLOCK_ACCESS_FS_READ_DIR) &
+                          handled;
   const uint64_t sockets = LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_REMOVE_FILE;
   for (const auto& dir : needs.socket_dirs) TRY(allow(ruleset.get(), dir, sockets));
   for (const auto& dir : needs.read_dirs) TRY(allow(ruleset.get(), dir, read_file));

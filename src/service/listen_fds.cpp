@@ -43,8 +43,7 @@ Result<InheritedSocket> adopt_listening_fd(int fd, std::string name) {
   return s;
 }
 
-Result<std::vector<InheritedSocket>> take_listen_fds(const std::vector<std::string>& kept_prefixes,
-                                                     StoredFds& kept) {
+Result<std::vector<InheritedSocket>> take_listen_fds(const std::vector<std::string>& kept_prefixes, StoredFds& kept) {
   std::vector<InheritedSocket> sockets;
   const char* pid = std::getenv("LISTEN_PID");
   const char* count = std::getenv("LISTEN_FDS");

@@ -24,8 +24,7 @@ struct InheritedSocket {
 // variables are absent or meant for another process. Fds whose names start
 // with one of `kept_prefixes` are not sockets but what the previous process
 // kept in the fd store (fd_store.h): they go to `kept`.
-Result<std::vector<InheritedSocket>> take_listen_fds(const std::vector<std::string>& kept_prefixes,
-                                                     StoredFds& kept);
+Result<std::vector<InheritedSocket>> take_listen_fds(const std::vector<std::string>& kept_prefixes, StoredFds& kept);
 
 // Checks that `fd` is an AF_UNIX stream socket that listens.
 Result<InheritedSocket> adopt_listening_fd(int fd, std::string name);

@@ -7,9 +7,9 @@
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/ioctl.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -28,57 +28,160 @@ namespace {
 // (open on arm64, say) are skipped.
 const int kAllowed[] = {
     // files and descriptors
-    SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(pread64), SCMP_SYS(pwrite64),
-    SCMP_SYS(lseek), SCMP_SYS(close), SCMP_SYS(close_range), SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(fstat),
-    SCMP_SYS(stat), SCMP_SYS(lstat), SCMP_SYS(newfstatat), SCMP_SYS(statx), SCMP_SYS(readlink),
-    SCMP_SYS(readlinkat), SCMP_SYS(getcwd), SCMP_SYS(access), SCMP_SYS(faccessat), SCMP_SYS(faccessat2),
-    SCMP_SYS(getdents64), SCMP_SYS(fcntl), SCMP_SYS(dup), SCMP_SYS(dup2), SCMP_SYS(dup3), SCMP_SYS(pipe2),
-    SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(umask), SCMP_SYS(chmod), SCMP_SYS(fchmod),
-    SCMP_SYS(fchmodat), SCMP_SYS(chown), SCMP_SYS(fchown), SCMP_SYS(fchownat), SCMP_SYS(lchown),
-    SCMP_SYS(renameat), SCMP_SYS(renameat2),  // a control socket made again with new access
+    SCMP_SYS(read),
+    SCMP_SYS(write),
+    SCMP_SYS(readv),
+    SCMP_SYS(writev),
+    SCMP_SYS(pread64),
+    SCMP_SYS(pwrite64),
+    SCMP_SYS(lseek),
+    SCMP_SYS(close),
+    SCMP_SYS(close_range),
+    SCMP_SYS(open),
+    SCMP_SYS(openat),
+    SCMP_SYS(fstat),
+    SCMP_SYS(stat),
+    SCMP_SYS(lstat),
+    SCMP_SYS(newfstatat),
+    SCMP_SYS(statx),
+    SCMP_SYS(readlink),
+    SCMP_SYS(readlinkat),
+    SCMP_SYS(getcwd),
+    SCMP_SYS(access),
+    SCMP_SYS(faccessat),
+    SCMP_SYS(faccessat2),
+    SCMP_SYS(getdents64),
+    SCMP_SYS(fcntl),
+    SCMP_SYS(dup),
+    SCMP_SYS(dup2),
+    SCMP_SYS(dup3),
+    SCMP_SYS(pipe2),
+    SCMP_SYS(unlink),
+    SCMP_SYS(unlinkat),
+    SCMP_SYS(umask),
+    SCMP_SYS(chmod),
+    SCMP_SYS(fchmod),
+    SCMP_SYS(fchmodat),
+    SCMP_SYS(chown),
+    SCMP_SYS(fchown),
+    SCMP_SYS(fchownat),
+    SCMP_SYS(lchown),
+    SCMP_SYS(renameat),
+    SCMP_SYS(renameat2),  // a control socket made again with new access
     // a device's saved state (service/fd_store.h)
-    SCMP_SYS(memfd_create), SCMP_SYS(ftruncate),
+    SCMP_SYS(memfd_create),
+    SCMP_SYS(ftruncate),
     // memory (guest memory is mapped from the frontend's fds)
-    SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(mprotect), SCMP_SYS(madvise), SCMP_SYS(brk),
+    SCMP_SYS(mmap),
+    SCMP_SYS(munmap),
+    SCMP_SYS(mremap),
+    SCMP_SYS(mprotect),
+    SCMP_SYS(madvise),
+    SCMP_SYS(brk),
     // threads
-    SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(get_robust_list), SCMP_SYS(rseq),
-    SCMP_SYS(set_tid_address), SCMP_SYS(sched_yield), SCMP_SYS(sched_getaffinity), SCMP_SYS(exit),
-    SCMP_SYS(exit_group), SCMP_SYS(getpid), SCMP_SYS(gettid),
+    SCMP_SYS(futex),
+    SCMP_SYS(set_robust_list),
+    SCMP_SYS(get_robust_list),
+    SCMP_SYS(rseq),
+    SCMP_SYS(set_tid_address),
+    SCMP_SYS(sched_yield),
+    SCMP_SYS(sched_getaffinity),
+    SCMP_SYS(exit),
+    SCMP_SYS(exit_group),
+    SCMP_SYS(getpid),
+    SCMP_SYS(gettid),
     // signals
-    SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn), SCMP_SYS(sigaltstack),
+    SCMP_SYS(rt_sigaction),
+    SCMP_SYS(rt_sigprocmask),
+    SCMP_SYS(rt_sigreturn),
+    SCMP_SYS(sigaltstack),
     SCMP_SYS(signalfd4),
     // event loops, timers, hot-plug
-    SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait),
-    SCMP_SYS(epoll_pwait2), SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(eventfd2), SCMP_SYS(timerfd_create),
-    SCMP_SYS(timerfd_settime), SCMP_SYS(timerfd_gettime), SCMP_SYS(inotify_init1), SCMP_SYS(inotify_add_watch),
+    SCMP_SYS(epoll_create1),
+    SCMP_SYS(epoll_ctl),
+    SCMP_SYS(epoll_wait),
+    SCMP_SYS(epoll_pwait),
+    SCMP_SYS(epoll_pwait2),
+    SCMP_SYS(poll),
+    SCMP_SYS(ppoll),
+    SCMP_SYS(eventfd2),
+    SCMP_SYS(timerfd_create),
+    SCMP_SYS(timerfd_settime),
+    SCMP_SYS(timerfd_gettime),
+    SCMP_SYS(inotify_init1),
+    SCMP_SYS(inotify_add_watch),
     SCMP_SYS(inotify_rm_watch),
     // sockets (socket and socketpair: AF_UNIX only, below)
-    SCMP_SYS(bind), SCMP_SYS(listen), SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(connect),
-    SCMP_SYS(getsockname), SCMP_SYS(getpeername), SCMP_SYS(getsockopt), SCMP_SYS(setsockopt), SCMP_SYS(sendto),
-    SCMP_SYS(sendmsg), SCMP_SYS(recvfrom), SCMP_SYS(recvmsg), SCMP_SYS(shutdown),
+    SCMP_SYS(bind),
+    SCMP_SYS(listen),
+    SCMP_SYS(accept),
+    SCMP_SYS(accept4),
+    SCMP_SYS(connect),
+    SCMP_SYS(getsockname),
+    SCMP_SYS(getpeername),
+    SCMP_SYS(getsockopt),
+    SCMP_SYS(setsockopt),
+    SCMP_SYS(sendto),
+    SCMP_SYS(sendmsg),
+    SCMP_SYS(recvfrom),
+    SCMP_SYS(recvmsg),
+    SCMP_SYS(shutdown),
     // time, identity, odds and ends
-    SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres), SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
-    SCMP_SYS(gettimeofday), SCMP_SYS(getrandom), SCMP_SYS(uname), SCMP_SYS(prlimit64), SCMP_SYS(getuid),
-    SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid), SCMP_SYS(getresuid), SCMP_SYS(getresgid),
+    SCMP_SYS(clock_gettime),
+    SCMP_SYS(clock_getres),
+    SCMP_SYS(clock_nanosleep),
+    SCMP_SYS(nanosleep),
+    SCMP_SYS(gettimeofday),
+    SCMP_SYS(getrandom),
+    SCMP_SYS(uname),
+    SCMP_SYS(prlimit64),
+    SCMP_SYS(getuid),
+    SCMP_SYS(geteuid),
+    SCMP_SYS(getgid),
+    SCMP_SYS(getegid),
+    SCMP_SYS(getresuid),
+    SCMP_SYS(getresgid),
     SCMP_SYS(getgroups),
     // The same calls under their 32-bit names (armhf): 64-bit offsets and
     // sizes, 64-bit times beside 32-bit time_t, 32-bit user ids.
-    SCMP_SYS(mmap2), SCMP_SYS(_llseek), SCMP_SYS(fstat64), SCMP_SYS(stat64), SCMP_SYS(lstat64),
-    SCMP_SYS(fstatat64), SCMP_SYS(fcntl64), SCMP_SYS(ftruncate64), SCMP_SYS(clock_gettime64),
-    SCMP_SYS(clock_getres_time64), SCMP_SYS(clock_nanosleep_time64), SCMP_SYS(timerfd_settime64),
-    SCMP_SYS(timerfd_gettime64), SCMP_SYS(ppoll_time64), SCMP_SYS(futex_time64), SCMP_SYS(getuid32),
-    SCMP_SYS(geteuid32), SCMP_SYS(getgid32), SCMP_SYS(getegid32), SCMP_SYS(getresuid32), SCMP_SYS(getresgid32),
-    SCMP_SYS(getgroups32), SCMP_SYS(chown32), SCMP_SYS(fchown32), SCMP_SYS(lchown32), SCMP_SYS(ugetrlimit),
-    SCMP_SYS(sigreturn), SCMP_SYS(send), SCMP_SYS(recv),
+    SCMP_SYS(mmap2),
+    SCMP_SYS(_llseek),
+    SCMP_SYS(fstat64),
+    SCMP_SYS(stat64),
+    SCMP_SYS(lstat64),
+    SCMP_SYS(fstatat64),
+    SCMP_SYS(fcntl64),
+    SCMP_SYS(ftruncate64),
+    SCMP_SYS(clock_gettime64),
+    SCMP_SYS(clock_getres_time64),
+    SCMP_SYS(clock_nanosleep_time64),
+    SCMP_SYS(timerfd_settime64),
+    SCMP_SYS(timerfd_gettime64),
+    SCMP_SYS(ppoll_time64),
+    SCMP_SYS(futex_time64),
+    SCMP_SYS(getuid32),
+    SCMP_SYS(geteuid32),
+    SCMP_SYS(getgid32),
+    SCMP_SYS(getegid32),
+    SCMP_SYS(getresuid32),
+    SCMP_SYS(getresgid32),
+    SCMP_SYS(getgroups32),
+    SCMP_SYS(chown32),
+    SCMP_SYS(fchown32),
+    SCMP_SYS(lchown32),
+    SCMP_SYS(ugetrlimit),
+    SCMP_SYS(sigreturn),
+    SCMP_SYS(send),
+    SCMP_SYS(recv),
 };
 
 // The GPIO v2 uAPI calls libgpiod makes (chips, line info and its watches,
 // requests, values, reconfiguration), and TCGETS, with which the C library
 // asks whether stdout is a terminal.
 const unsigned long kIoctls[] = {
-    GPIO_GET_CHIPINFO_IOCTL,         GPIO_GET_LINEINFO_UNWATCH_IOCTL, GPIO_V2_GET_LINEINFO_IOCTL,
-    GPIO_V2_GET_LINEINFO_WATCH_IOCTL, GPIO_V2_GET_LINE_IOCTL,        GPIO_V2_LINE_SET_CONFIG_IOCTL,
-    GPIO_V2_LINE_GET_VALUES_IOCTL,   GPIO_V2_LINE_SET_VALUES_IOCTL,  TCGETS,
+    GPIO_GET_CHIPINFO_IOCTL,          GPIO_GET_LINEINFO_UNWATCH_IOCTL, GPIO_V2_GET_LINEINFO_IOCTL,
+    GPIO_V2_GET_LINEINFO_WATCH_IOCTL, GPIO_V2_GET_LINE_IOCTL,          GPIO_V2_LINE_SET_CONFIG_IOCTL,
+    GPIO_V2_LINE_GET_VALUES_IOCTL,    GPIO_V2_LINE_SET_VALUES_IOCTL,   TCGETS,
 };
 
 // Namespaces and fork: a clone must make a thread, and no namespace.
@@ -185,8 +288,7 @@ Result<void> install_syscall_filter(SandboxState& state) {
     TRY(checked(seccomp_rule_add(f.ctx, SCMP_ACT_ALLOW, call, 1, SCMP_A0(SCMP_CMP_EQ, self, 0)), "signals"));
   // Thread names only.
   for (scmp_datum_t option : {PR_SET_NAME, PR_GET_NAME})
-    TRY(checked(seccomp_rule_add(f.ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, SCMP_A0(SCMP_CMP_EQ, option, 0)),
-                "prctl"));
+    TRY(checked(seccomp_rule_add(f.ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, SCMP_A0(SCMP_CMP_EQ, option, 0)), "prctl"));
   TRY(checked(seccomp_load(f.ctx), "load"));
   state.seccomp = "filter";
   return ok();

@@ -65,7 +65,8 @@ Result<SteadyTime> DeviceSim::set(size_t line, bool level) {
   TRY(refuse_if_wired(line, "set it"));
   if (!clock_->held())
     return start(line, Stimulus{level ? "set to 1 at the guest's next hold" : "set to 0 at the guest's next hold",
-                                {{level, Nanos(0)}}, 1});
+                                {{level, Nanos(0)}},
+                                1});
   stop(line);
   TRY(device_.drive(line, level));
   return clock_->now();
@@ -157,9 +158,10 @@ void DeviceSim::receive(Incoming& in) {
     in.delayed.push_back(a);
   });
   if (dropped)
-    LOG_WARN_LIMITED("device %s line %zu: %zu levels on the wire %s were lost because this device fell %zu levels "
-                     "behind; the line took the latest",
-                     device_.name().c_str(), line, dropped, in.wire->spec().describe().c_str(), Wire::kCapacity);
+    LOG_WARN_LIMITED(
+        "device %s line %zu: %zu levels on the wire %s were lost because this device fell %zu levels "
+        "behind; the line took the latest",
+        device_.name().c_str(), line, dropped, in.wire->spec().describe().c_str(), Wire::kCapacity);
 }
 
 void DeviceSim::on_timer() {

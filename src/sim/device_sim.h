@@ -85,7 +85,7 @@ class DeviceSim {
   std::unique_ptr<HostClock> host_clock_;  // unless another clock was given
   SimClock* clock_ = nullptr;
   std::map<size_t, Playback> stimuli_;
-  std::map<size_t, Incoming> incoming_;  // by target line; one wire at most each
+  std::map<size_t, Incoming> incoming_;                                      // by target line; one wire at most each
   std::unordered_map<size_t, std::vector<std::shared_ptr<Wire>>> outgoing_;  // by source line
 };
 

@@ -1,13 +1,15 @@
-#include "sim/sim_clock.h"
-
 #include <cerrno>
+
+#include "sim/sim_clock.h"
 
 namespace vgpio::sim {
 
 namespace {
 Error host_time(const char* what) {
-  return Error(std::string(what) + " needs a device on its guest's time (clock = \"guest\" and the vgpio-clock "
-               "QEMU plugin); this one follows the host's clock, which cannot be held", EOPNOTSUPP);
+  return Error(std::string(what) +
+                   " needs a device on its guest's time (clock = \"guest\" and the vgpio-clock "
+                   "QEMU plugin); this one follows the host's clock, which cannot be held",
+               EOPNOTSUPP);
 }
 }  // namespace
 

@@ -28,8 +28,8 @@ Result<Stimulus> Stimulus::pulse(bool level, Nanos width, uint64_t count, Nanos 
     return Error(strfmt("the period (%s) must be longer than the width (%s)", format_duration(period).c_str(),
                         format_duration(width).c_str()));
   TRY(check_step(period - width, "the gap between pulses"));
-  std::string kind = strfmt("pulse %d for %s every %s", level, format_duration(width).c_str(),
-                            format_duration(period).c_str());
+  std::string kind =
+      strfmt("pulse %d for %s every %s", level, format_duration(width).c_str(), format_duration(period).c_str());
   kind += count == 0 ? ", until stopped" : strfmt(", %llu times", static_cast<unsigned long long>(count));
   return Stimulus{kind, {{level, width}, {!level, period - width}}, count};
 }
@@ -39,7 +39,8 @@ Result<Stimulus> Stimulus::clock(Nanos period, double duty) {
   Nanos high(static_cast<int64_t>(double(period.count()) * duty));
   TRY(check_step(high, "the high part"));
   TRY(check_step(period - high, "the low part"));
-  return Stimulus{strfmt("clock %s, duty %g", format_duration(period).c_str(), duty), {{true, high}, {false, period - high}},
+  return Stimulus{strfmt("clock %s, duty %g", format_duration(period).c_str(), duty),
+                  {{true, high}, {false, period - high}},
                   0};
 }
 
@@ -56,8 +57,10 @@ Result<Stimulus> Stimulus::bounce(bool from, bool settle, unsigned transitions, 
   std::vector<Nanos> at{Nanos(0)};
   for (unsigned k = 1; k < transitions; ++k)
     at.push_back(slot * k + Nanos(static_cast<int64_t>(next_random(state) % uint64_t((slot / 2).count()))));
-  Stimulus s{strfmt("bounce, %u transitions in %s, settles at %d", transitions, format_duration(window).c_str(), settle),
-             {}, 1};
+  Stimulus s{strfmt("bounce, %u transitions in %s, settles at %d", transitions, format_duration(window).c_str(),
+                    settle),
+             {},
+             1};
   bool level = from;
   for (unsigned k = 0; k < transitions; ++k) {
     level = !level;

@@ -1,9 +1,9 @@
 #include "sim/wire.h"
 
-#include <cerrno>
-
 #include <sys/eventfd.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include "base/duration.h"
 
@@ -35,9 +35,8 @@ Result<std::shared_ptr<Wire>> Wire::create(WireSpec spec, size_t from_line, size
 void Wire::send(bool level, bool force) {
   if (!force && last_sent_ == int(level)) return;
   last_sent_ = level;
-  int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                    std::chrono::steady_clock::now().time_since_epoch())
-                    .count();
+  int64_t now =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
   uint64_t tail = tail_.load(std::memory_order_relaxed);
   // Once one level was dropped, later ones are too until the target has
   // taken the latest: a ring item must never overtake it.

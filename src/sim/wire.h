@@ -46,7 +46,7 @@ class Wire {
   // Target thread: readable when levels arrived.
   int fd() const { return event_.get(); }
   struct Arrival {
-    bool level;  // inverted already, when the wire inverts
+    bool level;                                 // inverted already, when the wire inverts
     std::chrono::steady_clock::time_point due;  // sent + delay
   };
   // Takes what arrived, in order. Returns how many levels were dropped

@@ -9,9 +9,7 @@
 namespace vgpio::sim {
 
 namespace {
-Error not_answering(const SimDevice& d) {
-  return EventLoop::not_answering(d.device->name());
-}
+Error not_answering(const SimDevice& d) { return EventLoop::not_answering(d.device->name()); }
 }  // namespace
 
 WireBoard::~WireBoard() {
@@ -34,7 +32,8 @@ std::vector<WireSpec> WireBoard::remove_device(const GpioDevice& device) {
 }
 
 Result<WireBoard::End> WireBoard::resolve(const std::string& device, const std::string& line) const {
-  auto it = std::find_if(devices_.begin(), devices_.end(), [&](const SimDevice& d) { return d.device->name() == device; });
+  auto it =
+      std::find_if(devices_.begin(), devices_.end(), [&](const SimDevice& d) { return d.device->name() == device; });
   // Codes for the control server: ENODEV no device, ENOENT no line.
   if (it == devices_.end()) return Error("no device named \"" + device + "\"", ENODEV);
   Result<size_t> index = it->device->find_line(line);  // names are fixed: no trip to its loop

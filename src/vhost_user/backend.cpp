@@ -38,8 +38,7 @@ bool has_own_reply(uint32_t request) {
     case kGetQueueNum:
     case kGetConfig:
     case kGetMaxMemSlots:
-    case kGetStatus:
-      return true;
+    case kGetStatus: return true;
   }
   return false;
 }
@@ -61,10 +60,16 @@ Result<UniqueFd> take_vring_fd(const UniqueFd& sent) {
 
 Backend::Backend(VirtioDevice& device, EventLoop& loop, std::string device_name,
                  const std::function<void(int)>* call_observer)
-    : device_(device), loop_(loop), name_(std::move(device_name)), call_observer_(call_observer),
+    : device_(device),
+      loop_(loop),
+      name_(std::move(device_name)),
+      call_observer_(call_observer),
       vrings_(device.queue_count()) {}
 
-Backend::~Backend() { reset_device(); device_.memory().clear(); }
+Backend::~Backend() {
+  reset_device();
+  device_.memory().clear();
+}
 
 Backend::Outcome Backend::handle(const Message& m, Outbox& out) {
   const uint32_t request = m.header.request;
@@ -118,9 +123,7 @@ Result<Backend::Reply> Backend::dispatch(const Message& m) {
       reset_device();
       owner_ = false;
       return Reply();
-    case kGetProtocolFeatures:
-      TRY(expect_empty(m));
-      return Reply(bytes_of<uint64_t>(kProtocolFeatures));
+    case kGetProtocolFeatures: TRY(expect_empty(m)); return Reply(bytes_of<uint64_t>(kProtocolFeatures));
     case kSetProtocolFeatures: {
       TRY(expect_fds(m, 0));
       uint64_t f = TRY(m.as<uint64_t>());
@@ -130,12 +133,8 @@ Result<Backend::Reply> Backend::dispatch(const Message& m) {
       protocol_features_ = f;
       return Reply();
     }
-    case kGetQueueNum:
-      TRY(expect_empty(m));
-      return Reply(bytes_of<uint64_t>(vrings_.size()));
-    case kGetMaxMemSlots:
-      TRY(expect_empty(m));
-      return Reply(bytes_of<uint64_t>(GuestMemory::kMaxRegions));
+    case kGetQueueNum: TRY(expect_empty(m)); return Reply(bytes_of<uint64_t>(vrings_.size()));
+    case kGetMaxMemSlots: TRY(expect_empty(m)); return Reply(bytes_of<uint64_t>(GuestMemory::kMaxRegions));
     case kSetMemTable: return set_mem_table(m);
     case kAddMemReg: return add_mem_reg(m);
     case kRemMemReg: return rem_mem_reg(m);
@@ -148,8 +147,7 @@ Result<Backend::Reply> Backend::dispatch(const Message& m) {
     case kSetVringErr: return set_vring_fd(m);
     case kSetVringEnable: return set_vring_enable(m);
     case kGetConfig: return get_config(m);
-    case kSetConfig:
-      return Error("the virtio-gpio config space is read-only");
+    case kSetConfig: return Error("the virtio-gpio config space is read-only");
     case kResetDevice:
       TRY(expect_empty(m));
       reset_device();
@@ -161,13 +159,10 @@ Result<Backend::Reply> Backend::dispatch(const Message& m) {
       status_ = TRY(m.as<uint64_t>());
       return Reply();
     }
-    case kGetStatus:
-      TRY(expect_empty(m));
-      return Reply(bytes_of<uint64_t>(status_));
+    case kGetStatus: TRY(expect_empty(m)); return Reply(bytes_of<uint64_t>(status_));
     case kSetLogBase:
     case kSetLogFd:
-    case kSetBackendReqFd:
-      return Error("not offered by this backend");
+    case kSetBackendReqFd: return Error("not offered by this backend");
   }
   return Error("unknown request");
 }
@@ -299,8 +294,7 @@ Result<Backend::Reply> Backend::set_vring_fd(const Message& m) {
       });
       break;
     }
-    default:
-      vr.err = std::move(fd);
+    default: vr.err = std::move(fd);
   }
   return Reply();
 }
@@ -336,8 +330,7 @@ void Backend::start_vring(size_t i) {
   if (!protocol_features_acked_) vr.enabled = true;
   if (!q.started()) {
     if (!vr.addresses_set) {
-      LOG_WARN("device %s: vring %zu got a kick fd before its addresses; waiting for SET_VRING_ADDR",
-               name_.c_str(), i);
+      LOG_WARN("device %s: vring %zu got a kick fd before its addresses; waiting for SET_VRING_ADDR", name_.c_str(), i);
       return;
     }
     if (auto r = q.start(); !r) {
@@ -351,9 +344,10 @@ void Backend::start_vring(size_t i) {
       // VM pause instead restarts the rings where they stopped. (A paused
       // ring whose indexes wrapped to exactly 0 looks fresh too: then the
       // lines go to their safe state early, never late.)
-      LOG_INFO("device %s: the driver started over on fresh rings (VM reset); what the old driver held goes "
-               "back to its safe state",
-               name_.c_str());
+      LOG_INFO(
+          "device %s: the driver started over on fresh rings (VM reset); what the old driver held goes "
+          "back to its safe state",
+          name_.c_str());
       device_.reset();
     }
     vr.served_before = true;

@@ -3,9 +3,8 @@
 // used. Lives on the device's event loop thread.
 #pragma once
 
-#include <functional>
-
 #include <array>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>

@@ -1,26 +1,25 @@
 #include "vhost_user/message_io.h"
 
-#include "base/unix_socket.h"
-
 #include <sys/socket.h>
 
 #include <cerrno>
 
 #include "base/strings.h"
+#include "base/unix_socket.h"
 
 namespace vgpio::vhost {
 
 Error Message::size_error(size_t expected) const {
-  return Error(strfmt("%s: payload of %zu bytes, expected %zu", request_name(header.request), payload.size(),
-                      expected));
+  return Error(
+      strfmt("%s: payload of %zu bytes, expected %zu", request_name(header.request), payload.size(), expected));
 }
 
 Result<MessageReader::Progress> MessageReader::read_some(int socket) {
   constexpr size_t kHeader = sizeof(Header);
   for (;;) {
     bool in_header = got_ < kHeader;
-    uint8_t* at = in_header ? reinterpret_cast<uint8_t*>(&message_.header) + got_
-                            : message_.payload.data() + (got_ - kHeader);
+    uint8_t* at =
+        in_header ? reinterpret_cast<uint8_t*>(&message_.header) + got_ : message_.payload.data() + (got_ - kHeader);
     size_t want = in_header ? kHeader - got_ : message_.payload.size() - (got_ - kHeader);
     iovec iov{at, want};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)];
@@ -63,11 +62,11 @@ Result<MessageReader::Progress> MessageReader::read_some(int socket) {
 Result<void> MessageReader::header_arrived() {
   const Header& h = message_.header;
   if ((h.flags & kVersionMask) != kVersion)
-    return Error(strfmt("%s: protocol version %u, expected %u", request_name(h.request), h.flags & kVersionMask,
-                        kVersion));
+    return Error(
+        strfmt("%s: protocol version %u, expected %u", request_name(h.request), h.flags & kVersionMask, kVersion));
   if (h.size > kMaxPayload)
-    return Error(strfmt("%s: payload of %u bytes exceeds the %u-byte limit", request_name(h.request), h.size,
-                        kMaxPayload));
+    return Error(
+        strfmt("%s: payload of %u bytes exceeds the %u-byte limit", request_name(h.request), h.size, kMaxPayload));
   message_.payload.resize(h.size);
   return ok();
 }

@@ -13,9 +13,9 @@ struct Header {
 };
 static_assert(sizeof(Header) == 12);
 
-inline constexpr uint32_t kVersion = 0x1;         // flags bits 0-1
+inline constexpr uint32_t kVersion = 0x1;  // flags bits 0-1
 inline constexpr uint32_t kVersionMask = 0x3;
-inline constexpr uint32_t kFlagReply = 1u << 2;   // 0x4
+inline constexpr uint32_t kFlagReply = 1u << 2;      // 0x4
 inline constexpr uint32_t kFlagNeedReply = 1u << 3;  // 0x8
 
 // The largest payload we accept: a memory table of 8 regions is 264 bytes and

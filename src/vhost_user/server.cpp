@@ -33,9 +33,10 @@ Result<void> Server::make_watches() {
     uint64_t count;
     [[maybe_unused]] ssize_t n = ::read(fault_fd_.get(), &count, sizeof count);
     if (!device_.memory().faulted()) return;
-    LOG_WARN_LIMITED("device %s: the frontend shrank the guest memory it shared (an access faulted); cutting it off. "
-                     "Give QEMU memory it cannot shrink, such as memory-backend-memfd.",
-                     name_.c_str());
+    LOG_WARN_LIMITED(
+        "device %s: the frontend shrank the guest memory it shared (an access faulted); cutting it off. "
+        "Give QEMU memory it cannot shrink, such as memory-backend-memfd.",
+        name_.c_str());
     disconnect("it took its guest memory away");
   }));
   device_.memory().set_fault_notifier(fault_fd_.get());
@@ -47,8 +48,8 @@ Result<void> Server::watch_listener() {
   return ok();
 }
 
-Result<std::unique_ptr<Server>> Server::create_client(EventLoop& loop, VirtioDevice& device,
-                                                      std::string device_name, std::string path) {
+Result<std::unique_ptr<Server>> Server::create_client(EventLoop& loop, VirtioDevice& device, std::string device_name,
+                                                      std::string path) {
   std::unique_ptr<Server> server(new Server(loop, device, std::move(device_name), std::move(path), UniqueFd()));
   Server* s = server.get();
   TRY(s->make_watches());
@@ -93,9 +94,10 @@ void Server::on_accept() {
     if (poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) disconnect("it closed the connection");
   }
   if (connected()) {
-    LOG_WARN("device %s: refused a second frontend on %s: one is already connected. Stop the first VM, or give "
-             "each VM its own device.",
-             name_.c_str(), path_.c_str());
+    LOG_WARN(
+        "device %s: refused a second frontend on %s: one is already connected. Stop the first VM, or give "
+        "each VM its own device.",
+        name_.c_str(), path_.c_str());
     return;  // closing the fd tells the newcomer
   }
   begin_session(std::move(fd));
@@ -186,7 +188,8 @@ void Server::disconnect(const char* why) {
   reader_ = MessageReader();
   outbox_ = Outbox();
   want_writable_ = false;
-  LOG_INFO("device %s: frontend left (%s); lines back to their safe state, waiting for the next one", name_.c_str(), why);
+  LOG_INFO("device %s: frontend left (%s); lines back to their safe state, waiting for the next one", name_.c_str(),
+           why);
   if (retry_) retry_->arm(kRetry);
   if (frontend_observer_) frontend_observer_(false);
 }

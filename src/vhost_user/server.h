@@ -25,8 +25,8 @@ class Server {
   static Result<std::unique_ptr<Server>> create(EventLoop& loop, VirtioDevice& device, std::string device_name,
                                                 Listener listener, std::string path);
   // Connects to `path` instead of listening, retrying until it can.
-  static Result<std::unique_ptr<Server>> create_client(EventLoop& loop, VirtioDevice& device,
-                                                       std::string device_name, std::string path);
+  static Result<std::unique_ptr<Server>> create_client(EventLoop& loop, VirtioDevice& device, std::string device_name,
+                                                       std::string path);
   ~Server();  // closes the session and removes the socket file (if it has one)
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -75,9 +75,9 @@ class Server {
   Outbox outbox_;
   bool want_writable_ = false;
   std::unique_ptr<Timer> deadline_;  // a message that started arriving must end in time
-  UniqueFd fault_fd_;                 // the frontend shrank the guest memory (memory_fault.h)
+  UniqueFd fault_fd_;                // the frontend shrank the guest memory (memory_fault.h)
   EventLoop::WatchId fault_watch_ = 0;
-  SocketFile file_;  // removed with the server
+  SocketFile file_;               // removed with the server
   std::unique_ptr<Timer> retry_;  // client mode only
   std::function<void(bool)> frontend_observer_;
   bool waiting_logged_ = false;

@@ -38,8 +38,8 @@ DescriptorChain::~DescriptorChain() {
   assert(!pending() && "descriptor chain dropped without complete() or abandon()");
 }
 
-Result<void> DescriptorChain::copy(const GuestBufferList& buffers, size_t offset, uint8_t* data,
-                                   size_t len, bool to_guest) const {
+Result<void> DescriptorChain::copy(const GuestBufferList& buffers, size_t offset, uint8_t* data, size_t len,
+                                   bool to_guest) const {
   // Check the whole range first: a failed copy must not have written half.
   uint64_t total = to_guest ? writable_len_ : readable_len_;
   if (offset > total || len > total - offset) return Error("descriptor chain is shorter than the message");

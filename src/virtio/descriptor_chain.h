@@ -46,8 +46,7 @@ class DescriptorChain {
  private:
   friend class SplitQueue;
   DescriptorChain(SplitQueue* queue, uint16_t head) : queue_(queue), head_(head) {}
-  Result<void> copy(const GuestBufferList& buffers, size_t offset, uint8_t* data, size_t len,
-                    bool to_guest) const;
+  Result<void> copy(const GuestBufferList& buffers, size_t offset, uint8_t* data, size_t len, bool to_guest) const;
 
   SplitQueue* queue_;
   uint16_t head_;

@@ -19,8 +19,8 @@ uint64_t VirtioDevice::offered_features() const {
 Result<void> VirtioDevice::negotiate(uint64_t features) {
   uint64_t unknown = features & ~offered_features();
   if (unknown != 0)
-    return Error(strfmt("driver accepted features 0x%llx that were not offered",
-                        static_cast<unsigned long long>(unknown)));
+    return Error(
+        strfmt("driver accepted features 0x%llx that were not offered", static_cast<unsigned long long>(unknown)));
   features_ = features;
   for (auto& q : queues_) {
     q->set_event_idx(has_feature(ring::kFeatureEventIdx));
@@ -32,8 +32,8 @@ Result<void> VirtioDevice::negotiate(uint64_t features) {
 Result<std::vector<uint8_t>> VirtioDevice::read_config(uint32_t offset, uint32_t size) const {
   std::vector<uint8_t> space = config_space();
   if (offset > space.size() || size > space.size() - offset)
-    return Error(strfmt("config read of %u bytes at offset %u is beyond the %zu-byte config space", size,
-                        offset, space.size()));
+    return Error(
+        strfmt("config read of %u bytes at offset %u is beyond the %zu-byte config space", size, offset, space.size()));
   return std::vector<uint8_t>(space.begin() + offset, space.begin() + offset + size);
 }
 

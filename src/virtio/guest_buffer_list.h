@@ -38,7 +38,8 @@ class GuestBufferList {
   bool empty() const { return size_ == 0; }
   size_t size() const { return size_; }
   std::span<const GuestBuffer> buffers() const {
-    return size_ <= kInline ? std::span<const GuestBuffer>(inline_.data(), size_) : std::span<const GuestBuffer>(spilled_);
+    return size_ <= kInline ? std::span<const GuestBuffer>(inline_.data(), size_)
+                            : std::span<const GuestBuffer>(spilled_);
   }
   auto begin() const { return buffers().begin(); }
   auto end() const { return buffers().end(); }

@@ -17,9 +17,7 @@ bool contains(uint64_t base, uint64_t size, uint64_t addr, uint64_t len) {
   return offset <= size && len <= size - offset;
 }
 
-bool overlaps(uint64_t a, uint64_t a_len, uint64_t b, uint64_t b_len) {
-  return a < b + b_len && b < a + a_len;
-}
+bool overlaps(uint64_t a, uint64_t a_len, uint64_t b, uint64_t b_len) { return a < b + b_len && b < a + a_len; }
 }  // namespace
 
 MemoryMapping::~MemoryMapping() {
@@ -28,8 +26,7 @@ MemoryMapping::~MemoryMapping() {
 }
 
 Result<void> GuestMemory::add_region(const MemoryRegionSpec& spec, UniqueFd fd) {
-  if (regions_.size() >= kMaxRegions)
-    return Error(strfmt("too many memory regions (at most %zu)", kMaxRegions));
+  if (regions_.size() >= kMaxRegions) return Error(strfmt("too many memory regions (at most %zu)", kMaxRegions));
   if (spec.size == 0) return Error("memory region of size 0");
   uint64_t end;
   if (__builtin_add_overflow(spec.guest_addr, spec.size, &end) ||
@@ -65,12 +62,11 @@ Result<void> GuestMemory::remove_region(const MemoryRegionSpec& spec) {
   for (auto it = regions_.begin(); it != regions_.end(); ++it) {
     if (it->spec.guest_addr == spec.guest_addr && it->spec.size == spec.size) {
       regions_.erase(it);
-          return ok();
+      return ok();
     }
   }
   return Error(strfmt("no memory region at guest address 0x%llx of size 0x%llx",
-                      static_cast<unsigned long long>(spec.guest_addr),
-                      static_cast<unsigned long long>(spec.size)));
+                      static_cast<unsigned long long>(spec.guest_addr), static_cast<unsigned long long>(spec.size)));
 }
 
 void GuestMemory::clear() {
@@ -88,8 +84,8 @@ Result<uint8_t*> GuestMemory::translate(uint64_t gpa, uint64_t len) const {
   for (const auto& r : regions_) {
     if (contains(r.spec.guest_addr, r.spec.size, gpa, len)) return r.host() + (gpa - r.spec.guest_addr);
   }
-  return Error(strfmt("guest address range 0x%llx+%llu is outside guest memory",
-                      static_cast<unsigned long long>(gpa), static_cast<unsigned long long>(len)));
+  return Error(strfmt("guest address range 0x%llx+%llu is outside guest memory", static_cast<unsigned long long>(gpa),
+                      static_cast<unsigned long long>(len)));
 }
 
 Result<uint8_t*> GuestMemory::translate_user(uint64_t uva, uint64_t len) const {

@@ -24,8 +24,7 @@ struct MemoryRegionSpec {
 
 class MemoryMapping {
  public:
-  MemoryMapping(void* base, size_t length, FaultGuard guard)
-      : base_(base), length_(length), guard_(std::move(guard)) {}
+  MemoryMapping(void* base, size_t length, FaultGuard guard) : base_(base), length_(length), guard_(std::move(guard)) {}
   ~MemoryMapping();
   MemoryMapping(const MemoryMapping&) = delete;
   MemoryMapping& operator=(const MemoryMapping&) = delete;

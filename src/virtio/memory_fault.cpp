@@ -48,7 +48,8 @@ void on_sigbus(int sig, siginfo_t* info, void* context) {
          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
     if (faulted) faulted->store(true);
     uint64_t one = 1;
-    if (fd >= 0) [[maybe_unused]] ssize_t n = write(fd, &one, sizeof one);
+    if (fd >= 0) [[maybe_unused]]
+      ssize_t n = write(fd, &one, sizeof one);
     return;  // the access runs again, on zeros
   }
   // Not guest memory: a fault of our own, as fatal as it would have been.

@@ -78,9 +78,10 @@ std::optional<DescriptorChain> SplitQueue::pop() {
     if (avail_idx == last_avail_) return std::nullopt;
     // §2.7.6: the driver never has more than size buffers outstanding.
     if (static_cast<uint16_t>(avail_idx - last_avail_) > size_) {
-      LOG_ERROR("queue %u: driver moved avail index from %u to %u, more than the queue size %u; "
-                "ignoring the queue until it is reset",
-                index_, last_avail_, avail_idx, size_);
+      LOG_ERROR(
+          "queue %u: driver moved avail index from %u to %u, more than the queue size %u; "
+          "ignoring the queue until it is reset",
+          index_, last_avail_, avail_idx, size_);
       broken_ = true;
       return std::nullopt;
     }
@@ -89,8 +90,8 @@ std::optional<DescriptorChain> SplitQueue::pop() {
     uint16_t head = load16(avail_ + kAvailRing + 2 * (last_avail_ % size_));
     ++last_avail_;
     if (head >= size_) {
-      LOG_WARN_LIMITED("queue %u: driver offered head descriptor %u, beyond queue size %u; skipped", index_,
-                       head, size_);
+      LOG_WARN_LIMITED("queue %u: driver offered head descriptor %u, beyond queue size %u; skipped", index_, head,
+                       size_);
       continue;
     }
     return chain_at(head);

@@ -16,7 +16,7 @@
 namespace vgpio {
 
 struct RingAddresses {
-  uint64_t desc = 0;   // frontend user addresses (vhost-user SET_VRING_ADDR)
+  uint64_t desc = 0;  // frontend user addresses (vhost-user SET_VRING_ADDR)
   uint64_t avail = 0;
   uint64_t used = 0;
 };

@@ -15,11 +15,11 @@
 #include <thread>
 
 #include "app/commands.h"
-#include "daemon/daemon.h"
 #include "app/host_setup.h"
 #include "base/log.h"
 #include "base/unix_socket.h"
 #include "client/control_client.h"
+#include "daemon/daemon.h"
 
 using namespace vgpio;
 
@@ -105,8 +105,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!fd) abort();  // the daemon is gone: that is the bug
   int s = fd.value().get();
   const std::string sentinel = "\n{\"cmd\":\"status\"}\n";
-  if (!send_all(s, data, size) ||
-      !send_all(s, reinterpret_cast<const uint8_t*>(sentinel.data()), sentinel.size()))
+  if (!send_all(s, data, size) || !send_all(s, reinterpret_cast<const uint8_t*>(sentinel.data()), sentinel.size()))
     return 0;
   // Answers (and watch events) until a status answer (the sentinel's, or
   // one the input asked for), or the daemon closes.

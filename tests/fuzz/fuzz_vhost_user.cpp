@@ -100,8 +100,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (open && !outbox.flush(sv[1])) open = false;
       }
       char sink[4096];  // replies: read and drop
-      while (recv(sv[0], sink, sizeof sink, MSG_DONTWAIT) > 0) {
-      }
+      while (recv(sv[0], sink, sizeof sink, MSG_DONTWAIT) > 0) {}
       uint64_t one = 1;
       for (int fd : eventfds) [[maybe_unused]] ssize_t n = write(fd, &one, sizeof one);
       loop->run_once(0);

@@ -67,7 +67,10 @@ class Access : public testing::DaemonTest {
   }
   json create(client::ControlClient& c, const std::string& name, const std::string& socket,
               const std::string& line = "a", bool persist = false) {
-    return answer(c, {{"cmd", "create"}, {"name", name}, {"socket", socket}, {"persist", persist},
+    return answer(c, {{"cmd", "create"},
+                      {"name", name},
+                      {"socket", socket},
+                      {"persist", persist},
                       {"lines", {{{"name", line}, {"simulated", true}}}}});
   }
   static std::string error(const json& answer) { return answer.value("error", ""); }
@@ -90,10 +93,10 @@ TEST_F(Access, AnObserverMayListAndWatchButNotAct) {
   EXPECT_EQ(list["ok"], true) << list.dump();
   json watch = as_user(kNobody, {{"cmd", "watch"}, {"snapshot", true}});
   EXPECT_EQ(watch["ok"], true) << watch.dump();
-  for (json request : {json{{"cmd", "set"}, {"line", 0}, {"value", 1}},
-                       json{{"cmd", "pulse"}, {"line", 0}, {"width", "1ms"}},
-                       json{{"cmd", "create"}, {"name", "x"}, {"socket", "x.sock"}, {"lines", json::array()}},
-                       json{{"cmd", "destroy"}, {"device", "dev0"}}}) {
+  for (json request :
+       {json{{"cmd", "set"}, {"line", 0}, {"value", 1}}, json{{"cmd", "pulse"}, {"line", 0}, {"width", "1ms"}},
+        json{{"cmd", "create"}, {"name", "x"}, {"socket", "x.sock"}, {"lines", json::array()}},
+        json{{"cmd", "destroy"}, {"device", "dev0"}}}) {
     json answer = as_user(kNobody, request);
     EXPECT_EQ(answer["ok"], false) << request.dump();
     EXPECT_EQ(kind(answer), "not-permitted") << answer.dump();
@@ -110,9 +113,9 @@ TEST_F(Access, RefusalsSayWhoMayAndWhatToDo) {
             std::string::npos);
   EXPECT_NE(error(as_user(65532, {{"cmd", "list"}})).find("uid 65532 may not use this control socket"),
             std::string::npos);
-  EXPECT_NE(error(as_user(kNobody, {{"cmd", "destroy"}, {"device", "mine"}}))
-                .find("only that user (or root) may destroy it"),
-            std::string::npos);
+  EXPECT_NE(
+      error(as_user(kNobody, {{"cmd", "destroy"}, {"device", "mine"}})).find("only that user (or root) may destroy it"),
+      std::string::npos);
   EXPECT_NE(error(create(c, "a/b", "ok.sock")).find("a name is 1 to 64 of"), std::string::npos);
 }
 
@@ -237,7 +240,7 @@ TEST(SandboxOrder, NoFrontendMessageIsReadBeforeStart) {
   auto daemon = daemon::Daemon::create(std::move(config));
   ASSERT_TRUE(daemon.ok()) << daemon.error().message();
   UniqueFd fd = connect_unix(dir + "/dev0.sock").release_value();  // the listen queue takes it
-  const uint32_t get_features[3] = {1, 1, 0};                       // VHOST_USER_GET_FEATURES, version 1
+  const uint32_t get_features[3] = {1, 1, 0};                      // VHOST_USER_GET_FEATURES, version 1
   ASSERT_EQ(write(fd.get(), get_features, sizeof get_features), static_cast<ssize_t>(sizeof get_features));
   pollfd p{fd.get(), POLLIN, 0};
   EXPECT_EQ(poll(&p, 1, 200), 0) << "a device answered before start()";

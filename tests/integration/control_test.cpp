@@ -79,8 +79,8 @@ TEST_F(Control, WatchStreamsTimestampedChanges) {
     seen.push_back(ev["name"].get<std::string>() + " " + ev["field"].get<std::string>() + " " +
                    (ev["value"].is_string() ? ev["value"].get<std::string>() : ev["value"].dump()));
   }
-  EXPECT_EQ(seen, (std::vector<std::string>{"sim0 value 0", "sim0 direction out", "sim0 value 1",
-                                            "sim2 irq edge-both", "sim3 value 1"}));
+  EXPECT_EQ(seen, (std::vector<std::string>{"sim0 value 0", "sim0 direction out", "sim0 value 1", "sim2 irq edge-both",
+                                            "sim3 value 1"}));
   auto more = watcher.next(200ms);
   ASSERT_TRUE(more.ok());
   EXPECT_FALSE(more.value());

@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 
-
 #include "base/log.h"
 #include "base/process_stats.h"
 #include "daemon_fixture.h"

@@ -54,7 +54,8 @@ class Hil : public testing::DaemonTest {
 TEST_F(Hil, APulseTrainMakesItsEdgesAndNoneEarly) {
   auto watch = control();
   ASSERT_TRUE(watch.call({{"cmd", "watch"}, {"device", "dev0"}}).ok());
-  json r = ok({{"cmd", "pulse"}, {"device", "dev0"}, {"line", "sim1"}, {"width", "2ms"}, {"count", 3}, {"period", "5ms"}});
+  json r =
+      ok({{"cmd", "pulse"}, {"device", "dev0"}, {"line", "sim1"}, {"width", "2ms"}, {"count", 3}, {"period", "5ms"}});
   int64_t start = r["start_ns"].get<int64_t>() + realtime_offset_ns();
   auto got = values(watch, 1, 6);
   ASSERT_EQ(got.size(), 6u);
@@ -230,12 +231,12 @@ TEST_F(Hil, WiresThatCannotBeAreRefused) {
   EXPECT_NE(refused({{"cmd", "wire"}, {"from", "dev0:sim3"}, {"to", "dev1:sim1"}}).find("already driven"),
             std::string::npos);
   EXPECT_NE(refused({{"cmd", "wire"}, {"from", "dev0"}, {"to", "dev1:sim5"}}).find("DEVICE:LINE"), std::string::npos);
-  EXPECT_NE(refused({{"cmd", "unwire"}, {"from", "dev0:sim3"}, {"to", "dev1:sim5"}}).find("no wire"), std::string::npos);
+  EXPECT_NE(refused({{"cmd", "unwire"}, {"from", "dev0:sim3"}, {"to", "dev1:sim5"}}).find("no wire"),
+            std::string::npos);
   EXPECT_NE(refused({{"cmd", "set"}, {"device", "dev1"}, {"line", 1}, {"value", 1}}).find("unwire it"),
             std::string::npos);
   EXPECT_EQ(ok({{"cmd", "wires"}})["wires"].size(), 3u);
 }
-
 
 TEST(HilConfig, AConfigWireThatCannotBeStopsTheStart) {
   char tmpl[] = "/tmp/vgpio-test-XXXXXX";
@@ -280,9 +281,12 @@ TEST_F(Hil, ACreatedDeviceGoesWithItsMaker) {
   std::string sock = dir_ + "/made.sock";
   {
     auto maker = control();
-    auto r = maker.call({{"cmd", "create"}, {"name", "made"}, {"socket", sock},
-                         {"lines", {{{"name", "led"}, {"simulated", true}}, {{"name", "btn"}, {"simulated", true},
-                                                                               {"safe_level", 1}}}}});
+    auto r = maker.call(
+        {{"cmd", "create"},
+         {"name", "made"},
+         {"socket", sock},
+         {"lines",
+          {{{"name", "led"}, {"simulated", true}}, {{"name", "btn"}, {"simulated", true}, {"safe_level", 1}}}}});
     ASSERT_TRUE(r.ok()) << r.error().message();
     EXPECT_EQ(r.value()["lines"], 2);
     auto d = driver::GpioDriver::connect(sock);
@@ -304,7 +308,10 @@ TEST_F(Hil, ACreatedDeviceGoesWithItsMaker) {
 
 TEST_F(Hil, APersistentDeviceStaysUntilDestroyed) {
   std::string sock = dir_ + "/kept.sock";
-  ok({{"cmd", "create"}, {"name", "kept"}, {"socket", sock}, {"persist", true},
+  ok({{"cmd", "create"},
+      {"name", "kept"},
+      {"socket", sock},
+      {"persist", true},
       {"lines", {{{"name", "a"}, {"simulated", true}}}}});
   EXPECT_TRUE(std::filesystem::exists(sock));  // its maker (ok()'s connection) is gone
   EXPECT_EQ(refusal_kind({{"cmd", "destroy"}, {"device", "dev0"}}), "conflict");
@@ -320,7 +327,8 @@ TEST_F(Hil, CreateRefusesHostLinesAndBadRequests) {
     return json{{"cmd", "create"}, {"name", name}, {"socket", sock}, {"lines", lines}};
   };
   json host = {{{"name", "h"}, {"chip", "gpiochip0"}, {"offset", 1}}}, pool = {{{"pool", "relay0"}}},
-       one = {{{"name", "a"}, {"simulated", true}}}, coloured = {{{"name", "a"}, {"simulated", true}, {"colour", "red"}}},
+       one = {{{"name", "a"}, {"simulated", true}}},
+       coloured = {{{"name", "a"}, {"simulated", true}, {"colour", "red"}}},
        twice = {{{"name", "a"}, {"simulated", true}}, {{"name", "a"}, {"simulated", true}}};
   EXPECT_EQ(refusal_kind(request(host)), "bad-request");
   EXPECT_EQ(refusal_kind(request(pool)), "bad-request");
@@ -340,7 +348,6 @@ TEST_F(Hil, CreateRefusesHostLinesAndBadRequests) {
   EXPECT_FALSE(std::filesystem::exists(sock));
   EXPECT_EQ(ok({{"cmd", "list"}})["devices"].size(), 2u);
 }
-
 
 }  // namespace
 }  // namespace vgpio

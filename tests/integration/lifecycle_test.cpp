@@ -110,18 +110,18 @@ class BadMessages : public Lifecycle {
 
 TEST_F(BadMessages, RejectedWithAnErrorReplyAndTheSessionGoesOn) {
   UniqueFd e1(eventfd(0, EFD_CLOEXEC)), e2(eventfd(0, EFD_CLOEXEC));
-  EXPECT_NE(acked(99, {}), 0u);                                          // unknown request
-  EXPECT_NE(acked(kSetFeatures, {1, 2, 3, 4}), 0u);                      // short payload
-  EXPECT_NE(acked(kSetFeatures, bytes<uint64_t>(1ull << 50)), 0u);       // not offered
-  EXPECT_NE(acked(kSetVringNum, bytes(VringState{0, 3})), 0u);           // not a power of two
+  EXPECT_NE(acked(99, {}), 0u);                                     // unknown request
+  EXPECT_NE(acked(kSetFeatures, {1, 2, 3, 4}), 0u);                 // short payload
+  EXPECT_NE(acked(kSetFeatures, bytes<uint64_t>(1ull << 50)), 0u);  // not offered
+  EXPECT_NE(acked(kSetVringNum, bytes(VringState{0, 3})), 0u);      // not a power of two
   EXPECT_NE(acked(kSetVringNum, bytes(VringState{0, 65536})), 0u);
-  EXPECT_NE(acked(kSetVringNum, bytes(VringState{7, 64})), 0u);          // no such vring
+  EXPECT_NE(acked(kSetVringNum, bytes(VringState{7, 64})), 0u);  // no such vring
   EXPECT_NE(acked(kSetVringBase, bytes(VringState{0, 70000})), 0u);
   EXPECT_NE(acked(kSetVringKick, bytes<uint64_t>(0), {e1.get(), e2.get()}), 0u);  // two fds
-  EXPECT_NE(acked(kSetVringCall, bytes<uint64_t>(0)), 0u);               // fd missing
-  EXPECT_NE(acked(kSetVringKick, bytes<uint64_t>(1 << 8)), 0u);          // polling: not supported
+  EXPECT_NE(acked(kSetVringCall, bytes<uint64_t>(0)), 0u);                        // fd missing
+  EXPECT_NE(acked(kSetVringKick, bytes<uint64_t>(1 << 8)), 0u);                   // polling: not supported
   EXPECT_NE(acked(kSetVringEnable, bytes(VringState{0, 2})), 0u);
-  EXPECT_NE(acked(kSetOwner, {}, {e1.get()}), 0u);                        // unexpected fd
+  EXPECT_NE(acked(kSetOwner, {}, {e1.get()}), 0u);  // unexpected fd
   MemoryTableHeader nine{9, 0};
   EXPECT_NE(acked(kSetMemTable, bytes(nine)), 0u);
   MemoryTableHeader one{1, 0};
@@ -129,10 +129,10 @@ TEST_F(BadMessages, RejectedWithAnErrorReplyAndTheSessionGoesOn) {
   MemoryRegion r{0, 1 << 20, 0x1000000, 0};
   auto rb = bytes(r);
   table.insert(table.end(), rb.begin(), rb.end());
-  EXPECT_NE(acked(kSetMemTable, table), 0u);                             // fd missing
-  EXPECT_NE(acked(kSetMemTable, table, {e1.get()}), 0u);                 // an eventfd is no memory
-  EXPECT_NE(acked(kSetConfig, std::vector<uint8_t>(12 + 8)), 0u);        // read-only
-  EXPECT_EQ(acked(kSetOwner, {}), 0u);                                   // still alive and well
+  EXPECT_NE(acked(kSetMemTable, table), 0u);                       // fd missing
+  EXPECT_NE(acked(kSetMemTable, table, {e1.get()}), 0u);           // an eventfd is no memory
+  EXPECT_NE(acked(kSetConfig, std::vector<uint8_t>(12 + 8)), 0u);  // read-only
+  EXPECT_EQ(acked(kSetOwner, {}), 0u);                             // still alive and well
   // GET_CONFIG errors are an empty payload.
   for (auto h : {ConfigHeader{6, 4, 0}, ConfigHeader{0, 300, 0}, ConfigHeader{0xffffffff, 8, 0}}) {
     auto payload = bytes(h);

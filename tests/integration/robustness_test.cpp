@@ -212,8 +212,7 @@ TEST_F(Robustness, APipeAsCallFdThatNobodyReadsNeverBlocksTheDevice) {
   // Full before the daemon ever writes to it.
   fcntl(write_end.get(), F_SETFL, O_NONBLOCK);
   uint64_t one = 1;
-  while (write(write_end.get(), &one, sizeof one) == sizeof one) {
-  }
+  while (write(write_end.get(), &one, sizeof one) == sizeof one) {}
   fcntl(write_end.get(), F_SETFL, 0);
   int call = write_end.get();
   EXPECT_OK(d->frontend().send_u64(vhost::kSetVringCall, 0, std::span(&call, 1)));

@@ -5,22 +5,22 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
-#include <filesystem>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <thread>
 
 #include "app/commands.h"
-#include "daemon/daemon.h"
 #include "app/host_setup.h"
 #include "client/control_client.h"
+#include "daemon/daemon.h"
 #include "driver/gpio_driver.h"
 
 // Checks a Result and shows its error when it failed.
-#define EXPECT_OK(expr)                                                   \
-  do {                                                                    \
-    auto expect_ok_result_ = (expr);                                      \
+#define EXPECT_OK(expr)                                                         \
+  do {                                                                          \
+    auto expect_ok_result_ = (expr);                                            \
     EXPECT_TRUE(expect_ok_result_.ok()) << expect_ok_result_.error().message(); \
   } while (0)
 

@@ -27,7 +27,9 @@ class ChainBuilder {
   ChainBuilder(FakeGuest& guest, size_t queue) : guest_(guest), queue_(queue) {}
   ChainBuilder& readable(const void* data, size_t len);
   template <typename T>
-  ChainBuilder& readable(const T& value) { return readable(&value, sizeof value); }
+  ChainBuilder& readable(const T& value) {
+    return readable(&value, sizeof value);
+  }
   ChainBuilder& writable(uint32_t len);
   // A buffer at any guest address, in or out of guest memory.
   ChainBuilder& raw(uint64_t gpa, uint32_t len, bool writable);

@@ -13,8 +13,8 @@
 #include <fcntl.h>
 #include <linux/gpio.h>
 #include <poll.h>
-#include <sys/mman.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstdio>

@@ -128,8 +128,7 @@ void start(const std::string& notify_path) {
 // Waits for the service to end; returns its wait status.
 int wait_service() {
   int status = 0;
-  while (waitpid(service, &status, 0) < 0 && errno == EINTR) {
-  }
+  while (waitpid(service, &status, 0) < 0 && errno == EINTR) {}
   return status;
 }
 

@@ -35,11 +35,12 @@ using namespace vgpio;
 using namespace vgpio::gpio;
 
 namespace {
-const std::map<std::string, uint32_t> kDirections = {{"none", kDirectionNone}, {"out", kDirectionOut},
-                                                      {"in", kDirectionIn}};
-const std::map<std::string, uint32_t> kIrq = {{"none", kIrqNone},         {"rising", kIrqEdgeRising},
-                                               {"falling", kIrqEdgeFalling}, {"both", kIrqEdgeBoth},
-                                               {"high", kIrqLevelHigh},     {"low", kIrqLevelLow}};
+const std::map<std::string, uint32_t> kDirections = {{"none", kDirectionNone},
+                                                     {"out", kDirectionOut},
+                                                     {"in", kDirectionIn}};
+const std::map<std::string, uint32_t> kIrq = {{"none", kIrqNone},           {"rising", kIrqEdgeRising},
+                                              {"falling", kIrqEdgeFalling}, {"both", kIrqEdgeBoth},
+                                              {"high", kIrqLevelHigh},      {"low", kIrqLevelLow}};
 
 std::string answer(const Result<driver::GpioResponse>& r, bool value) {
   if (!r) return "failed: " + r.error().message();
@@ -58,7 +59,8 @@ int main(int argc, char** argv) {
   // and the backend rightly takes the guest as gone: tests that stay through
   // restarts in a loaded guest wait as long as a VMM would.
   driver::GpioDriver::Options options;
-  if (const char* ms = std::getenv("VGPIO_FRONTEND_TIMEOUT_MS")) options.timeout = std::chrono::milliseconds(std::stoul(ms));
+  if (const char* ms = std::getenv("VGPIO_FRONTEND_TIMEOUT_MS"))
+    options.timeout = std::chrono::milliseconds(std::stoul(ms));
   auto d = driver::GpioDriver::connect(argv[1], options);
   if (!d) {
     std::printf("@ connect: failed: %s\n", d.error().message().c_str());
@@ -132,8 +134,8 @@ int main(int argc, char** argv) {
       auto gone = [&] {
         pollfd p{drv.frontend().socket(), POLLIN | POLLRDHUP, 0};
         char byte;
-        return poll(&p, 1, 0) == 1 && ((p.revents & (POLLHUP | POLLRDHUP | POLLERR)) ||
-                                       ::recv(p.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0);
+        return poll(&p, 1, 0) == 1 &&
+               ((p.revents & (POLLHUP | POLLRDHUP | POLLERR)) || ::recv(p.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0);
       };
       std::deque<driver::GpioDriver::Ticket> in_flight;
       const std::chrono::milliseconds patience = drv.timeout();
@@ -147,8 +149,7 @@ int main(int argc, char** argv) {
         }
         if (gone()) {  // what the old backend took and did not answer goes to the next (rings at their used index)
           drv.set_timeout(patience);
-          while (!drv.reconnect(argv[1])) {
-          }
+          while (!drv.reconnect(argv[1])) {}
           ++reconnects;
           continue;
         }
@@ -179,8 +180,7 @@ int main(int argc, char** argv) {
           pollfd p{drv.frontend().socket(), POLLIN | POLLRDHUP, 0};
           if (poll(&p, 1, 20) != 1) continue;
           char byte;
-          if (!(p.revents & (POLLHUP | POLLRDHUP | POLLERR)) &&
-              ::recv(p.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) != 0)
+          if (!(p.revents & (POLLHUP | POLLRDHUP | POLLERR)) && ::recv(p.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) != 0)
             continue;  // (a backend sends nothing unasked: only its end wakes us)
         }
         // A backend slow to come back (a package upgrade in a busy guest)
@@ -189,8 +189,8 @@ int main(int argc, char** argv) {
         connected = bool(r);
         if (connected) ++reconnects;
         else ++failed;
-        std::printf("@ %s: %s\n", connected ? "reconnected" : "reconnecting", connected ? std::to_string(reconnects).c_str()
-                                                                                          : r.error().message().c_str());
+        std::printf("@ %s: %s\n", connected ? "reconnected" : "reconnecting",
+                    connected ? std::to_string(reconnects).c_str() : r.error().message().c_str());
         std::fflush(stdout);
       }
       result = "reconnects " + std::to_string(reconnects) + " failed attempts " + std::to_string(failed);

@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
     }
     fds.push_back(fd);
   }
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = [](int) { stop = 1; };
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
@@ -86,10 +86,11 @@ int main(int argc, char** argv) {
     clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr);
   }
   double seconds = double(now_ns() - start) / 1e9;
-  std::printf("samples %llu seconds %.3f rate %.0f max_gap_us %lld gaps_over_1ms %llu blind_ms %.1f changes %llu "
-              "levels %s\n",
-              static_cast<unsigned long long>(samples), seconds, double(samples) / seconds,
-              static_cast<long long>(max_gap / 1000), static_cast<unsigned long long>(over_1ms), double(blind) / 1e6,
-              static_cast<unsigned long long>(changes), last.c_str());
+  std::printf(
+      "samples %llu seconds %.3f rate %.0f max_gap_us %lld gaps_over_1ms %llu blind_ms %.1f changes %llu "
+      "levels %s\n",
+      static_cast<unsigned long long>(samples), seconds, double(samples) / seconds,
+      static_cast<long long>(max_gap / 1000), static_cast<unsigned long long>(over_1ms), double(blind) / 1e6,
+      static_cast<unsigned long long>(changes), last.c_str());
   return 0;
 }

@@ -1,7 +1,8 @@
 // The config file: what it accepts, and that every error names file and line.
+#include "config/config.h"
+
 #include <gtest/gtest.h>
 
-#include "config/config.h"
 #include "config/create_request.h"
 
 namespace vgpio::config {
@@ -58,25 +59,34 @@ TEST(Config, ErrorsNameTheFileAndLine) {
     std::string expect;
   } cases[] = {
       {"[[device]]\nsocket = \"a\"\n[[device.line]]\nchip = \"gpiochip0\"\nofset = 3\n", "test.toml:5: "},
-      {head + "[[device.line]]\nsimulated = true\nchip = \"x\"\noffset = 1\n", "test.toml:4: device \"vm\" line 0: a line is exactly one of"},
-      {head + "[[device.line]]\nchip = \"gpiochip0\"\n", "test.toml:4: device \"vm\" line 0: a host line by chip needs both"},
-      {head + "[[device.line]]\nsimulated = true\ndirection = \"sideways\"\n", "test.toml:6: device \"vm\" line 0: \"direction\""},
-      {head + "[[device.line]]\nsimulated = true\ndirection = \"input\"\nsafe_level = 1\n", "test.toml:7: device \"vm\" line 0: an input-only line"},
-      {head + "[[device.line]]\nchip = \"c\"\noffset = 1\ndirection = \"output\"\nbias = \"pull-up\"\n", "test.toml:8: "},
+      {head + "[[device.line]]\nsimulated = true\nchip = \"x\"\noffset = 1\n",
+       "test.toml:4: device \"vm\" line 0: a line is exactly one of"},
+      {head + "[[device.line]]\nchip = \"gpiochip0\"\n",
+       "test.toml:4: device \"vm\" line 0: a host line by chip needs both"},
+      {head + "[[device.line]]\nsimulated = true\ndirection = \"sideways\"\n",
+       "test.toml:6: device \"vm\" line 0: \"direction\""},
+      {head + "[[device.line]]\nsimulated = true\ndirection = \"input\"\nsafe_level = 1\n",
+       "test.toml:7: device \"vm\" line 0: an input-only line"},
+      {head + "[[device.line]]\nchip = \"c\"\noffset = 1\ndirection = \"output\"\nbias = \"pull-up\"\n",
+       "test.toml:8: "},
       {head + "[[device.line]]\nchip = \"c\"\noffset = 70000\n", "test.toml:6: device \"vm\" line 0: \"offset\""},
       {head + "[[device.line]]\nchip = \"c\"\noffset = 1\ndebounce = \"soon\"\n", "test.toml:7: "},
       {head + "[[device.line]]\nsimulated = true\nsafe_level = 2\n", "test.toml:6: "},
-      {head + "[[device.line]]\nname = \"a\"\nsimulated = true\n[[device.line]]\nname = \"a\"\nsimulated = true\n", "test.toml:7: device \"vm\" line 1: name \"a\" is used twice"},
+      {head + "[[device.line]]\nname = \"a\"\nsimulated = true\n[[device.line]]\nname = \"a\"\nsimulated = true\n",
+       "test.toml:7: device \"vm\" line 1: name \"a\" is used twice"},
       {head + "[[device.line]]\nname = \"caf\xc3\xa9\"\nsimulated = true\n", "test.toml:5: "},
       {"[[device]]\nname = \"vm\"\n[[device.line]]\nsimulated = true\n", "test.toml:1: device \"vm\": \"socket\""},
       {head, "test.toml:1: device \"vm\": a device needs at least one"},
       {"control = \"c\"\n", "test.toml:1: no [[device]]"},
       {"[[device]\nsocket = 1\n", "test.toml:1: "},
       {"socket_mode = \"999\"\n" + head + "[[device.line]]\nsimulated = true\n", "test.toml:1: \"socket_mode\""},
-      {"socket_group = \"no-such-group-here\"\n" + head + "[[device.line]]\nsimulated = true\n", "test.toml:1: no group"},
-      {head + "[[device.line]]\nsimulated = true\n[[device]]\nname = \"vm\"\nsocket = \"b\"\n[[device.line]]\nsimulated = true\n",
+      {"socket_group = \"no-such-group-here\"\n" + head + "[[device.line]]\nsimulated = true\n",
+       "test.toml:1: no group"},
+      {head + "[[device.line]]\nsimulated = true\n[[device]]\nname = \"vm\"\nsocket = "
+              "\"b\"\n[[device.line]]\nsimulated = true\n",
        "test.toml:6: device name \"vm\" is used twice"},
-      {head + "[[device.line]]\nsimulated = true\n[[device]]\nname = \"vm2\"\nsocket = \"a.sock\"\n[[device.line]]\nsimulated = true\n",
+      {head + "[[device.line]]\nsimulated = true\n[[device]]\nname = \"vm2\"\nsocket = "
+              "\"a.sock\"\n[[device.line]]\nsimulated = true\n",
        "test.toml:6: socket \"a.sock\" is used by two devices"},
   };
   for (const auto& c : cases) {
@@ -92,7 +102,8 @@ TEST(Config, NamesAreCheckedForDevicesAndLines) {
     std::string device = error_of("[[device]]\nname = \"" + bad + "\"\nsocket = \"a\"\n" + line);
     EXPECT_EQ(device.rfind("test.toml:2: \"name\": ", 0), 0u) << device;
     EXPECT_NE(device.find("a name is 1 to 64 of"), std::string::npos) << device;
-    std::string in_line = error_of("[[device]]\nsocket = \"a\"\n[[device.line]]\nname = \"" + bad + "\"\nsimulated = true\n");
+    std::string in_line =
+        error_of("[[device]]\nsocket = \"a\"\n[[device.line]]\nname = \"" + bad + "\"\nsimulated = true\n");
     EXPECT_EQ(in_line.rfind("test.toml:4: device \"vgpio0\" line 0: \"name\": ", 0), 0u) << in_line;
   }
   EXPECT_NE(error_of("[[device]]\nname = \"a\\nb\"\nsocket = \"a\"\n" + line).find("the byte 0x0a"), std::string::npos);
@@ -111,8 +122,11 @@ TEST(Config, TheControlSocketHasItsOwnAccess) {
   ASSERT_TRUE(plain.ok());
   EXPECT_EQ(plain.value().root.access.mode, 0666u);
   EXPECT_EQ(plain.value().root.control_access.mode, 0600u);  // the device sockets' mode is not the control socket's
-  auto granted = parse("control_mode = \"0660\"\ncontrol_group = \"root\"\ncontrol_observe = [\"root\", \"@root\"]\n"
-                       "control_act = [\"@root\"]\ncreate_dir = \"/run/vgpio\"\n" + device, "t");
+  auto granted = parse(
+      "control_mode = \"0660\"\ncontrol_group = \"root\"\ncontrol_observe = [\"root\", \"@root\"]\n"
+      "control_act = [\"@root\"]\ncreate_dir = \"/run/vgpio\"\n" +
+          device,
+      "t");
   ASSERT_TRUE(granted.ok()) << granted.error().message();
   EXPECT_EQ(granted.value().root.control_access.mode, 0660u);
   EXPECT_EQ(granted.value().root.control_access.group, 0u);
@@ -133,12 +147,12 @@ TEST(Config, EntriesAreEqualWhenEveryFieldIsExceptWhereTheySit) {
   auto moved = parse("\n\n# moved down\n" + device + "chip = \"c\"\noffset = 1\ndirection = \"output\"\n", "t");
   ASSERT_TRUE(base.ok() && moved.ok());
   EXPECT_EQ(base.value().devices[0], moved.value().devices[0]);
-  for (const std::string change : {"chip = \"c\"\noffset = 2\ndirection = \"output\"\n",
-                                   "chip = \"d\"\noffset = 1\ndirection = \"output\"\n",
-                                   "chip = \"c\"\noffset = 1\ndirection = \"output\"\nsafe_level = 1\n",
-                                   "chip = \"c\"\noffset = 1\ndirection = \"output\"\nactive_low = true\n",
-                                   "chip = \"c\"\noffset = 1\ndirection = \"output\"\nwhen_idle = \"release\"\n",
-                                   "chip = \"c\"\noffset = 1\ndirection = \"any\"\n"}) {
+  for (const std::string change :
+       {"chip = \"c\"\noffset = 2\ndirection = \"output\"\n", "chip = \"d\"\noffset = 1\ndirection = \"output\"\n",
+        "chip = \"c\"\noffset = 1\ndirection = \"output\"\nsafe_level = 1\n",
+        "chip = \"c\"\noffset = 1\ndirection = \"output\"\nactive_low = true\n",
+        "chip = \"c\"\noffset = 1\ndirection = \"output\"\nwhen_idle = \"release\"\n",
+        "chip = \"c\"\noffset = 1\ndirection = \"any\"\n"}) {
     auto changed = parse(device + change, "t");
     ASSERT_TRUE(changed.ok()) << changed.error().message();
     EXPECT_NE(base.value().devices[0], changed.value().devices[0]) << change;
@@ -151,7 +165,8 @@ TEST(CreateRequest, TakesTomlTextAndJsonLinesInThatOrder) {
   std::vector<LineSpec> pool = {LineSpec{.name = "relay0", .chip = "gpiochip0", .offset = 1, .pool = "relay0"}};
   nlohmann::json request = {{"name", "t"},
                             {"socket", "t.sock"},
-                            {"lines_toml", "[[line]]\nname = \"first\"\nsimulated = true\n\n[[line]]\npool = \"relay0\"\n"},
+                            {"lines_toml",
+                             "[[line]]\nname = \"first\"\nsimulated = true\n\n[[line]]\npool = \"relay0\"\n"},
                             {"lines", {{{"name", "last"}, {"simulated", true}}}}};
   auto d = parse_create_request(request, pool);
   ASSERT_TRUE(d.ok()) << d.error().message();
@@ -168,7 +183,8 @@ TEST(CreateRequest, TakesTomlTextAndJsonLinesInThatOrder) {
   auto broken = parse_create_request(request, pool);
   ASSERT_FALSE(broken.ok());
   EXPECT_EQ(broken.error().message().rfind("create request: lines_toml:1: ", 0), 0u) << broken.error().message();
-  for (const char* odd : {"line = 5\n", "device = \"x\"\n", "[[line]]\nname = \"a\"\nchip = \"gpiochip0\"\noffset = 1\n"}) {
+  for (const char* odd :
+       {"line = 5\n", "device = \"x\"\n", "[[line]]\nname = \"a\"\nchip = \"gpiochip0\"\noffset = 1\n"}) {
     request["lines_toml"] = odd;  // not [[line]] tables; another key; a host line outside the pool
     EXPECT_FALSE(parse_create_request(request, pool).ok()) << odd;
   }
@@ -216,9 +232,9 @@ TEST(Config, WhenIdle) {
   EXPECT_TRUE(line("when_idle = \"hold\"\n").hold_when_idle);
   const std::string head = "[[device]]\nsocket = \"a\"\n[[device.line]]\n";
   EXPECT_NE(error_of(head + "chip = \"c\"\noffset = 1\nwhen_idle = \"keep\"\n").find("t.toml:6:"), std::string::npos);
-  EXPECT_NE(error_of(head + "chip = \"c\"\noffset = 1\ndirection = \"input\"\nwhen_idle = \"hold\"\n")
-                .find("input-only"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of(head + "chip = \"c\"\noffset = 1\ndirection = \"input\"\nwhen_idle = \"hold\"\n").find("input-only"),
+      std::string::npos);
   EXPECT_NE(error_of(head + "simulated = true\nwhen_idle = \"hold\"\n").find("host lines only"), std::string::npos);
 }
 
@@ -226,8 +242,8 @@ TEST(Config, Wires) {
   const std::string devices =
       "[[device]]\nname = \"plc\"\nsocket = \"a\"\n[[device.line]]\nname = \"relay\"\nsimulated = true\n"
       "[[device]]\nname = \"plant\"\nsocket = \"b\"\n[[device.line]]\nname = \"pump\"\nsimulated = true\n";
-  auto r = parse(devices + "[[wire]]\nfrom = \"plc:relay\"\nto = \"plant:0\"\ndelay = \"2ms\"\ninvert = true\n",
-                 "t.toml");
+  auto r =
+      parse(devices + "[[wire]]\nfrom = \"plc:relay\"\nto = \"plant:0\"\ndelay = \"2ms\"\ninvert = true\n", "t.toml");
   ASSERT_TRUE(r.ok()) << r.error().message();
   ASSERT_EQ(r.value().wires.size(), 1u);
   const WireEntry& w = r.value().wires[0];
@@ -240,8 +256,7 @@ TEST(Config, Wires) {
   EXPECT_NE(err("from = \"plc:relay\"\nto = \"plant\"\n").find("DEVICE:LINE"), std::string::npos);
   EXPECT_NE(err("from = \"plc:relay\"\nto = \"mill:0\"\n").find("no device named \"mill\""), std::string::npos);
   EXPECT_NE(err("from = \"plc:relay\"\nto = \"plant:1\"\n").find("has no line \"1\""), std::string::npos);
-  EXPECT_NE(err("from = \"plc:relay\"\nto = \"plant:pump\"\ndelay = \"soon\"\n").find("t.toml:16:"),
-            std::string::npos);
+  EXPECT_NE(err("from = \"plc:relay\"\nto = \"plant:pump\"\ndelay = \"soon\"\n").find("t.toml:16:"), std::string::npos);
   EXPECT_NE(err("from = \"plc:relay\"\nto = \"plant:pump\"\nspeed = 1\n").find("unknown key"), std::string::npos);
 }
 
@@ -261,7 +276,8 @@ TEST(ConfigCommandLine, LineOptions) {
   EXPECT_TRUE(c.policy.may_input && c.policy.may_output);
   EXPECT_EQ(parse_line_option("e=@ESTOP:in").release_value().host_name, "ESTOP");
   EXPECT_TRUE(parse_line_option("k=sim").release_value().simulated);
-  for (const char* bad : {"door", "door=gpiochip0", "door=gpiochip0:", "door=gpiochip0:x", "door=:3", "d=@", "d=c:99999"})
+  for (const char* bad :
+       {"door", "door=gpiochip0", "door=gpiochip0:", "door=gpiochip0:x", "door=:3", "d=@", "d=c:99999"})
     EXPECT_FALSE(parse_line_option(bad).ok()) << bad;
 }
 

@@ -43,9 +43,9 @@ class DeviceSimOnGuestTime : public ::testing::Test {
     sim_ = DeviceSim::create(*loop_, *device_, &clock_).release_value();
   }
   std::shared_ptr<Wire> wire_into_line1(std::chrono::nanoseconds delay) {
-    auto wire = Wire::create({.from_device = "src", .from_line = "0", .to_device = "d", .to_line = "1",
-                              .delay = delay}, 0, 1)
-                    .release_value();
+    auto wire =
+        Wire::create({.from_device = "src", .from_line = "0", .to_device = "d", .to_line = "1", .delay = delay}, 0, 1)
+            .release_value();
     EXPECT_TRUE(sim_->attach_incoming(wire));
     return wire;
   }

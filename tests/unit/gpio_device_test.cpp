@@ -1,8 +1,9 @@
 // The virtio-gpio device model against virtio 1.2 §5.18, message by message.
+#include "gpio/gpio_device.h"
+
 #include <gtest/gtest.h>
 
 #include "fake_guest.h"
-#include "gpio/gpio_device.h"
 #include "lines/sim_line.h"
 
 namespace vgpio {
@@ -137,10 +138,18 @@ TEST(GpioDevice, BadRequestsGetErr) {
     uint16_t type, gpio;
     uint32_t value;
   } cases[] = {
-      {kGetDirection, 2, 0},     {kGetValue, 0xffff, 0},     {kSetDirection, 0, 3},
-      {kSetDirection, 0, 0x100}, {kSetValue, 0, 2},          {kSetValue, 0, 0xffffffff},
-      {kSetIrqType, 0, 5},       {kSetIrqType, 0, 16},       {kSetIrqType, 0, 12},
-      {0, 0, 0},                 {7, 0, 0},                  {0xffff, 1, 0},
+      {kGetDirection, 2, 0},
+      {kGetValue, 0xffff, 0},
+      {kSetDirection, 0, 3},
+      {kSetDirection, 0, 0x100},
+      {kSetValue, 0, 2},
+      {kSetValue, 0, 0xffffffff},
+      {kSetIrqType, 0, 5},
+      {kSetIrqType, 0, 16},
+      {kSetIrqType, 0, 12},
+      {0, 0, 0},
+      {7, 0, 0},
+      {0xffff, 1, 0},
   };
   for (const auto& c : cases) {
     auto a = gpio_request(guest, c.type, c.gpio, c.value);

@@ -215,12 +215,12 @@ TEST_F(GpioIrq, DirectionNoneDisablesAndReturnsTheBuffer) {
 
 TEST_F(GpioIrq, BadEventBuffers) {
   uint16_t big = 99;
-  auto s1 = guest_->chain(kEventQueue).readable(big).writable(1).submit();   // no such line
-  auto s2 = guest_->chain(kEventQueue).writable(1).submit();                 // no request part
+  auto s1 = guest_->chain(kEventQueue).readable(big).writable(1).submit();  // no such line
+  auto s2 = guest_->chain(kEventQueue).writable(1).submit();                // no request part
   uint8_t one = 0;
-  auto s3 = guest_->chain(kEventQueue).readable(one).writable(1).submit();   // 1-byte request
+  auto s3 = guest_->chain(kEventQueue).readable(one).writable(1).submit();  // 1-byte request
   uint16_t line = 0;
-  guest_->chain(kEventQueue).readable(line).submit();                        // no response part
+  guest_->chain(kEventQueue).readable(line).submit();  // no response part
   guest_->kick(kEventQueue);
   std::vector<uint32_t> lens;
   while (auto u = guest_->used(kEventQueue)) lens.push_back(u->len);

@@ -2,15 +2,15 @@
 // plugin that is not one: whatever a peer on the clock socket sends, the
 // device's loop carries on, the peer is dropped with a reason, and the next
 // plugin is served. The real plugin is tested in guest.guest_clock.
-#include <gtest/gtest.h>
+#include "guest_clock/guest_clock.h"
 
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
 
 #include "base/unix_socket.h"
-#include "guest_clock/guest_clock.h"
 
 namespace vgpio::guest_clock {
 namespace {
@@ -23,8 +23,8 @@ class GuestClockTest : public ::testing::Test {
     dir_ = ::testing::TempDir() + "vgpio-clock-XXXXXX";
     ASSERT_NE(mkdtemp(dir_.data()), nullptr);
     loop_ = EventLoop::create().release_value();
-    clock_ = GuestClock::create(*loop_, "dev", {.socket = dir_ + "/clock", .access = {}, .quantum = 1ms})
-                 .release_value();
+    clock_ =
+        GuestClock::create(*loop_, "dev", {.socket = dir_ + "/clock", .access = {}, .quantum = 1ms}).release_value();
   }
   void TearDown() override {
     clock_.reset();

@@ -1,8 +1,8 @@
+#include "virtio/guest_memory.h"
+
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-#include "virtio/guest_memory.h"
 
 namespace vgpio {
 namespace {
@@ -39,12 +39,12 @@ TEST(GuestMemory, ReadAndWriteGoThroughTheMapping) {
 
 TEST(GuestMemory, RefusesBadRegions) {
   GuestMemory mem;
-  EXPECT_FALSE(mem.add_region({0, 0, 0, 0}, memfd(4096)).ok());                 // empty
-  EXPECT_FALSE(mem.add_region({~0ull - 10, 4096, 0, 0}, memfd(4096)).ok());    // wraps
-  EXPECT_FALSE(mem.add_region({0, 8192, 0, 0}, memfd(4096)).ok());             // fd too short: would SIGBUS
-  EXPECT_FALSE(mem.add_region({0, 4096, 0, ~0ull}, memfd(4096)).ok());         // offset overflows
+  EXPECT_FALSE(mem.add_region({0, 0, 0, 0}, memfd(4096)).ok());              // empty
+  EXPECT_FALSE(mem.add_region({~0ull - 10, 4096, 0, 0}, memfd(4096)).ok());  // wraps
+  EXPECT_FALSE(mem.add_region({0, 8192, 0, 0}, memfd(4096)).ok());           // fd too short: would SIGBUS
+  EXPECT_FALSE(mem.add_region({0, 4096, 0, ~0ull}, memfd(4096)).ok());       // offset overflows
   ASSERT_TRUE(mem.add_region({0, 4096, 0, 0}, memfd(4096)).ok());
-  EXPECT_FALSE(mem.add_region({2048, 4096, 0x10000, 0}, memfd(4096)).ok());    // overlaps
+  EXPECT_FALSE(mem.add_region({2048, 4096, 0x10000, 0}, memfd(4096)).ok());  // overlaps
   EXPECT_EQ(mem.region_count(), 1u);
 }
 

@@ -1,7 +1,7 @@
 // Who may use a panel (src/panel/http_guard.h).
-#include <gtest/gtest.h>
-
 #include "panel/http_guard.h"
+
+#include <gtest/gtest.h>
 
 namespace vgpio::panel {
 namespace {

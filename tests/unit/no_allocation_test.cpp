@@ -45,9 +45,9 @@ class NoAllocation : public ::testing::Test {
     loop_ = EventLoop::create().release_value();
     sim_ = sim::DeviceSim::create(*loop_, *device_).release_value();
     socket_ = ::testing::TempDir() + "no_allocation_" + std::to_string(getpid()) + ".ctl";
-    control_ = control::ControlServer::create(*loop_, socket_, SocketAccess{},
-                                              {{device_.get(), loop_.get(), "", sim_.get()}})
-                   .release_value();
+    control_ =
+        control::ControlServer::create(*loop_, socket_, SocketAccess{}, {{device_.get(), loop_.get(), "", sim_.get()}})
+            .release_value();
     control::ControlServer* control = control_.get();
     GpioDevice* device = device_.get();
     device_->set_observer([control, device](const LineChange& c) { control->publish(*device, c); });
@@ -95,7 +95,8 @@ TEST_F(NoAllocation, TenThousandRequests) {
     std::vector<SentChain> sent;
     for (int k = 0; k < kBatch; ++k) {
       Request req = request_number(n + k + 2 * kBatch);
-      sent.push_back(guest_->chain(kRequestQueue).readable(req).writable(req.type == kGetLineNames ? 1 + names_size : 2).submit());
+      sent.push_back(
+          guest_->chain(kRequestQueue).readable(req).writable(req.type == kGetLineNames ? 1 + names_size : 2).submit());
     }
     {
       CountAllocations counting;
@@ -119,7 +120,7 @@ TEST_F(NoAllocation, TenThousandInterrupts) {
     SentChain sent = guest_->chain(kEventQueue).readable(kIrqLine).writable(1).submit();
     {
       CountAllocations counting;
-      guest_->kick(kEventQueue);                          // unmask: the device holds the buffer
+      guest_->kick(kEventQueue);                            // unmask: the device holds the buffer
       ASSERT_TRUE(sim_->set(kIrqLine, (n & 1) == 0).ok());  // the edge, as `ctl set` makes it
       if (n >= 0) allocations += counting.count();
     }

@@ -1,12 +1,11 @@
 // Socket paths shown to users and given to Landlock: the directory resolved,
 // the name kept even when the socket does not exist yet.
-#include <gtest/gtest.h>
+#include "base/paths.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <climits>
-
-#include "base/paths.h"
 
 namespace vgpio {
 namespace {

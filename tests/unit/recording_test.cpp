@@ -5,9 +5,9 @@
 #include <set>
 #include <sstream>
 
-#include "gpio/protocol.h"
 #include "client/line_recorder.h"
 #include "client/vcd_writer.h"
+#include "gpio/protocol.h"
 
 namespace vgpio::client {
 namespace {
@@ -85,8 +85,7 @@ TEST(Timescale, ParsesVcdUnitsOnly) {
   EXPECT_EQ(Timescale::parse("1ns").value().unit_ns, 1u);
   EXPECT_EQ(Timescale::parse("100us").value().unit_ns, 100'000u);
   EXPECT_EQ(Timescale::parse("1s").value().unit_ns, 1'000'000'000u);
-  for (const char* bad : {"", "2us", "10s", "1 us", "1000ns", "1ps", "us"})
-    EXPECT_FALSE(Timescale::parse(bad)) << bad;
+  for (const char* bad : {"", "2us", "10s", "1 us", "1000ns", "1ps", "us"}) EXPECT_FALSE(Timescale::parse(bad)) << bad;
   EXPECT_EQ(timescale_text(10'000), "10 us");
 }
 

@@ -122,51 +122,62 @@ struct Hostile {
 // Each of these must come out as a malformed chain, returned with length 0.
 TEST(SplitQueue, HostileChainsAreMalformedNotFatal) {
   std::vector<Hostile> cases = {
-      {"loop", [](FakeGuest&, driver::DriverQueue& q) {
+      {"loop",
+       [](FakeGuest&, driver::DriverQueue& q) {
          q.write_desc(0, Desc{0, 8, kDescNext, 1});
          q.write_desc(1, Desc{0, 8, kDescNext, 0});
          q.publish(0);
        }},
-      {"self loop", [](FakeGuest&, driver::DriverQueue& q) {
+      {"self loop",
+       [](FakeGuest&, driver::DriverQueue& q) {
          q.write_desc(0, Desc{0, 8, kDescNext, 0});
          q.publish(0);
        }},
-      {"next beyond table", [](FakeGuest&, driver::DriverQueue& q) {
+      {"next beyond table",
+       [](FakeGuest&, driver::DriverQueue& q) {
          q.write_desc(0, Desc{0, 8, kDescNext, 5000});
          q.publish(0);
        }},
-      {"buffer outside memory", [](FakeGuest&, driver::DriverQueue& q) {
+      {"buffer outside memory",
+       [](FakeGuest&, driver::DriverQueue& q) {
          q.write_desc(0, Desc{FakeGuest::kRamSize - 4, 8, 0, 0});
          q.publish(0);
        }},
-      {"length overflow", [](FakeGuest&, driver::DriverQueue& q) {
+      {"length overflow",
+       [](FakeGuest&, driver::DriverQueue& q) {
          q.write_desc(0, Desc{~0ull - 2, 0xffffffff, 0, 0});
          q.publish(0);
        }},
-      {"readable after writable", [](FakeGuest&, driver::DriverQueue& q) {
+      {"readable after writable",
+       [](FakeGuest&, driver::DriverQueue& q) {
          q.write_desc(0, Desc{0, 8, kDescWrite | kDescNext, 1});
          q.write_desc(1, Desc{64, 8, 0, 0});
          q.publish(0);
        }},
-      {"indirect with next", [](FakeGuest& g, driver::DriverQueue& q) {
+      {"indirect with next",
+       [](FakeGuest& g, driver::DriverQueue& q) {
          uint64_t t = g.ram().alloc(32, 16).release_value();
          q.write_desc(0, Desc{t, 32, kDescIndirect | kDescNext, 1});
          q.publish(0);
        }},
-      {"indirect of bad size", [](FakeGuest& g, driver::DriverQueue& q) {
+      {"indirect of bad size",
+       [](FakeGuest& g, driver::DriverQueue& q) {
          uint64_t t = g.ram().alloc(32, 16).release_value();
          q.write_desc(0, Desc{t, 20, kDescIndirect, 0});
          q.publish(0);
        }},
-      {"indirect of size 0", [](FakeGuest&, driver::DriverQueue& q) {
+      {"indirect of size 0",
+       [](FakeGuest&, driver::DriverQueue& q) {
          q.write_desc(0, Desc{0, 0, kDescIndirect, 0});
          q.publish(0);
        }},
-      {"indirect table outside memory", [](FakeGuest&, driver::DriverQueue& q) {
+      {"indirect table outside memory",
+       [](FakeGuest&, driver::DriverQueue& q) {
          q.write_desc(0, Desc{FakeGuest::kRamSize - 16, 32, kDescIndirect, 0});
          q.publish(0);
        }},
-      {"indirect within indirect", [](FakeGuest& g, driver::DriverQueue& q) {
+      {"indirect within indirect",
+       [](FakeGuest& g, driver::DriverQueue& q) {
          uint64_t inner = g.ram().alloc(16, 16).release_value();
          uint64_t outer = g.ram().alloc(16, 16).release_value();
          Desc in{0, 8, 0, 0}, out{inner, 16, kDescIndirect, 0};
@@ -175,7 +186,8 @@ TEST(SplitQueue, HostileChainsAreMalformedNotFatal) {
          q.write_desc(0, Desc{outer, 16, kDescIndirect, 0});
          q.publish(0);
        }},
-      {"loop inside indirect", [](FakeGuest& g, driver::DriverQueue& q) {
+      {"loop inside indirect",
+       [](FakeGuest& g, driver::DriverQueue& q) {
          uint64_t t = g.ram().alloc(32, 16).release_value();
          Desc a{0, 8, kDescNext, 1}, b{0, 8, kDescNext, 0};
          std::memcpy(g.ram().at(t), &a, 16);
@@ -328,8 +340,7 @@ TEST(SplitQueue, ARequestAddedAtTheNotificationIsTakenWithoutAKick) {
   FakeGuest guest(dev, 16);
   int more = 3;
   dev.driver = [&] {
-    while (guest.used(0)) {
-    }
+    while (guest.used(0)) {}
     if (more-- <= 0) return;
     guest.chain(0).writable(1).submit();
     EXPECT_FALSE(guest.queue(0).kick_needed()) << "kicks are off while the device is awake";
@@ -353,16 +364,14 @@ TEST(SplitQueue, YieldingStopsWhenItBringsNothing) {
   FakeGuest guest(dev, 16);
   int burst = 0;  // requests the driver still sends when it runs at our yield
   dev.driver = [&] {
-    while (guest.used(0)) {
-    }
+    while (guest.used(0)) {}
     if (burst-- > 0) guest.chain(0).writable(1).submit();
   };
   auto request = [&](int more) {
     burst = more;
     guest.chain(0).writable(1).submit();
     guest.kick(0);
-    while (guest.used(0)) {
-    }
+    while (guest.used(0)) {}
   };
   const int misses = int(VirtioDevice::kYieldMisses), retry = int(VirtioDevice::kRetryYield);
   for (int i = 0; i < misses; ++i) request(0);

@@ -1,8 +1,8 @@
 // Timed stimuli as schedules: the steps each kind makes, what is refused, and
 // that playback times add up from the start with no drift.
-#include <gtest/gtest.h>
-
 #include "sim/stimulus.h"
+
+#include <gtest/gtest.h>
 
 namespace vgpio::sim {
 namespace {
@@ -28,7 +28,7 @@ TEST(Stimulus, PulseCountWidthAndPeriod) {
   auto s = Stimulus::pulse(true, 10ms, 3, 50ms);
   ASSERT_TRUE(s.ok()) << s.error().message();
   auto e = edges(s.value(), false);
-  std::vector<std::pair<Nanos, bool>> want = {{0ms, true},  {10ms, false}, {50ms, true},
+  std::vector<std::pair<Nanos, bool>> want = {{0ms, true},   {10ms, false}, {50ms, true},
                                               {60ms, false}, {100ms, true}, {110ms, false}};
   EXPECT_EQ(e, want);
   EXPECT_NE(s.value().kind.find("3 times"), std::string::npos);

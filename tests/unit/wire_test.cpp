@@ -1,11 +1,11 @@
 // A wire's ring between two threads: order, inversion, delay, and what a
 // target that falls behind still gets: the latest level, never an older one.
+#include "sim/wire.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
-
-#include "sim/wire.h"
 
 namespace vgpio::sim {
 namespace {
