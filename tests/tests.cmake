@@ -114,10 +114,17 @@ if(have)
     ${CMAKE_SOURCE_DIR}/bench/results/side_by_side.json ${CMAKE_SOURCE_DIR}/docs/perf)
 endif()
 
-# Shellcheck and pyflakes on the tree's scripts and Python (scripts/lint.sh).
+# Shellcheck and pyflakes on the tree's scripts and Python; clang-format on
+# the C++, clang-tidy on src/ with this build's compile commands (scripts/lint.sh).
 vgpio_tests_need(have lint.scripts_and_python shellcheck git python3:pyflakes)
 if(have)
-  add_test(NAME lint.scripts_and_python COMMAND ${CMAKE_SOURCE_DIR}/scripts/lint.sh)
+  add_test(NAME lint.scripts_and_python COMMAND ${CMAKE_SOURCE_DIR}/scripts/lint.sh scripts)
+endif()
+vgpio_tests_need(have lint.cpp clang-format clang-tidy run-clang-tidy git)
+if(have)
+  add_test(NAME lint.cpp COMMAND ${CMAKE_SOURCE_DIR}/scripts/lint.sh cpp ${CMAKE_BINARY_DIR})
+  # run-clang-tidy runs two at a time; minutes on a loaded 2-core machine.
+  set_tests_properties(lint.cpp PROPERTIES PROCESSORS 2 TIMEOUT 1800)
 endif()
 
 # ---- vgpio under a service manager, and as a Debian package ----

@@ -5,6 +5,9 @@
 #include "base/log.h"
 #include "client/ctl.h"
 
+// CLI11_PARSE catches the parse errors; anything else that escapes is a bug,
+// and std::terminate names it.
+// NOLINTNEXTLINE(bugprone-exception-escape)
 int main(int argc, char** argv) {
   using namespace vgpio;
   CLI::App app{"vgpio: a virtio-gpio vhost-user device daemon"};

@@ -37,7 +37,7 @@ double cpu_seconds_of(const std::string& stat_path) {
       break;
     }
   }
-  return double(utime + stime) / sysconf(_SC_CLK_TCK);
+  return double(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 }  // namespace
 

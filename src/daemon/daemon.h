@@ -30,7 +30,7 @@ class Daemon : private control::DeviceMaker {
   // Starts the device threads (frontends are served from here on) and plugs
   // the config's wires.
   Result<void> start();
-  ~Daemon();
+  ~Daemon() override;
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 

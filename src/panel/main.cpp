@@ -34,6 +34,9 @@ bool loopback(const std::string& address) {
 
 }  // namespace
 
+// CLI11_PARSE catches the parse errors; anything else that escapes is a bug,
+// and std::terminate names it.
+// NOLINTNEXTLINE(bugprone-exception-escape)
 int main(int argc, char** argv) {
   CLI::App app{"vgpio-panel: every line of a vgpio daemon in the browser, live"};
   vgpio::panel::PanelOptions options;

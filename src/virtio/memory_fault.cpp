@@ -44,12 +44,15 @@ void on_sigbus(int sig, siginfo_t* info, void* context) {
     std::atomic<bool>* faulted = s.faulted.load(std::memory_order_relaxed);
     if ((seq & 1) || s.seq.load(std::memory_order_acquire) != seq || addr < begin || addr >= end) continue;
     // Zero pages over the whole mapping: every later access succeeds too.
-    mmap(reinterpret_cast<void*>(begin), end - begin, PROT_READ | PROT_WRITE,
-         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+    // Where that fails, the access would fault again for ever: fatal instead.
+    if (mmap(reinterpret_cast<void*>(begin), end - begin, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) == MAP_FAILED)
+      break;
     if (faulted) faulted->store(true);
     uint64_t one = 1;
-    if (fd >= 0) [[maybe_unused]]
-      ssize_t n = write(fd, &one, sizeof one);
+    if (fd >= 0) {
+      [[maybe_unused]] ssize_t n = write(fd, &one, sizeof one);  // an eventfd: it cannot fail here but full
+    }
     return;  // the access runs again, on zeros
   }
   // Not guest memory: a fault of our own, as fatal as it would have been.
