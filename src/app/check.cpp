@@ -39,8 +39,8 @@ int check(const std::string& file) {
       const char* dir = p.may_input && p.may_output ? "any" : p.may_input ? "input" : "output";
       std::string host = "simulated", state = "ok";
       if (r.host) {
-        host = describe_chip(r.host->chip_path) + " line " + std::to_string(r.host->offset);
-        auto holder = line_holder(*r.host);
+        host = lines::describe_chip(r.host->chip_path) + " line " + std::to_string(r.host->offset);
+        auto holder = lines::line_holder(*r.host);
         if (!holder) state = "error: " + holder.error().message(), ++busy;
         else if (!holder.value().empty()) state = "BUSY: held by \"" + holder.value() + "\"", ++busy;
       }

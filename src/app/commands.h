@@ -46,7 +46,8 @@ struct ProbeOptions {
 int probe(const ProbeOptions& options);
 
 // Builds the lines of `vgpio serve --sim N [--names ...]`.
-Result<std::vector<std::unique_ptr<Line>>> simulated_lines(unsigned count, const std::vector<std::string>& names);
+Result<std::vector<std::unique_ptr<lines::Line>>> simulated_lines(unsigned count,
+                                                                  const std::vector<std::string>& names);
 // Splits "a,b,,d" into {"a", "b", "", "d"}; "" gives no names at all.
 std::vector<std::string> split_names(const std::string& csv);
 

@@ -16,7 +16,7 @@ std::string where(const config::ConfigSpec& spec, const config::DeviceSpec& d, s
   return strfmt("%s:%d: device \"%s\" line %zu", spec.file.c_str(), d.lines[i].source_line.number, d.name.c_str(), i);
 }
 
-HostLineSource source_of(const config::LineSpec& l) { return {l.chip, l.offset.value_or(0), l.host_name}; }
+lines::HostLineSource source_of(const config::LineSpec& l) { return {l.chip, l.offset.value_or(0), l.host_name}; }
 
 }  // namespace
 
@@ -25,7 +25,7 @@ Result<std::vector<ResolvedDevice>> resolve(const config::ConfigSpec& spec) {
   std::map<std::pair<std::string, unsigned>, std::string> taken;  // host line -> where it was given
   // The resolved chip and offset, not the names: one chip may be named by
   // path, by gpiochipN and by label, and one line by offset and by name.
-  auto give = [&taken](const HostLineRef& ref, const std::string& at) -> Result<void> {
+  auto give = [&taken](const lines::HostLineRef& ref, const std::string& at) -> Result<void> {
     auto [it, fresh] = taken.emplace(std::make_pair(ref.chip_path, ref.offset), at);
     if (!fresh)
       return Error(strfmt("%s: %s line %u is already given at %s; a host line belongs to one place only", at.c_str(),
@@ -41,7 +41,7 @@ Result<std::vector<ResolvedDevice>> resolve(const config::ConfigSpec& spec) {
         dev.push_back({&l, std::nullopt});
         continue;
       }
-      HostLineRef ref = TRY(resolve_line(source_of(l)).error_context(at));
+      lines::HostLineRef ref = TRY(lines::resolve_line(source_of(l)).error_context(at));
       TRY(give(ref, at));
       dev.push_back({&l, ref});
     }
@@ -51,7 +51,7 @@ Result<std::vector<ResolvedDevice>> resolve(const config::ConfigSpec& spec) {
   // owner per physical line holds across devices and pools alike.
   for (const auto& l : spec.pool) {
     std::string at = strfmt("%s:%d: pool line \"%s\"", spec.file.c_str(), l.source_line.number, l.name.c_str());
-    TRY(give(TRY(resolve_line(source_of(l)).error_context(at)), at));
+    TRY(give(TRY(lines::resolve_line(source_of(l)).error_context(at)), at));
   }
   return out;
 }
@@ -77,16 +77,17 @@ Result<DaemonConfig> daemon_config(const config::ConfigSpec& spec) {
     dc.clock = dev.clock;
     dc.origin = DeviceConfig::Origin{dev, spec.root.access};
     // The lines are made on the device's own loop; copy what they need.
-    std::vector<std::pair<config::LineSpec, std::optional<HostLineRef>>> lines;
+    std::vector<std::pair<config::LineSpec, std::optional<lines::HostLineRef>>> lines;
     for (const auto& r : resolved[d]) lines.push_back({*r.spec, r.host});
-    dc.make_lines = [lines, consumer = "vgpio-" + dev.name](EventLoop& loop,
-                                                            std::shared_ptr<RequestKeeper> keeper) -> Result<Lines> {
+    dc.make_lines = [lines,
+                     consumer = "vgpio-" + dev.name](EventLoop& loop,
+                                                     std::shared_ptr<lines::RequestKeeper> keeper) -> Result<Lines> {
       Lines out;
       // One per device loop, shared by its host lines.
-      std::shared_ptr<ChipMonitor> chips;
+      std::shared_ptr<lines::ChipMonitor> chips;
       bool any_host = std::any_of(lines.begin(), lines.end(), [](const auto& l) { return l.second.has_value(); });
       if (any_host) {
-        auto made = ChipMonitor::create(loop);
+        auto made = lines::ChipMonitor::create(loop);
         if (made) chips = made.release_value();
         else
           LOG_WARN("%s: a host chip that goes away will not be picked up again until vgpio restarts",
@@ -94,11 +95,11 @@ Result<DaemonConfig> daemon_config(const config::ConfigSpec& spec) {
       }
       for (const auto& [l, host] : lines) {
         if (!host) {
-          out.push_back(std::make_unique<SimLine>(l.name, l.policy));
+          out.push_back(std::make_unique<lines::SimLine>(l.name, l.policy));
           continue;
         }
-        HostLineSettings s{*host, source_of(l), consumer, l.active_low, l.bias, l.debounce, keeper};
-        out.push_back(TRY(HostLine::create(l.name, l.policy, s, loop, chips)));
+        lines::HostLineSettings s{*host, source_of(l), consumer, l.active_low, l.bias, l.debounce, keeper};
+        out.push_back(TRY(lines::HostLine::create(l.name, l.policy, s, loop, chips)));
       }
       return out;
     };

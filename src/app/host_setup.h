@@ -19,7 +19,7 @@ using daemon::Lines;
 
 struct ResolvedLine {
   const config::LineSpec* spec;
-  std::optional<HostLineRef> host;  // nullopt for a simulated line
+  std::optional<lines::HostLineRef> host;  // nullopt for a simulated line
 };
 using ResolvedDevice = std::vector<ResolvedLine>;
 

@@ -14,14 +14,15 @@
 
 namespace vgpio::app {
 
-Result<std::vector<std::unique_ptr<Line>>> simulated_lines(unsigned count, const std::vector<std::string>& names) {
+Result<std::vector<std::unique_ptr<lines::Line>>> simulated_lines(unsigned count,
+                                                                  const std::vector<std::string>& names) {
   if (!names.empty() && names.size() != count)
     return Error("--names gives " + std::to_string(names.size()) + " names for " + std::to_string(count) +
                  " lines; give one per line");
   for (const auto& name : names) TRY(config::check_line_name(name).error_context("--names \"" + name + "\""));
-  std::vector<std::unique_ptr<Line>> lines;
+  std::vector<std::unique_ptr<lines::Line>> lines;
   for (unsigned i = 0; i < count; ++i)
-    lines.push_back(std::make_unique<SimLine>(names.empty() ? "sim" + std::to_string(i) : names[i]));
+    lines.push_back(std::make_unique<lines::SimLine>(names.empty() ? "sim" + std::to_string(i) : names[i]));
   return lines;
 }
 

@@ -99,7 +99,10 @@ inline Result<void> ok() { return {}; }
 }  // namespace vgpio
 
 // TRY(expr): evaluates to the value of a Result, or returns its error from the
-// enclosing function (a GNU statement expression, as in SerenityOS).
+// enclosing function. A GNU statement expression, as in SerenityOS: g++ and
+// clang++ both have it, and CMakeLists.txt keeps the GNU dialect on for it
+// (CMAKE_CXX_EXTENSIONS). Not in a constructor or a lambda without a Result
+// return type: there is nothing to return the error from.
 #define TRY(expr)                                                          \
   ({                                                                       \
     auto _vgpio_try_result = (expr);                                       \

@@ -82,10 +82,10 @@ Result<LineSpec> parse_line(const Context& ctx, const toml::table& t) {
   l.active_low = TRY(get_bool(ctx, t, "active_low")).value_or(false);
 
   if (auto bias = TRY(get_string(ctx, t, "bias"))) {
-    static const std::pair<const char*, Bias> kBias[] = {{"as-is", Bias::AsIs},
-                                                         {"disabled", Bias::Disabled},
-                                                         {"pull-up", Bias::PullUp},
-                                                         {"pull-down", Bias::PullDown}};
+    static const std::pair<const char*, lines::Bias> kBias[] = {{"as-is", lines::Bias::AsIs},
+                                                                {"disabled", lines::Bias::Disabled},
+                                                                {"pull-up", lines::Bias::PullUp},
+                                                                {"pull-down", lines::Bias::PullDown}};
     bool found = false;
     for (auto [text, b] : kBias)
       if (*bias == text) l.bias = b, found = true;

@@ -18,7 +18,7 @@
 
 namespace vgpio::config {
 
-using vgpio::Bias;
+using lines::Bias;
 
 // Where an entry is in its file, for messages. Not part of what the entry is:
 // entries that differ only in where they are compare equal, so a reload
@@ -40,9 +40,9 @@ struct LineSpec {
   std::string chip{};  // host: a path, "gpiochipN" or a label
   std::optional<unsigned> offset{};
   std::string host_name{};  // host: a line name, looked up on every chip
-  LinePolicy policy{};
+  lines::LinePolicy policy{};
   bool active_low = false;
-  Bias bias = Bias::AsIs;
+  lines::Bias bias = lines::Bias::AsIs;
   std::chrono::microseconds debounce{0};
   SourceLine source_line{};  // where it is in the file, for error messages
   std::string pool{};        // the [[pool]] entry it comes from, if any

@@ -20,7 +20,7 @@
 namespace vgpio::control {
 
 struct ControlledDevice {
-  GpioDevice* device;
+  gpio::GpioDevice* device;
   EventLoop* loop;
   std::string socket_path;
   sim::DeviceSim* sim = nullptr;  // its stimuli and wire ends

@@ -54,7 +54,7 @@ void ControlServer::closed(const Connection& c) {
   if (cx_.maker) cx_.maker->owner_gone(c.id);  // its devices go with it
 }
 
-void ControlServer::publish(const GpioDevice& dev, const LineChange& change) {
+void ControlServer::publish(const gpio::GpioDevice& dev, const gpio::LineChange& change) {
   if (!connections_->has_watchers()) return;
   // The event is made here, on the control thread: the device's thread goes
   // back to its guest at once.
@@ -64,13 +64,14 @@ void ControlServer::publish(const GpioDevice& dev, const LineChange& change) {
   });
 }
 
-json ControlServer::change_event(const std::string& device, const std::string& line_name, const LineChange& change) {
-  const char* field = change.field == LineChange::Field::Direction ? "direction"
-                      : change.field == LineChange::Field::Value   ? "value"
-                                                                   : "irq";
-  json value = change.field == LineChange::Field::Direction ? json(gpio::direction_name(uint8_t(change.value)))
-               : change.field == LineChange::Field::IrqType ? json(gpio::irq_type_name(uint8_t(change.value)))
-                                                            : json(change.value);
+json ControlServer::change_event(const std::string& device, const std::string& line_name,
+                                 const gpio::LineChange& change) {
+  const char* field = change.field == gpio::LineChange::Field::Direction ? "direction"
+                      : change.field == gpio::LineChange::Field::Value   ? "value"
+                                                                         : "irq";
+  json value = change.field == gpio::LineChange::Field::Direction ? json(gpio::direction_name(uint8_t(change.value)))
+               : change.field == gpio::LineChange::Field::IrqType ? json(gpio::irq_type_name(uint8_t(change.value)))
+                                                                  : json(change.value);
   json event = {{"event", "change"},
                 {"time", format_timestamp(change.time)},
                 {"ns", epoch_ns(change.time)},

@@ -32,7 +32,7 @@ class ControlServer {
 
   // Thread-safe: sends a change of `device` to its watchers; call it on the
   // device's loop. Costs nothing when nobody watches.
-  void publish(const GpioDevice& device, const LineChange& change);
+  void publish(const gpio::GpioDevice& device, const gpio::LineChange& change);
   // The devices change when the config is reloaded. Main loop only.
   void set_devices(std::vector<ControlledDevice> devices) { cx_.devices = std::move(devices); }
   // The wires between devices, for wire, unwire and wires. Main loop only.
@@ -57,7 +57,8 @@ class ControlServer {
  private:
   explicit ControlServer(EventLoop& loop) : cx_(loop) {}
   void closed(const Connection& c);
-  static nlohmann::json change_event(const std::string& device, const std::string& line_name, const LineChange& change);
+  static nlohmann::json change_event(const std::string& device, const std::string& line_name,
+                                     const gpio::LineChange& change);
 
   CommandContext cx_;
   // Last: gone first, before what its requests reach.

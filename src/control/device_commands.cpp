@@ -10,13 +10,13 @@ namespace {
 
 // What the device thread gathers for one line; the JSON is made on the main loop.
 struct LineRow {
-  LineStatus status;
+  gpio::LineStatus status;
   std::string driver;
   std::vector<std::string> wired_to;
 };
 
 json line_json(size_t line, const LineRow& row) {
-  const LineStatus& s = row.status;
+  const gpio::LineStatus& s = row.status;
   json j = {{"line", line},
             {"name", s.name},
             {"kind", s.kind},

@@ -49,7 +49,7 @@ class Daemon : private control::DeviceMaker {
   static int threads_left_behind() { return RunningDevice::threads_left_behind(); }
 
   // For tests, between create() and the first reload.
-  GpioDevice& device(size_t i) { return *(*devices_)[i].device; }
+  gpio::GpioDevice& device(size_t i) { return *(*devices_)[i].device; }
   EventLoop& device_loop(size_t i) { return *(*devices_)[i].loop; }
   const std::string& socket_path(size_t i) const { return (*devices_)[i].server->path(); }
   sim::DeviceSim& simulation(size_t i) { return *(*devices_)[i].sim; }

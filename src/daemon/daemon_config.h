@@ -19,7 +19,7 @@
 
 namespace vgpio::daemon {
 
-using Lines = std::vector<std::unique_ptr<Line>>;
+using Lines = std::vector<std::unique_ptr<lines::Line>>;
 
 struct DeviceConfig {
   // Built with designated initialisers; every member has a default ({}), so
@@ -33,7 +33,7 @@ struct DeviceConfig {
   config::ClockSpec clock{};
   // When set, makes the lines instead (host lines need the device's loop).
   // `keeper` (may be null) keeps host line requests across a restart.
-  std::function<Result<Lines>(EventLoop&, std::shared_ptr<RequestKeeper> keeper)> make_lines{};
+  std::function<Result<Lines>(EventLoop&, std::shared_ptr<lines::RequestKeeper> keeper)> make_lines{};
   // What the config file said of it, and its sockets' access: a reload
   // compares these (operator==) and leaves an unchanged device alone. Unset
   // for devices not from a file (--sim, made at run time).

@@ -81,8 +81,8 @@ void DeviceSet::set_control(control::ControlServer* control) {
 
 void DeviceSet::attach_control(RunningDevice& dev) {
   control::ControlServer* control = control_;
-  GpioDevice* device = dev.device.get();
-  device->set_observer([control, device](const LineChange& c) { control->publish(*device, c); });
+  gpio::GpioDevice* device = dev.device.get();
+  device->set_observer([control, device](const gpio::LineChange& c) { control->publish(*device, c); });
 }
 
 void DeviceSet::publish() {

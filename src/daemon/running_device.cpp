@@ -18,7 +18,8 @@ Result<std::unique_ptr<RunningDevice>> RunningDevice::start(uint64_t id, DeviceC
   std::shared_ptr<restart::Carryover> carryover = spec.socket_name.empty() ? around.carryover : nullptr;
   if (spec.make_lines) spec.lines = TRY(spec.make_lines(*dev->loop, carryover).error_context(where));
   if (auto w = gpio::linux_line_limit_warning(spec.name, spec.lines.size())) LOG_WARN("%s", w->c_str());
-  dev->device = TRY(GpioDevice::create(spec.name, std::move(spec.lines), GpioDevice::Options{around.offer_irq}));
+  dev->device =
+      TRY(gpio::GpioDevice::create(spec.name, std::move(spec.lines), gpio::GpioDevice::Options{around.offer_irq}));
   if (carryover) carryover->resume_device(*dev->device);  // before its socket: restored before it is served
   if (spec.clock.guest) {
     guest_clock::GuestClock::Options o{.socket = spec.clock.socket.empty() ? spec.socket + ".clock" : spec.clock.socket,

@@ -61,7 +61,7 @@ struct RunningDevice {
   const std::string name;
   const std::optional<DeviceConfig::Origin> origin;  // as the config said it
   std::unique_ptr<EventLoop> loop;
-  std::unique_ptr<GpioDevice> device;
+  std::unique_ptr<gpio::GpioDevice> device;
   std::unique_ptr<guest_clock::GuestClock> guest_clock;  // on guest time only; outlives sim
   std::unique_ptr<sim::DeviceSim> sim;                   // stimuli and wire ends, on the device's loop
   std::unique_ptr<vhost::Server> server;

@@ -7,7 +7,7 @@
 
 namespace vgpio::driver {
 
-using namespace ring;
+using namespace virtio::ring;
 
 namespace {
 constexpr size_t kMaxIndirect = 16;

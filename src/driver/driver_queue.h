@@ -55,7 +55,7 @@ class DriverQueue {
   uint16_t next_head() const { return free_.back(); }
 
   // --- raw access, for tests of a misbehaving driver ---
-  void write_desc(uint16_t index, const ring::Desc& desc);
+  void write_desc(uint16_t index, const virtio::ring::Desc& desc);
   void publish(uint16_t head);       // avail ring entry + index
   void set_avail_idx(uint16_t idx);  // without a ring entry
   void write_avail_entry(uint16_t slot, uint16_t head);

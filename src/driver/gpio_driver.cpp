@@ -75,12 +75,12 @@ Result<void> GpioDriver::handshake(const std::string& path) {
   uint64_t offered = TRY(realize(path));
   // Start: what QEMU does when the guest driver sets DRIVER_OK.
   bool style10 = options_.style == Style::Qemu10;
-  uint64_t want = ring::kFeatureVersion1 | kFeatureProtocolFeatures;
+  uint64_t want = virtio::ring::kFeatureVersion1 | kFeatureProtocolFeatures;
   if (style10) want |= gpio::kFeatureIrq;
-  if (options_.event_idx) want |= ring::kFeatureEventIdx;
-  if (options_.indirect) want |= ring::kFeatureIndirectDesc;
+  if (options_.event_idx) want |= virtio::ring::kFeatureEventIdx;
+  if (options_.indirect) want |= virtio::ring::kFeatureIndirectDesc;
   features_ = want & (offered | kFeatureProtocolFeatures);
-  if (!(features_ & ring::kFeatureVersion1)) return Error("backend does not offer VIRTIO_F_VERSION_1");
+  if (!(features_ & virtio::ring::kFeatureVersion1)) return Error("backend does not offer VIRTIO_F_VERSION_1");
   irq_ = (features_ & gpio::kFeatureIrq) != 0;
 
   uint16_t qsize = options_.queue_size;
@@ -88,8 +88,8 @@ Result<void> GpioDriver::handshake(const std::string& path) {
   memory_ = TRY(SharedMemory::create((ram + 4095) / 4096 * 4096));
   requestq_ = TRY(DriverQueue::create(*memory_, qsize));
   eventq_ = TRY(DriverQueue::create(*memory_, qsize));
-  requestq_->set_event_idx(features_ & ring::kFeatureEventIdx);
-  eventq_->set_event_idx(features_ & ring::kFeatureEventIdx);
+  requestq_->set_event_idx(features_ & virtio::ring::kFeatureEventIdx);
+  eventq_->set_event_idx(features_ & virtio::ring::kFeatureEventIdx);
   slots_ = TRY(memory_->alloc(size_t(kSlotSize) * qsize, 16));
   irq_slots_ = TRY(memory_->alloc(size_t(kSlotSize) * qsize, 16));
   names_buffer_ = TRY(memory_->alloc(1 + size_t(config_.names_size), 8));

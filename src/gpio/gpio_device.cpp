@@ -6,11 +6,12 @@
 #include "base/log.h"
 #include "base/strings.h"
 
-namespace vgpio {
+namespace vgpio::gpio {
 
 using namespace gpio;
 
-Result<std::unique_ptr<GpioDevice>> GpioDevice::create(std::string name, std::vector<std::unique_ptr<Line>> lines,
+Result<std::unique_ptr<GpioDevice>> GpioDevice::create(std::string name,
+                                                       std::vector<std::unique_ptr<lines::Line>> lines,
                                                        Options options) {
   if (lines.empty()) return Error("device " + name + " has no lines (the driver rejects ngpio 0)");
   if (lines.size() > kMaxLines)
@@ -31,8 +32,8 @@ Result<std::unique_ptr<GpioDevice>> GpioDevice::create(std::string name, std::ve
   return std::unique_ptr<GpioDevice>(new GpioDevice(std::move(name), std::move(lines), options));
 }
 
-GpioDevice::GpioDevice(std::string name, std::vector<std::unique_ptr<Line>> lines, Options options)
-    : VirtioDevice(options.offer_irq ? 2 : 1),
+GpioDevice::GpioDevice(std::string name, std::vector<std::unique_ptr<lines::Line>> lines, Options options)
+    : virtio::VirtioDevice(options.offer_irq ? 2 : 1),
       name_(std::move(name)),
       options_(options),
       lines_(std::move(lines)),
@@ -64,8 +65,8 @@ std::vector<uint8_t> GpioDevice::config_space() const {
 }
 
 bool GpioDevice::on_queue_kick(size_t i) {
-  if (i == kRequestQueue) return drain_queue(i, [this](DescriptorChain c) { handle_request(std::move(c)); });
-  return drain_queue(i, [this](DescriptorChain c) {
+  if (i == kRequestQueue) return drain_queue(i, [this](virtio::DescriptorChain c) { handle_request(std::move(c)); });
+  return drain_queue(i, [this](virtio::DescriptorChain c) {
     // Saved as taken before it is answered or held: a crash in between loses
     // the buffer (its line waits for the driver to re-arm), where the other
     // order would have the next process answer it a second time.
@@ -108,9 +109,9 @@ void GpioDevice::save(size_t i) {
 }
 
 LineStatus GpioDevice::status(size_t i) const {
-  const Line& line = *lines_.at(i);
+  const lines::Line& line = *lines_.at(i);
   const GuestLine& s = state_[i];
-  auto level = const_cast<Line&>(line).get();
+  auto level = const_cast<lines::Line&>(line).get();
   return LineStatus{line.name(), line.describe(),          line.holder(), s.direction, level ? int(level.value()) : -1,
                     s.irq_type,  s.irq_buffer.has_value(), s.edge_pending};
 }
@@ -143,7 +144,7 @@ void GpioDevice::publish(size_t line, LineChange::Field field, int value, std::c
     output_observer_(line, output_level(line));
 }
 
-void GpioDevice::handle_request(DescriptorChain chain) {
+void GpioDevice::handle_request(virtio::DescriptorChain chain) {
   if (chain.malformed()) {
     LOG_WARN_LIMITED("device %s: requestq buffer %u is malformed (%s); returned empty. The guest driver is broken.",
                      name_.c_str(), chain.head(), chain.problem().c_str());
@@ -175,7 +176,7 @@ void GpioDevice::handle_request(DescriptorChain chain) {
   chain.complete(len);
 }
 
-void GpioDevice::answer_line_names(DescriptorChain& chain, const Request& req) {
+void GpioDevice::answer_line_names(virtio::DescriptorChain& chain, const Request& req) {
   // Response: { u8 status; u8 names[gpio_names_size]; }, used length 1 + size.
   uint64_t want = 1 + names_block_.size();
   if (names_block_.empty()) {
@@ -222,7 +223,7 @@ GpioDevice::Reply GpioDevice::execute(const Request& req) {
 
 GpioDevice::Reply GpioDevice::set_direction(size_t i, uint32_t direction) {
   GuestLine& s = state_[i];
-  Line& line = *lines_[i];
+  lines::Line& line = *lines_[i];
   switch (direction) {
     case kDirectionNone:
       // §5.18.6.3: NONE discards all state of the line.
@@ -300,4 +301,4 @@ GpioDevice::Reply GpioDevice::set_value(size_t i, uint32_t value) {
   return {kStatusOk, 0};
 }
 
-}  // namespace vgpio
+}  // namespace vgpio::gpio

@@ -16,7 +16,7 @@
 #include "lines/line.h"
 #include "virtio/device.h"
 
-namespace vgpio {
+namespace vgpio::gpio {
 
 // A change someone watching the device wants to hear about.
 struct LineChange {
@@ -40,7 +40,7 @@ struct LineStatus {
   bool irq_pending;    // an edge is latched
 };
 
-class GpioDevice final : public VirtioDevice, private LineListener {
+class GpioDevice final : public virtio::VirtioDevice, private lines::LineListener {
  public:
   struct Options {
     bool offer_irq = true;
@@ -48,9 +48,9 @@ class GpioDevice final : public VirtioDevice, private LineListener {
 
   // Fails on a bad line set: none, more than 65535, or names that are not
   // unique 7-bit ASCII (§5.18.6.1).
-  static Result<std::unique_ptr<GpioDevice>> create(std::string name, std::vector<std::unique_ptr<Line>> lines,
+  static Result<std::unique_ptr<GpioDevice>> create(std::string name, std::vector<std::unique_ptr<lines::Line>> lines,
                                                     Options options);
-  static Result<std::unique_ptr<GpioDevice>> create(std::string name, std::vector<std::unique_ptr<Line>> lines) {
+  static Result<std::unique_ptr<GpioDevice>> create(std::string name, std::vector<std::unique_ptr<lines::Line>> lines) {
     return create(std::move(name), std::move(lines), Options{});
   }
   ~GpioDevice() override;
@@ -69,7 +69,7 @@ class GpioDevice final : public VirtioDevice, private LineListener {
   // On a device on its guest's time (src/guest_clock): the guest time now,
   // given with each change. On the device's loop.
   void set_guest_time(std::function<uint64_t()> now) { guest_time_ = std::move(now); }
-  const Line& line(size_t i) const { return *lines_.at(i); }
+  const lines::Line& line(size_t i) const { return *lines_.at(i); }
   // What the guest drives on a line: its output level while it is an output,
   // else the line's safe level. Wires carry it to other lines.
   bool output_level(size_t i) const {
@@ -111,18 +111,18 @@ class GpioDevice final : public VirtioDevice, private LineListener {
     uint8_t direction = gpio::kDirectionNone;
     bool value = false;  // SET_VALUE latch, applied when the line becomes OUT (§5.18.6.5)
     uint8_t irq_type = gpio::kIrqNone;
-    bool edge_pending = false;                  // an edge latched while masked
-    std::optional<DescriptorChain> irq_buffer;  // present = unmasked (§5.18.7)
+    bool edge_pending = false;                          // an edge latched while masked
+    std::optional<virtio::DescriptorChain> irq_buffer;  // present = unmasked (§5.18.7)
   };
   struct Reply {
     uint8_t status;
     uint8_t value;
   };
 
-  GpioDevice(std::string name, std::vector<std::unique_ptr<Line>> lines, Options options);
+  GpioDevice(std::string name, std::vector<std::unique_ptr<lines::Line>> lines, Options options);
 
-  void handle_request(DescriptorChain chain);
-  void answer_line_names(DescriptorChain& chain, const gpio::Request& req);
+  void handle_request(virtio::DescriptorChain chain);
+  void answer_line_names(virtio::DescriptorChain& chain, const gpio::Request& req);
   Reply execute(const gpio::Request& req);
   Reply set_direction(size_t i, uint32_t direction);
   Reply get_value(size_t i);
@@ -140,11 +140,11 @@ class GpioDevice final : public VirtioDevice, private LineListener {
 
   // gpio_irq.cpp
   Reply set_irq_type(size_t i, uint32_t type);
-  void handle_irq_buffer(DescriptorChain chain);
-  void hold_irq_buffer(size_t i, DescriptorChain chain);
+  void handle_irq_buffer(virtio::DescriptorChain chain);
+  void hold_irq_buffer(size_t i, virtio::DescriptorChain chain);
   // The eventq buffers the previous process held, taken again (on_queue_started).
   void take_back_held_buffers();
-  void on_line_edge(size_t index, Edge edge) override;
+  void on_line_edge(size_t index, lines::Edge edge) override;
   void fire_if_level_active(size_t i);
   // True when the guest was notified (it may ask not to be, §2.7.10).
   bool return_irq_buffer(size_t i, uint8_t status);
@@ -152,7 +152,7 @@ class GpioDevice final : public VirtioDevice, private LineListener {
 
   const std::string name_;
   const Options options_;
-  std::vector<std::unique_ptr<Line>> lines_;
+  std::vector<std::unique_ptr<lines::Line>> lines_;
   std::vector<GuestLine> state_;
   std::vector<uint8_t> names_block_;
   std::function<void(const LineChange&)> observer_;
@@ -165,4 +165,4 @@ class GpioDevice final : public VirtioDevice, private LineListener {
   bool restored_ = false;
 };
 
-}  // namespace vgpio
+}  // namespace vgpio::gpio

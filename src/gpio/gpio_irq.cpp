@@ -4,7 +4,7 @@
 #include "base/log.h"
 #include "gpio/gpio_device.h"
 
-namespace vgpio {
+namespace vgpio::gpio {
 
 using namespace gpio;
 
@@ -53,7 +53,7 @@ void GpioDevice::disable_irq(size_t i) {
   }
 }
 
-void GpioDevice::handle_irq_buffer(DescriptorChain chain) {
+void GpioDevice::handle_irq_buffer(virtio::DescriptorChain chain) {
   if (chain.malformed()) {
     LOG_WARN_LIMITED("device %s: eventq buffer %u is malformed (%s); returned empty", name_.c_str(), chain.head(),
                      chain.problem().c_str());
@@ -100,7 +100,7 @@ void GpioDevice::handle_irq_buffer(DescriptorChain chain) {
   hold_irq_buffer(gpio, std::move(chain));
 }
 
-void GpioDevice::hold_irq_buffer(size_t i, DescriptorChain chain) {
+void GpioDevice::hold_irq_buffer(size_t i, virtio::DescriptorChain chain) {
   GuestLine& s = state_[i];
   LOG_DEBUG("device %s line %zu: eventq buffer %u held (unmasked)", name_.c_str(), i, chain.head());
   s.irq_buffer.emplace(std::move(chain));
@@ -113,10 +113,10 @@ void GpioDevice::hold_irq_buffer(size_t i, DescriptorChain chain) {
   fire_if_level_active(i);  // a level still active at unmask fires again
 }
 
-void GpioDevice::on_line_edge(size_t i, Edge edge) {
+void GpioDevice::on_line_edge(size_t i, lines::Edge edge) {
   auto when = std::chrono::system_clock::now();
   GuestLine& s = state_[i];
-  bool rising = edge == Edge::Rising;
+  bool rising = edge == lines::Edge::Rising;
   uint8_t t = s.irq_type;
   bool interrupted = false;
   if (is_edge_type(t)) {
@@ -141,7 +141,7 @@ void GpioDevice::fire_if_level_active(size_t i) {
 }
 
 bool GpioDevice::return_irq_buffer(size_t i, uint8_t status) {
-  DescriptorChain chain = std::move(*state_[i].irq_buffer);
+  virtio::DescriptorChain chain = std::move(*state_[i].irq_buffer);
   state_[i].irq_buffer.reset();
   // Saved as not held before it is answered: a crash in between loses the
   // buffer (the line's interrupts wait for the guest to re-arm), where the
@@ -151,7 +151,7 @@ bool GpioDevice::return_irq_buffer(size_t i, uint8_t status) {
   LOG_DEBUG("device %s line %zu: eventq buffer %u returned %s", name_.c_str(), i, chain.head(),
             status == kIrqStatusValid ? "VALID" : "INVALID");
   chain.complete(chain.write(0, &status, 1) ? 1 : 0);
-  SplitQueue& q = queue(kEventQueue);
+  virtio::SplitQueue& q = queue(kEventQueue);
   if (!q.notify_if_needed()) return false;
   // The guest first: on a CPU it shares, it takes the interrupt now, before
   // we tell watchers (and before the control thread, which the watchers wake).
@@ -169,4 +169,4 @@ void GpioDevice::on_queue_stopping(size_t i) {
     if (state_[line].irq_buffer) return_irq_buffer(line, kIrqStatusInvalid);
 }
 
-}  // namespace vgpio
+}  // namespace vgpio::gpio

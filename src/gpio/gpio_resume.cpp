@@ -7,7 +7,7 @@
 #include "base/strings.h"
 #include "gpio/gpio_device.h"
 
-namespace vgpio {
+namespace vgpio::gpio {
 
 using namespace gpio;
 
@@ -58,7 +58,7 @@ void GpioDevice::resume(std::unique_ptr<SavedState> state, bool restore, std::st
 
 bool GpioDevice::restore_line(size_t i, const SavedState::Line& kept) {
   GuestLine& s = state_[i];
-  Line& line = *lines_[i];
+  lines::Line& line = *lines_[i];
   s = GuestLine{};
   s.value = kept.value != 0;
   if (line.simulated()) (void)line.drive(kept.flags & SavedState::kDrivenHigh);  // before the guest listens
@@ -92,7 +92,7 @@ void GpioDevice::on_queue_started(size_t i) {
 // which it held: carry on from there instead, when the ring still agrees.
 void GpioDevice::take_back_held_buffers() {
   take_back_ = false;
-  SplitQueue& q = queue(kEventQueue);
+  virtio::SplitQueue& q = queue(kEventQueue);
   bool resumed = saved_->has_event_next_avail() && q.resume_at(saved_->event_next_avail());
   bool held_any = std::any_of(held_before_.begin(), held_before_.end(), [](const auto& h) { return h.has_value(); });
   if (!resumed && held_any)
@@ -119,4 +119,4 @@ void GpioDevice::take_back_held_buffers() {
   q.notify_if_needed();
 }
 
-}  // namespace vgpio
+}  // namespace vgpio::gpio

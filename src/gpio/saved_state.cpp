@@ -9,7 +9,7 @@
 #include "base/strings.h"
 #include "gpio/protocol.h"
 
-namespace vgpio {
+namespace vgpio::gpio {
 
 struct SavedState::Header {
   char magic[8];
@@ -108,4 +108,4 @@ void SavedState::set_event_next_avail(uint16_t index) {
 }
 void SavedState::clear_event_next_avail() { header_->event_next_avail_valid = 0; }
 
-}  // namespace vgpio
+}  // namespace vgpio::gpio

@@ -15,7 +15,7 @@
 #include "base/result.h"
 #include "base/unique_fd.h"
 
-namespace vgpio {
+namespace vgpio::gpio {
 
 class SavedState {
  public:
@@ -64,4 +64,4 @@ class SavedState {
   Line* lines_;
 };
 
-}  // namespace vgpio
+}  // namespace vgpio::gpio

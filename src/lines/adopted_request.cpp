@@ -18,7 +18,7 @@
 #include "base/strings.h"
 #include "lines/line_request.h"
 
-namespace vgpio {
+namespace vgpio::lines {
 namespace {
 
 constexpr uint64_t kLine0 = 1;  // mask bit of the request's only line
@@ -122,4 +122,4 @@ Result<std::unique_ptr<LineRequest>> adopt_request(UniqueFd fd) {
   return std::unique_ptr<LineRequest>(new AdoptedRequest(std::move(fd)));
 }
 
-}  // namespace vgpio
+}  // namespace vgpio::lines

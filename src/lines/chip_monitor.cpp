@@ -8,7 +8,7 @@
 
 #include "base/log.h"
 
-namespace vgpio {
+namespace vgpio::lines {
 
 Result<std::unique_ptr<ChipMonitor>> ChipMonitor::create(EventLoop& loop, std::string dir) {
   UniqueFd fd(inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
@@ -60,4 +60,4 @@ void ChipMonitor::notify(const std::string& path, bool present) {
     if (std::find(listeners_.begin(), listeners_.end(), l) != listeners_.end()) l->on_chip_change(path, present);
 }
 
-}  // namespace vgpio
+}  // namespace vgpio::lines

@@ -12,7 +12,7 @@
 #include "base/result.h"
 #include "base/unique_fd.h"
 
-namespace vgpio {
+namespace vgpio::lines {
 
 class ChipListener {
  public:
@@ -44,4 +44,4 @@ class ChipMonitor {
   std::vector<ChipListener*> listeners_;
 };
 
-}  // namespace vgpio
+}  // namespace vgpio::lines

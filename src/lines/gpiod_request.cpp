@@ -3,7 +3,7 @@
 
 #include "lines/line_request.h"
 
-namespace vgpio {
+namespace vgpio::lines {
 namespace {
 
 using gpiod::line::value;
@@ -91,4 +91,4 @@ Result<std::unique_ptr<LineRequest>> request_line(const HostLineRef& ref, const 
   }
 }
 
-}  // namespace vgpio
+}  // namespace vgpio::lines

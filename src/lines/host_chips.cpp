@@ -9,7 +9,7 @@
 
 #include "base/strings.h"
 
-namespace vgpio {
+namespace vgpio::lines {
 namespace {
 std::vector<std::string> all_chips() {
   std::vector<std::string> paths;
@@ -147,4 +147,4 @@ Result<bool> line_is_output(const HostLineRef& ref) {
   }
 }
 
-}  // namespace vgpio
+}  // namespace vgpio::lines

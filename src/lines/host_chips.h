@@ -9,7 +9,7 @@
 
 #include "base/result.h"
 
-namespace vgpio {
+namespace vgpio::lines {
 
 struct HostLineRef {
   std::string chip_path;  // /dev/gpiochipN
@@ -55,4 +55,4 @@ Result<bool> line_is_output(const HostLineRef& ref);
 // The chip's name and label, e.g. "gpiochip2 [gpio-sim.0-node0]".
 std::string describe_chip(const std::string& path);
 
-}  // namespace vgpio
+}  // namespace vgpio::lines

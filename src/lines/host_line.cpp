@@ -3,7 +3,7 @@
 #include "base/log.h"
 #include "base/strings.h"
 
-namespace vgpio {
+namespace vgpio::lines {
 
 Result<std::unique_ptr<HostLine>> HostLine::create(std::string name, LinePolicy policy, HostLineSettings settings,
                                                    EventLoop& loop, std::shared_ptr<ChipMonitor> chips) {
@@ -267,4 +267,4 @@ void HostLine::try_reacquire() {
   LOG_INFO("%s (%s): the chip is back; the line is %s", where().c_str(), name().c_str(), now);
 }
 
-}  // namespace vgpio
+}  // namespace vgpio::lines

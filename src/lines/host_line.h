@@ -29,7 +29,7 @@
 #include "lines/line_request.h"
 #include "lines/request_keeper.h"
 
-namespace vgpio {
+namespace vgpio::lines {
 
 struct HostLineSettings {
   HostLineRef ref;        // where the line is now
@@ -98,4 +98,4 @@ class HostLine final : public Line, private ChipListener {
   bool adopted_ = false;
 };
 
-}  // namespace vgpio
+}  // namespace vgpio::lines

@@ -1,9 +1,9 @@
 #include "lines/line.h"
 
-namespace vgpio {
+namespace vgpio::lines {
 
 Result<void> Line::drive(bool) {
   return Error("line " + name_ + " is " + describe() + ", not simulated; it cannot be driven");
 }
 
-}  // namespace vgpio
+}  // namespace vgpio::lines

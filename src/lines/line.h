@@ -8,7 +8,7 @@
 
 #include "base/result.h"
 
-namespace vgpio {
+namespace vgpio::lines {
 
 enum class LineMode { Idle, Input, Output };
 enum class Edge { Rising, Falling };
@@ -91,4 +91,4 @@ class Line {
   size_t index_ = 0;
 };
 
-}  // namespace vgpio
+}  // namespace vgpio::lines

@@ -14,7 +14,7 @@
 #include "lines/host_chips.h"
 #include "lines/line.h"
 
-namespace vgpio {
+namespace vgpio::lines {
 
 enum class Bias { AsIs, Disabled, PullUp, PullDown };
 
@@ -50,4 +50,4 @@ Result<std::unique_ptr<LineRequest>> adopt_request(UniqueFd fd);
 // call it before the sandbox hides /proc.
 Result<void> check_request_is_for(int fd, const HostLineRef& ref);
 
-}  // namespace vgpio
+}  // namespace vgpio::lines

@@ -10,7 +10,7 @@
 #include "base/unique_fd.h"
 #include "lines/host_chips.h"
 
-namespace vgpio {
+namespace vgpio::lines {
 
 class RequestKeeper {
  public:
@@ -25,4 +25,4 @@ class RequestKeeper {
   virtual Result<UniqueFd> adopt(const HostLineRef& ref) = 0;
 };
 
-}  // namespace vgpio
+}  // namespace vgpio::lines

@@ -1,6 +1,6 @@
 #include "lines/sim_line.h"
 
-namespace vgpio {
+namespace vgpio::lines {
 
 Result<void> SimLine::set_input() {
   mode_ = LineMode::Input;
@@ -33,4 +33,4 @@ Result<void> SimLine::drive(bool level) {
   return ok();
 }
 
-}  // namespace vgpio
+}  // namespace vgpio::lines

@@ -6,7 +6,7 @@
 
 #include "lines/line.h"
 
-namespace vgpio {
+namespace vgpio::lines {
 
 class SimLine final : public Line {
  public:
@@ -34,4 +34,4 @@ class SimLine final : public Line {
   bool output_;         // what the guest drives; its safe level while idle
 };
 
-}  // namespace vgpio
+}  // namespace vgpio::lines

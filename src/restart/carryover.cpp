@@ -10,7 +10,7 @@ namespace {
 constexpr std::string_view kLine = "line.", kState = "state.";
 
 // "line.<safe>.<offset>.<chip path>"
-bool parse_request_name(const std::string& name, HostLineRef& ref, bool& safe_level) {
+bool parse_request_name(const std::string& name, lines::HostLineRef& ref, bool& safe_level) {
   if (name.rfind(kLine, 0) != 0 || name.size() < kLine.size() + 4) return false;
   size_t at = kLine.size();
   if ((name[at] != '0' && name[at] != '1') || name[at + 1] != '.') return false;
@@ -21,11 +21,11 @@ bool parse_request_name(const std::string& name, HostLineRef& ref, bool& safe_le
   char* end = nullptr;
   unsigned long offset = std::strtoul(name.c_str() + at, &end, 10);
   if (end != name.c_str() + dot || offset > 0xffff) return false;
-  ref = HostLineRef{name.substr(dot + 1), static_cast<unsigned>(offset)};
+  ref = lines::HostLineRef{name.substr(dot + 1), static_cast<unsigned>(offset)};
   return !ref.chip_path.empty() && ref.chip_path[0] == '/';
 }
 
-std::vector<std::string> line_names(const GpioDevice& device) {
+std::vector<std::string> line_names(const gpio::GpioDevice& device) {
   std::vector<std::string> names;
   for (size_t i = 0; i < device.line_count(); ++i) names.push_back(device.line_name(i));
   return names;
@@ -35,21 +35,21 @@ std::vector<std::string> line_names(const GpioDevice& device) {
 
 std::vector<std::string> Carryover::kept_prefixes() { return {std::string(kLine), std::string(kState)}; }
 
-std::string Carryover::request_name(const HostLineRef& ref, bool safe_level) {
+std::string Carryover::request_name(const lines::HostLineRef& ref, bool safe_level) {
   return strfmt("line.%d.%u.%s", safe_level ? 1 : 0, ref.offset, ref.chip_path.c_str());
 }
 
 Carryover::Carryover(std::shared_ptr<service::FdStore> store, service::StoredFds kept) : store_(std::move(store)) {
   handed_over_ = kept.size();
   for (auto& [name, fd] : kept.leftovers()) {
-    HostLineRef ref;
+    lines::HostLineRef ref;
     bool safe = false;
     if (parse_request_name(name, ref, safe)) {
       LineKey key{ref.chip_path, ref.offset};
       stored_[key] = name;
       // Checked now, while /proc is there to say what the fd is: whatever
       // the store holds, nothing is driven through a request for another line.
-      auto checked = check_request_is_for(fd.get(), ref);
+      auto checked = lines::check_request_is_for(fd.get(), ref);
       if (checked) requests_[key] = KeptRequest{name, std::move(fd), ""};
       else requests_[key] = KeptRequest{name, UniqueFd(), checked.error().message()};
     } else if (name.rfind(kState, 0) == 0) {
@@ -64,7 +64,7 @@ Carryover::Carryover(std::shared_ptr<service::FdStore> store, service::StoredFds
              kept_.size());
 }
 
-void Carryover::keep(const HostLineRef& ref, bool safe_level, int fd) {
+void Carryover::keep(const lines::HostLineRef& ref, bool safe_level, int fd) {
   std::string name = request_name(ref, safe_level);
   std::lock_guard lock(mutex_);
   auto& stored = stored_[{ref.chip_path, ref.offset}];
@@ -76,7 +76,7 @@ void Carryover::keep(const HostLineRef& ref, bool safe_level, int fd) {
                      ref.offset, r.error().message().c_str());
 }
 
-void Carryover::drop(const HostLineRef& ref) {
+void Carryover::drop(const lines::HostLineRef& ref) {
   std::lock_guard lock(mutex_);
   auto it = stored_.find({ref.chip_path, ref.offset});
   if (it == stored_.end()) return;
@@ -84,7 +84,7 @@ void Carryover::drop(const HostLineRef& ref) {
   stored_.erase(it);
 }
 
-Result<UniqueFd> Carryover::adopt(const HostLineRef& ref) {
+Result<UniqueFd> Carryover::adopt(const lines::HostLineRef& ref) {
   std::lock_guard lock(mutex_);
   auto it = requests_.find({ref.chip_path, ref.offset});
   if (it == requests_.end()) return UniqueFd();
@@ -94,10 +94,10 @@ Result<UniqueFd> Carryover::adopt(const HostLineRef& ref) {
   return std::move(kept.fd);
 }
 
-void Carryover::resume_device(GpioDevice& device) {
+void Carryover::resume_device(gpio::GpioDevice& device) {
   if (!enabled()) return;
   std::string name = std::string(kState) + device.name();
-  std::unique_ptr<SavedState> state;
+  std::unique_ptr<gpio::SavedState> state;
   bool restore = false;
   std::string why;
   UniqueFd kept;
@@ -106,7 +106,7 @@ void Carryover::resume_device(GpioDevice& device) {
     kept = kept_.take(name);
   }
   if (kept) {
-    auto opened = SavedState::open(std::move(kept), device.name(), line_names(device));
+    auto opened = gpio::SavedState::open(std::move(kept), device.name(), line_names(device));
     if (opened) state = opened.release_value(), restore = true;
     else why = opened.error().message();
     if (!opened) (void)store_->drop(name);
@@ -114,7 +114,7 @@ void Carryover::resume_device(GpioDevice& device) {
     why = "the previous vgpio kept no state for it";
   }
   if (!state) {
-    auto made = SavedState::create(device.name(), line_names(device));
+    auto made = gpio::SavedState::create(device.name(), line_names(device));
     if (!made) {
       LOG_WARN("device %s: %s; a restart of vgpio resets its lines", device.name().c_str(),
                made.error().message().c_str());
@@ -145,14 +145,14 @@ void Carryover::settle_leftovers() {
   std::vector<std::string> settled;
   settled_ = true;
   for (auto& [key, kept] : left) {
-    HostLineRef ref;
+    lines::HostLineRef ref;
     bool safe = false;
     parse_request_name(kept.name, ref, safe);
     std::string what = strfmt("%s line %u: no longer in the config; ", ref.chip_path.c_str(), ref.offset);
     {
-      auto request = kept.refused.empty() ? adopt_request(std::move(kept.fd))
-                                          : Result<std::unique_ptr<LineRequest>>(Error(kept.refused));
-      auto is_output = line_is_output(ref);  // unknown (gone, not ours to open): released as it is
+      auto request = kept.refused.empty() ? lines::adopt_request(std::move(kept.fd))
+                                          : Result<std::unique_ptr<lines::LineRequest>>(Error(kept.refused));
+      auto is_output = lines::line_is_output(ref);  // unknown (gone, not ours to open): released as it is
       bool output = is_output && is_output.value();
       Result<void> set = output && request ? request.value()->set(safe) : Result<void>(ok());
       if (output && request && set) what += strfmt("set to its safe level %d and released", safe);

@@ -21,7 +21,7 @@
 
 namespace vgpio::restart {
 
-class Carryover final : public RequestKeeper {
+class Carryover final : public lines::RequestKeeper {
  public:
   // `kept`: what the manager handed over at start-up (may be empty).
   Carryover(std::shared_ptr<service::FdStore> store, service::StoredFds kept);
@@ -29,13 +29,13 @@ class Carryover final : public RequestKeeper {
   bool enabled() const { return store_->enabled(); }
 
   // RequestKeeper
-  void keep(const HostLineRef& ref, bool safe_level, int fd) override;
-  void drop(const HostLineRef& ref) override;
-  Result<UniqueFd> adopt(const HostLineRef& ref) override;
+  void keep(const lines::HostLineRef& ref, bool safe_level, int fd) override;
+  void drop(const lines::HostLineRef& ref) override;
+  Result<UniqueFd> adopt(const lines::HostLineRef& ref) override;
 
   // Before `device` is served: restores what the previous process kept of
   // it, or starts it clean (saying why), and keeps its state from now on.
-  void resume_device(GpioDevice& device);
+  void resume_device(gpio::GpioDevice& device);
   // The device is stopped for good (not by a restart): its state goes.
   void forget_device(const std::string& device);
   // Once every device of the config is made: kept requests nobody adopted
@@ -45,7 +45,7 @@ class Carryover final : public RequestKeeper {
   // What happened at start-up, for `vgpio ctl status`.
   std::vector<std::string> report() const;
 
-  static std::string request_name(const HostLineRef& ref, bool safe_level);
+  static std::string request_name(const lines::HostLineRef& ref, bool safe_level);
   // The names this class gives what it keeps, for service::take_listen_fds.
   static std::vector<std::string> kept_prefixes();
 

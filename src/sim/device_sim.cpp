@@ -7,7 +7,7 @@
 
 namespace vgpio::sim {
 
-Result<std::unique_ptr<DeviceSim>> DeviceSim::create(EventLoop& loop, GpioDevice& device, SimClock* clock) {
+Result<std::unique_ptr<DeviceSim>> DeviceSim::create(EventLoop& loop, gpio::GpioDevice& device, SimClock* clock) {
   std::unique_ptr<DeviceSim> sim(new DeviceSim(loop, device));
   DeviceSim* raw = sim.get();
   if (!clock) {
@@ -28,7 +28,7 @@ DeviceSim::~DeviceSim() {
 
 Result<void> DeviceSim::check_drivable(size_t line) const {
   if (line >= device_.line_count()) return Error(strfmt("device %s has no line %zu", device_.name().c_str(), line));
-  const Line& l = device_.line(line);
+  const lines::Line& l = device_.line(line);
   if (!l.simulated())
     return Error(strfmt("device %s line %zu (%s) is a host line (%s); only simulated lines can be driven from here",
                         device_.name().c_str(), line, l.name().c_str(), l.describe().c_str()));

@@ -27,7 +27,8 @@ class DeviceSim {
   static constexpr size_t kMaxDelayed = 65536;
 
   // `clock` (the host's when null) must outlive it.
-  static Result<std::unique_ptr<DeviceSim>> create(EventLoop& loop, GpioDevice& device, SimClock* clock = nullptr);
+  static Result<std::unique_ptr<DeviceSim>> create(EventLoop& loop, gpio::GpioDevice& device,
+                                                   SimClock* clock = nullptr);
   // On the loop thread, or once the loop has stopped.
   ~DeviceSim();
   DeviceSim(const DeviceSim&) = delete;
@@ -70,7 +71,7 @@ class DeviceSim {
     EventLoop::WatchId watch = 0;
     std::deque<Wire::Arrival> delayed;
   };
-  DeviceSim(EventLoop& loop, GpioDevice& device) : loop_(loop), device_(device) {}
+  DeviceSim(EventLoop& loop, gpio::GpioDevice& device) : loop_(loop), device_(device) {}
   void on_output(size_t line, bool level);
   bool on_guest_time() const { return clock_ != host_clock_.get(); }
   void on_arrivals(Incoming& in);
@@ -81,7 +82,7 @@ class DeviceSim {
   Result<void> refuse_if_wired(size_t line, const char* what) const;
 
   EventLoop& loop_;
-  GpioDevice& device_;
+  gpio::GpioDevice& device_;
   std::unique_ptr<HostClock> host_clock_;  // unless another clock was given
   SimClock* clock_ = nullptr;
   std::map<size_t, Playback> stimuli_;

@@ -18,7 +18,7 @@ WireBoard::~WireBoard() {
 
 void WireBoard::add_device(SimDevice device) { devices_.push_back(device); }
 
-std::vector<WireSpec> WireBoard::remove_device(const GpioDevice& device) {
+std::vector<WireSpec> WireBoard::remove_device(const gpio::GpioDevice& device) {
   std::vector<WireSpec> gone;
   auto touches = [&](const Plugged& p) { return p.from.device.device == &device || p.to.device.device == &device; };
   for (auto& p : wires_)

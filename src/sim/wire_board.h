@@ -15,7 +15,7 @@
 namespace vgpio::sim {
 
 struct SimDevice {
-  GpioDevice* device;
+  gpio::GpioDevice* device;
   EventLoop* loop;
   DeviceSim* sim;
 };
@@ -30,7 +30,7 @@ class WireBoard {
   void add_device(SimDevice device);
   // Unplugs every wire that touches the device and forgets it, while its
   // loop still runs; returns the wires it unplugged.
-  std::vector<WireSpec> remove_device(const GpioDevice& device);
+  std::vector<WireSpec> remove_device(const gpio::GpioDevice& device);
 
   // `from_config` wires are the config file's: a reload may take them away.
   Result<void> connect(WireSpec spec, bool from_config = false);

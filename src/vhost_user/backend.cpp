@@ -43,7 +43,7 @@ bool has_own_reply(uint32_t request) {
   return false;
 }
 
-MemoryRegionSpec to_spec(const MemoryRegion& r) { return {r.guest_addr, r.size, r.user_addr, r.mmap_offset}; }
+virtio::MemoryRegionSpec to_spec(const MemoryRegion& r) { return {r.guest_addr, r.size, r.user_addr, r.mmap_offset}; }
 
 // The frontend chooses what a kick, call or err fd is: an eventfd, or a pipe
 // nobody reads. Ours is made non-blocking, so that a full one costs the
@@ -58,7 +58,7 @@ Result<UniqueFd> take_vring_fd(const UniqueFd& sent) {
 
 }  // namespace
 
-Backend::Backend(VirtioDevice& device, EventLoop& loop, std::string device_name,
+Backend::Backend(virtio::VirtioDevice& device, EventLoop& loop, std::string device_name,
                  const std::function<void(int)>* call_observer)
     : device_(device),
       loop_(loop),
@@ -134,7 +134,7 @@ Result<Backend::Reply> Backend::dispatch(const Message& m) {
       return Reply();
     }
     case kGetQueueNum: TRY(expect_empty(m)); return Reply(bytes_of<uint64_t>(vrings_.size()));
-    case kGetMaxMemSlots: TRY(expect_empty(m)); return Reply(bytes_of<uint64_t>(GuestMemory::kMaxRegions));
+    case kGetMaxMemSlots: TRY(expect_empty(m)); return Reply(bytes_of<uint64_t>(virtio::GuestMemory::kMaxRegions));
     case kSetMemTable: return set_mem_table(m);
     case kAddMemReg: return add_mem_reg(m);
     case kRemMemReg: return rem_mem_reg(m);
@@ -194,7 +194,7 @@ Result<Backend::Reply> Backend::set_mem_table(const Message& m) {
   if (m.payload.size() != exact && m.payload.size() != full) return m.size_error(exact);
   TRY(expect_fds(m, h.num_regions));
   // Build the new table aside, so a bad region leaves the old one intact.
-  GuestMemory fresh;
+  virtio::GuestMemory fresh;
   for (uint32_t i = 0; i < h.num_regions; ++i) {
     MemoryRegion r;
     std::memcpy(&r, m.payload.data() + sizeof h + i * sizeof r, sizeof r);
@@ -324,7 +324,7 @@ Result<Backend::Reply> Backend::get_config(const Message& m) {
 }
 
 void Backend::start_vring(size_t i) {
-  SplitQueue& q = device_.queue(i);
+  virtio::SplitQueue& q = device_.queue(i);
   Vring& vr = vrings_[i];
   // Without PROTOCOL_FEATURES a ring starts enabled (vhost-user.rst, "Ring states").
   if (!protocol_features_acked_) vr.enabled = true;
@@ -383,7 +383,7 @@ void Backend::stop_vring(size_t i) {
 }
 
 void Backend::on_kick(size_t i) {
-  SplitQueue& q = device_.queue(i);
+  virtio::SplitQueue& q = device_.queue(i);
   if (!q.started()) start_vring(i);  // vhost-user.rst: a kick starts the ring
   else if (vrings_[i].enabled && serve_on_kick_) serve(i);
   if (q.broken() && vrings_[i].err) {

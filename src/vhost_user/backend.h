@@ -25,7 +25,7 @@ class Backend {
   // `call_observer` (null, or a function that may be empty and outlives this;
   // its owner may change it) hears of each call eventfd written, with the fd.
   // A pointer, so that a temporary cannot bind to it.
-  Backend(VirtioDevice& device, EventLoop& loop, std::string device_name,
+  Backend(virtio::VirtioDevice& device, EventLoop& loop, std::string device_name,
           const std::function<void(int)>* call_observer);
   // The frontend is gone: the device goes back to its initial state.
   ~Backend();
@@ -79,7 +79,7 @@ class Backend {
   void serve(size_t i);
   void reset_device();
 
-  VirtioDevice& device_;
+  virtio::VirtioDevice& device_;
   EventLoop& loop_;
   const std::string name_;
   const std::function<void(int)>* call_observer_;

@@ -11,7 +11,7 @@
 
 namespace vgpio::vhost {
 
-Result<std::unique_ptr<Server>> Server::create(EventLoop& loop, VirtioDevice& device, std::string device_name,
+Result<std::unique_ptr<Server>> Server::create(EventLoop& loop, virtio::VirtioDevice& device, std::string device_name,
                                                Listener listener, std::string path) {
   std::unique_ptr<Server> server(
       new Server(loop, device, std::move(device_name), std::move(path), std::move(listener.fd)));
@@ -48,8 +48,8 @@ Result<void> Server::watch_listener() {
   return ok();
 }
 
-Result<std::unique_ptr<Server>> Server::create_client(EventLoop& loop, VirtioDevice& device, std::string device_name,
-                                                      std::string path) {
+Result<std::unique_ptr<Server>> Server::create_client(EventLoop& loop, virtio::VirtioDevice& device,
+                                                      std::string device_name, std::string path) {
   std::unique_ptr<Server> server(new Server(loop, device, std::move(device_name), std::move(path), UniqueFd()));
   Server* s = server.get();
   TRY(s->make_watches());
@@ -58,7 +58,7 @@ Result<std::unique_ptr<Server>> Server::create_client(EventLoop& loop, VirtioDev
   return server;
 }
 
-Server::Server(EventLoop& loop, VirtioDevice& device, std::string name, std::string path, UniqueFd listener)
+Server::Server(EventLoop& loop, virtio::VirtioDevice& device, std::string name, std::string path, UniqueFd listener)
     : loop_(loop), device_(device), name_(std::move(name)), path_(std::move(path)), listener_(std::move(listener)) {}
 
 Server::~Server() {

@@ -22,11 +22,11 @@ class Server {
  public:
   // Serves `listener` (its file, if any, goes with the server; a socket
   // handed over by systemd or --fd comes without one). `path` is for logs.
-  static Result<std::unique_ptr<Server>> create(EventLoop& loop, VirtioDevice& device, std::string device_name,
+  static Result<std::unique_ptr<Server>> create(EventLoop& loop, virtio::VirtioDevice& device, std::string device_name,
                                                 Listener listener, std::string path);
   // Connects to `path` instead of listening, retrying until it can.
-  static Result<std::unique_ptr<Server>> create_client(EventLoop& loop, VirtioDevice& device, std::string device_name,
-                                                       std::string path);
+  static Result<std::unique_ptr<Server>> create_client(EventLoop& loop, virtio::VirtioDevice& device,
+                                                       std::string device_name, std::string path);
   ~Server();  // closes the session and removes the socket file (if it has one)
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -49,7 +49,7 @@ class Server {
   static constexpr std::chrono::milliseconds kRetry{250};
   // A message must arrive whole within this, however the frontend splits it.
   static constexpr std::chrono::milliseconds kMessageDeadline{1000};
-  Server(EventLoop& loop, VirtioDevice& device, std::string name, std::string path, UniqueFd listener);
+  Server(EventLoop& loop, virtio::VirtioDevice& device, std::string name, std::string path, UniqueFd listener);
   Result<void> make_watches();
   Result<void> watch_listener();
   void on_accept();
@@ -61,7 +61,7 @@ class Server {
   void flush_replies();
 
   EventLoop& loop_;
-  VirtioDevice& device_;
+  virtio::VirtioDevice& device_;
   const std::string name_;
   const std::string path_;
   UniqueFd listener_;

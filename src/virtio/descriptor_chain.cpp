@@ -6,7 +6,7 @@
 #include "base/log.h"
 #include "virtio/split_queue.h"
 
-namespace vgpio {
+namespace vgpio::virtio {
 
 DescriptorChain::DescriptorChain(DescriptorChain&& other) noexcept
     : queue_(other.queue_),
@@ -76,4 +76,4 @@ void DescriptorChain::complete(uint32_t used_len) {
   queue_ = nullptr;
 }
 
-}  // namespace vgpio
+}  // namespace vgpio::virtio

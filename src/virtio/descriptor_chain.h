@@ -11,7 +11,7 @@
 #include "base/result.h"
 #include "virtio/guest_buffer_list.h"
 
-namespace vgpio {
+namespace vgpio::virtio {
 
 class SplitQueue;
 
@@ -57,4 +57,4 @@ class DescriptorChain {
   std::string problem_;
 };
 
-}  // namespace vgpio
+}  // namespace vgpio::virtio

@@ -5,7 +5,7 @@
 #include "base/strings.h"
 #include "virtio/ring_layout.h"
 
-namespace vgpio {
+namespace vgpio::virtio {
 
 VirtioDevice::VirtioDevice(size_t num_queues) {
   for (size_t i = 0; i < num_queues; ++i) queues_.push_back(std::make_unique<SplitQueue>(memory_, i));
@@ -37,4 +37,4 @@ Result<std::vector<uint8_t>> VirtioDevice::read_config(uint32_t offset, uint32_t
   return std::vector<uint8_t>(space.begin() + offset, space.begin() + offset + size);
 }
 
-}  // namespace vgpio
+}  // namespace vgpio::virtio

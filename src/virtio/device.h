@@ -16,7 +16,7 @@
 #include "virtio/guest_memory.h"
 #include "virtio/split_queue.h"
 
-namespace vgpio {
+namespace vgpio::virtio {
 
 class VirtioDevice {
  public:
@@ -124,4 +124,4 @@ class VirtioDevice {
   uint64_t features_ = 0;
 };
 
-}  // namespace vgpio
+}  // namespace vgpio::virtio

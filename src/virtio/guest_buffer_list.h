@@ -11,7 +11,7 @@
 #include <span>
 #include <vector>
 
-namespace vgpio {
+namespace vgpio::virtio {
 
 struct GuestBuffer {
   uint64_t addr;  // guest physical
@@ -50,4 +50,4 @@ class GuestBufferList {
   size_t size_ = 0;
 };
 
-}  // namespace vgpio
+}  // namespace vgpio::virtio

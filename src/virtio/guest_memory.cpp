@@ -8,7 +8,7 @@
 
 #include "base/strings.h"
 
-namespace vgpio {
+namespace vgpio::virtio {
 namespace {
 // True when [addr, addr + len) lies inside [base, base + size), without overflow.
 bool contains(uint64_t base, uint64_t size, uint64_t addr, uint64_t len) {
@@ -108,4 +108,4 @@ Result<void> GuestMemory::write(uint64_t gpa, const void* in, size_t len) const 
   return ok();
 }
 
-}  // namespace vgpio
+}  // namespace vgpio::virtio

@@ -13,7 +13,7 @@
 #include "base/unique_fd.h"
 #include "virtio/memory_fault.h"
 
-namespace vgpio {
+namespace vgpio::virtio {
 
 struct MemoryRegionSpec {
   uint64_t guest_addr = 0;
@@ -75,4 +75,4 @@ class GuestMemory {
   std::atomic<bool> faulted_{false};
 };
 
-}  // namespace vgpio
+}  // namespace vgpio::virtio

@@ -6,7 +6,7 @@
 
 #include <mutex>
 
-namespace vgpio {
+namespace vgpio::virtio {
 namespace {
 
 // The handler reads these without a lock (it may interrupt anything), so each
@@ -102,4 +102,4 @@ void FaultGuard::stop() {
   slot_ = -1;
 }
 
-}  // namespace vgpio
+}  // namespace vgpio::virtio

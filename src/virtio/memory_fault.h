@@ -15,7 +15,7 @@
 
 #include "base/result.h"
 
-namespace vgpio {
+namespace vgpio::virtio {
 
 // Installs the process's SIGBUS handler; idempotent. Before the sandbox.
 void install_memory_fault_handler();
@@ -39,4 +39,4 @@ class FaultGuard {
   int slot_;
 };
 
-}  // namespace vgpio
+}  // namespace vgpio::virtio

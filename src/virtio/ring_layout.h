@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace vgpio::ring {
+namespace vgpio::virtio::ring {
 
 static_assert(std::endian::native == std::endian::little, "virtio 1.x rings are little-endian");
 
@@ -53,4 +53,4 @@ inline constexpr uint64_t kFeatureIndirectDesc = 1ull << 28;
 inline constexpr uint64_t kFeatureEventIdx = 1ull << 29;
 inline constexpr uint64_t kFeatureVersion1 = 1ull << 32;
 
-}  // namespace vgpio::ring
+}  // namespace vgpio::virtio::ring

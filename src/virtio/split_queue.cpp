@@ -6,7 +6,7 @@
 #include "base/log.h"
 #include "base/strings.h"
 
-namespace vgpio {
+namespace vgpio::virtio {
 
 using namespace ring;
 
@@ -232,4 +232,4 @@ bool SplitQueue::notify_if_needed() {
   return need;
 }
 
-}  // namespace vgpio
+}  // namespace vgpio::virtio

@@ -13,7 +13,7 @@
 #include "virtio/guest_memory.h"
 #include "virtio/ring_layout.h"
 
-namespace vgpio {
+namespace vgpio::virtio {
 
 struct RingAddresses {
   uint64_t desc = 0;  // frontend user addresses (vhost-user SET_VRING_ADDR)
@@ -117,4 +117,4 @@ class SplitQueue {
   bool signalled_used_valid_ = false;
 };
 
-}  // namespace vgpio
+}  // namespace vgpio::virtio

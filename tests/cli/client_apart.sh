@@ -11,7 +11,7 @@ allowed='#include "(base/|client/|panel/|control/commands\.h|gpio/protocol\.h)'
 bad=$(grep -HnE '^#include "' "$src"/src/client/* "$src"/src/panel/* | grep -vE ":[0-9]+:$allowed" || true)
 [ -z "$bad" ] || { echo "FAIL: a client source includes a daemon header:"; echo "$bad"; exit 1; }
 echo "src/client and src/panel include no daemon header"
-daemon='vgpio::(vhost::|GpioDevice|VirtioDevice|sim::|service::|daemon::|control::ControlServer|HostLine|SimLine)'
+daemon='vgpio::(vhost::|gpio::GpioDevice|virtio::|lines::|sim::|service::|daemon::|control::ControlServer)'
 found=$(nm -C --defined-only "$panel" | grep -E "$daemon" | head -5 || true)
 [ -z "$found" ] || { echo "FAIL: vgpio-panel has the daemon's code in it:"; echo "$found"; exit 1; }
 echo "vgpio-panel has none of the daemon's code"

@@ -24,12 +24,12 @@ using namespace vgpio;
 namespace {
 constexpr size_t kMemSize = 64 * 1024;
 
-GpioDevice& device() {
-  static std::unique_ptr<GpioDevice> d = [] {
+gpio::GpioDevice& device() {
+  static std::unique_ptr<gpio::GpioDevice> d = [] {
     set_log_level(LogLevel::Off);
-    std::vector<std::unique_ptr<Line>> lines;
-    for (int i = 0; i < 4; ++i) lines.push_back(std::make_unique<SimLine>("l" + std::to_string(i)));
-    return GpioDevice::create("fuzz", std::move(lines)).release_value();
+    std::vector<std::unique_ptr<lines::Line>> lines;
+    for (int i = 0; i < 4; ++i) lines.push_back(std::make_unique<lines::SimLine>("l" + std::to_string(i)));
+    return gpio::GpioDevice::create("fuzz", std::move(lines)).release_value();
   }();
   return *d;
 }

@@ -36,33 +36,33 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::memset(ram, 0, kMemSize);
   std::memcpy(ram, data + 16, std::min(size - 16, kMemSize));
 
-  std::vector<std::unique_ptr<Line>> lines;
+  std::vector<std::unique_ptr<lines::Line>> lines;
   std::vector<std::string> names;
   for (int i = 0; i < 8; ++i) {
     names.push_back(i == 3 ? "" : "l" + std::to_string(i));
-    lines.push_back(std::make_unique<SimLine>(names.back()));
+    lines.push_back(std::make_unique<lines::SimLine>(names.back()));
   }
-  auto dev = GpioDevice::create("fuzz", std::move(lines)).release_value();
+  auto dev = gpio::GpioDevice::create("fuzz", std::move(lines)).release_value();
   if (data[10] & 1) {
-    auto kept = SavedState::create("fuzz", names).release_value();
-    std::memcpy(&kept->line(0), ram + 0x8000, 8 * sizeof(SavedState::Line));
+    auto kept = gpio::SavedState::create("fuzz", names).release_value();
+    std::memcpy(&kept->line(0), ram + 0x8000, 8 * sizeof(gpio::SavedState::Line));
     uint16_t next;
     std::memcpy(&next, ram + 0x8040, 2);
     kept->set_event_next_avail(next);
-    auto reopened = SavedState::open(UniqueFd(dup(kept->fd())), "fuzz", names);
+    auto reopened = gpio::SavedState::open(UniqueFd(dup(kept->fd())), "fuzz", names);
     if (reopened) dev->resume(reopened.release_value(), true, "");
-    else dev->resume(SavedState::create("fuzz", names).release_value(), false, reopened.error().message());
+    else dev->resume(gpio::SavedState::create("fuzz", names).release_value(), false, reopened.error().message());
   }
   if (!dev->memory().add_region({0, kMemSize, kUserBase, 0}, UniqueFd(dup(memfd))).ok()) return 0;
-  uint64_t features = ring::kFeatureVersion1 | gpio::kFeatureIrq;
-  if (data[1] & 1) features |= ring::kFeatureEventIdx;
-  if (data[1] & 2) features |= ring::kFeatureIndirectDesc;
+  uint64_t features = virtio::ring::kFeatureVersion1 | gpio::kFeatureIrq;
+  if (data[1] & 1) features |= virtio::ring::kFeatureEventIdx;
+  if (data[1] & 2) features |= virtio::ring::kFeatureIndirectDesc;
   (void)dev->negotiate(features);
   uint32_t qsize = 1u << (data[0] % 16);
   uint16_t off[3];
   std::memcpy(off, data + 2, 6);
   for (size_t q = 0; q < dev->queue_count(); ++q) {
-    SplitQueue& sq = dev->queue(q);
+    virtio::SplitQueue& sq = dev->queue(q);
     uint64_t shift = q * 0x4000;
     (void)sq.set_size(qsize);
     sq.set_addresses({kUserBase + off[0] + shift, kUserBase + off[1] + shift, kUserBase + off[2] + shift});

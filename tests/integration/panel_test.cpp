@@ -11,12 +11,12 @@ namespace {
 using nlohmann::json;
 
 // Stands for a line of a host chip: the panel must leave it alone.
-class HostLikeLine final : public Line {
+class HostLikeLine final : public lines::Line {
  public:
-  HostLikeLine() : Line("relay") {}
+  HostLikeLine() : lines::Line("relay") {}
   std::string describe() const override { return "gpiochip9 line 1"; }
   std::string holder() const override { return ""; }
-  LineMode mode() const override { return LineMode::Idle; }
+  lines::LineMode mode() const override { return lines::LineMode::Idle; }
   Result<void> set_input() override { return ok(); }
   Result<void> set_output(bool) override { return ok(); }
   void release() override {}

@@ -99,8 +99,8 @@ class DaemonTest : public ::testing::Test {
     while (!done() && std::chrono::steady_clock::now() < give_up)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  LineStatus status(size_t line, size_t device = 0) {
-    LineStatus s{};
+  gpio::LineStatus status(size_t line, size_t device = 0) {
+    gpio::LineStatus s{};
     EXPECT_TRUE(daemon_->device_loop(device).run_sync([&] { s = daemon_->device(device).status(line); }, kHang));
     return s;
   }

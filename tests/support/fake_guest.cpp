@@ -33,7 +33,7 @@ SentChain ChainBuilder::submit() {
   return sent;
 }
 
-FakeGuest::FakeGuest(VirtioDevice& device, uint16_t queue_size, uint64_t features)
+FakeGuest::FakeGuest(virtio::VirtioDevice& device, uint16_t queue_size, uint64_t features)
     : device_(&device), notifications_(device.queue_count(), 0) {
   ram_ = driver::SharedMemory::create(kRamSize).release_value();
   for (size_t i = 0; i < device.queue_count(); ++i) {
@@ -44,16 +44,16 @@ FakeGuest::FakeGuest(VirtioDevice& device, uint16_t queue_size, uint64_t feature
 }
 
 void FakeGuest::attach(uint64_t features) {
-  VirtioDevice& device = *device_;
+  virtio::VirtioDevice& device = *device_;
   UniqueFd fd(dup(ram_->fd()));
-  auto added = device.memory().add_region(MemoryRegionSpec{0, kRamSize, ram_->user_addr(0), 0}, std::move(fd));
+  auto added = device.memory().add_region(virtio::MemoryRegionSpec{0, kRamSize, ram_->user_addr(0), 0}, std::move(fd));
   EXPECT_TRUE(added.ok());
   auto negotiated = device.negotiate(features ? features : device.offered_features());
   EXPECT_TRUE(negotiated.ok());
   for (size_t i = 0; i < device.queue_count(); ++i) {
     auto& q = *queues_[i];
-    q.set_event_idx(device.has_feature(ring::kFeatureEventIdx));
-    SplitQueue& dq = device.queue(i);
+    q.set_event_idx(device.has_feature(virtio::ring::kFeatureEventIdx));
+    virtio::SplitQueue& dq = device.queue(i);
     EXPECT_TRUE(dq.set_size(q.size()).ok());
     dq.set_addresses({ram_->user_addr(q.desc_gpa()), ram_->user_addr(q.avail_gpa()), ram_->user_addr(q.used_gpa())});
     uint16_t used_idx = 0;
@@ -66,7 +66,7 @@ void FakeGuest::attach(uint64_t features) {
   }
 }
 
-void FakeGuest::switch_to(VirtioDevice& next) {
+void FakeGuest::switch_to(virtio::VirtioDevice& next) {
   uint64_t features = device_->features();
   for (size_t i = 0; i < device_->queue_count(); ++i) {
     device_->queue(i).stop();

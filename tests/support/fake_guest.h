@@ -52,7 +52,7 @@ class FakeGuest {
   static constexpr size_t kRamSize = 4 << 20;
 
   // Negotiates `features` (the device's offer when 0) and starts every queue.
-  explicit FakeGuest(VirtioDevice& device, uint16_t queue_size = 64, uint64_t features = 0);
+  explicit FakeGuest(virtio::VirtioDevice& device, uint16_t queue_size = 64, uint64_t features = 0);
   ~FakeGuest();
 
   driver::SharedMemory& ram() { return *ram_; }
@@ -70,12 +70,12 @@ class FakeGuest {
   // memory stay, and each queue starts again on `next` where QEMU restarts a
   // ring whose backend went away: at its used index. `device` is left as a
   // crash leaves it (it is not reset).
-  void switch_to(VirtioDevice& next);
+  void switch_to(virtio::VirtioDevice& next);
   std::vector<uint8_t> read(const driver::Buffer& b, size_t len) const;
 
  private:
   void attach(uint64_t features);
-  VirtioDevice* device_;
+  virtio::VirtioDevice* device_;
   std::unique_ptr<driver::SharedMemory> ram_;
   std::vector<std::unique_ptr<driver::DriverQueue>> queues_;
   std::vector<int> notifications_;

@@ -12,7 +12,7 @@
 namespace vgpio {
 namespace {
 
-struct Recorder : ChipListener {
+struct Recorder : lines::ChipListener {
   std::vector<std::pair<std::string, bool>> seen;
   void on_chip_change(const std::string& path, bool present) override { seen.push_back({path, present}); }
 };
@@ -24,7 +24,7 @@ class ChipMonitorTest : public ::testing::Test {
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
     loop_ = EventLoop::create().release_value();
-    monitor_ = ChipMonitor::create(*loop_, dir_).release_value();
+    monitor_ = lines::ChipMonitor::create(*loop_, dir_).release_value();
   }
   void TearDown() override {
     monitor_.reset();
@@ -35,7 +35,7 @@ class ChipMonitorTest : public ::testing::Test {
 
   std::string dir_;
   std::unique_ptr<EventLoop> loop_;
-  std::unique_ptr<ChipMonitor> monitor_;
+  std::unique_ptr<lines::ChipMonitor> monitor_;
 };
 
 TEST_F(ChipMonitorTest, ReportsChipsThatAppearAndVanishOnly) {
@@ -67,7 +67,7 @@ TEST_F(ChipMonitorTest, AListenerThatLeavesHearsNoMore) {
 
 TEST(ChipMonitor, AMissingFolderIsAClearError) {
   auto loop = EventLoop::create().release_value();
-  auto m = ChipMonitor::create(*loop, "/nonexistent/vgpio");
+  auto m = lines::ChipMonitor::create(*loop, "/nonexistent/vgpio");
   ASSERT_FALSE(m.ok());
   EXPECT_NE(m.error().message().find("/nonexistent/vgpio"), std::string::npos);
 }

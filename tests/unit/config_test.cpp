@@ -27,7 +27,7 @@ TEST(Config, TheExampleParses) {
   EXPECT_EQ(d.lines[0].chip, "gpiochip0");
   EXPECT_EQ(d.lines[0].offset, 4u);
   EXPECT_FALSE(d.lines[0].policy.may_output);
-  EXPECT_EQ(d.lines[0].bias, Bias::PullUp);
+  EXPECT_EQ(d.lines[0].bias, lines::Bias::PullUp);
   EXPECT_TRUE(d.lines[0].active_low);
   EXPECT_EQ(d.lines[0].debounce, std::chrono::milliseconds(5));
   EXPECT_EQ(d.lines[1].host_name, "ESTOP_IN");
@@ -222,7 +222,7 @@ TEST(Config, WhenIdle) {
   auto line = [](const std::string& keys) {
     auto r = parse("[[device]]\nsocket = \"a\"\n[[device.line]]\nchip = \"c\"\noffset = 1\n" + keys, "t.toml");
     EXPECT_TRUE(r.ok()) << keys << ": " << (r.ok() ? "" : r.error().message());
-    return r.ok() ? r.value().devices[0].lines[0].policy : LinePolicy{};
+    return r.ok() ? r.value().devices[0].lines[0].policy : lines::LinePolicy{};
   };
   EXPECT_TRUE(line("direction = \"output\"\n").hold_when_idle);
   EXPECT_TRUE(line("safe_level = 1\n").hold_when_idle);

@@ -36,9 +36,9 @@ class ManualClock : public SimClock {
 class DeviceSimOnGuestTime : public ::testing::Test {
  protected:
   DeviceSimOnGuestTime() {
-    std::vector<std::unique_ptr<Line>> lines;
-    for (int i = 0; i < 2; ++i) lines.push_back(std::make_unique<SimLine>("line" + std::to_string(i)));
-    device_ = GpioDevice::create("d", std::move(lines)).release_value();
+    std::vector<std::unique_ptr<lines::Line>> lines;
+    for (int i = 0; i < 2; ++i) lines.push_back(std::make_unique<lines::SimLine>("line" + std::to_string(i)));
+    device_ = gpio::GpioDevice::create("d", std::move(lines)).release_value();
     loop_ = EventLoop::create().release_value();
     sim_ = DeviceSim::create(*loop_, *device_, &clock_).release_value();
   }
@@ -52,7 +52,7 @@ class DeviceSimOnGuestTime : public ::testing::Test {
   std::optional<uint8_t> level() { return device_->status(1).value; }
 
   ManualClock clock_;
-  std::unique_ptr<GpioDevice> device_;
+  std::unique_ptr<gpio::GpioDevice> device_;
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<DeviceSim> sim_;
 };

@@ -13,25 +13,25 @@ using namespace gpio;
 using testing::FakeGuest;
 using testing::gpio_request;
 
-std::unique_ptr<GpioDevice> make_device(std::vector<std::string> names, bool irq = true) {
-  std::vector<std::unique_ptr<Line>> lines;
-  for (auto& n : names) lines.push_back(std::make_unique<SimLine>(n));
-  return GpioDevice::create("test", std::move(lines), GpioDevice::Options{irq}).release_value();
+std::unique_ptr<gpio::GpioDevice> make_device(std::vector<std::string> names, bool irq = true) {
+  std::vector<std::unique_ptr<lines::Line>> lines;
+  for (auto& n : names) lines.push_back(std::make_unique<lines::SimLine>(n));
+  return gpio::GpioDevice::create("test", std::move(lines), gpio::GpioDevice::Options{irq}).release_value();
 }
 
 TEST(GpioDevice, RefusesBadLineSets) {
-  std::vector<std::unique_ptr<Line>> none;
-  EXPECT_FALSE(GpioDevice::create("d", std::move(none)).ok());
-  std::vector<std::unique_ptr<Line>> dup;
-  dup.push_back(std::make_unique<SimLine>("a"));
-  dup.push_back(std::make_unique<SimLine>("a"));
-  EXPECT_FALSE(GpioDevice::create("d", std::move(dup)).ok());
-  std::vector<std::unique_ptr<Line>> utf8;
-  utf8.push_back(std::make_unique<SimLine>("caf\xc3\xa9"));
-  EXPECT_FALSE(GpioDevice::create("d", std::move(utf8)).ok());
-  std::vector<std::unique_ptr<Line>> many;
-  for (int i = 0; i < 65536; ++i) many.push_back(std::make_unique<SimLine>(""));
-  EXPECT_FALSE(GpioDevice::create("d", std::move(many)).ok());
+  std::vector<std::unique_ptr<lines::Line>> none;
+  EXPECT_FALSE(gpio::GpioDevice::create("d", std::move(none)).ok());
+  std::vector<std::unique_ptr<lines::Line>> dup;
+  dup.push_back(std::make_unique<lines::SimLine>("a"));
+  dup.push_back(std::make_unique<lines::SimLine>("a"));
+  EXPECT_FALSE(gpio::GpioDevice::create("d", std::move(dup)).ok());
+  std::vector<std::unique_ptr<lines::Line>> utf8;
+  utf8.push_back(std::make_unique<lines::SimLine>("caf\xc3\xa9"));
+  EXPECT_FALSE(gpio::GpioDevice::create("d", std::move(utf8)).ok());
+  std::vector<std::unique_ptr<lines::Line>> many;
+  for (int i = 0; i < 65536; ++i) many.push_back(std::make_unique<lines::SimLine>(""));
+  EXPECT_FALSE(gpio::GpioDevice::create("d", std::move(many)).ok());
 }
 
 TEST(GpioDevice, ConfigSpaceHonoursOffsetAndSize) {
@@ -222,10 +222,10 @@ using testing::FakeGuest;
 using testing::gpio_request;
 
 TEST(GpioPolicy, DirectionsOutsideThePolicyGetErr) {
-  std::vector<std::unique_ptr<Line>> lines;
-  lines.push_back(std::make_unique<SimLine>("in", LinePolicy{.may_input = true, .may_output = false}));
-  lines.push_back(std::make_unique<SimLine>("out", LinePolicy{.may_input = false, .may_output = true}));
-  auto dev = GpioDevice::create("p", std::move(lines)).release_value();
+  std::vector<std::unique_ptr<lines::Line>> lines;
+  lines.push_back(std::make_unique<lines::SimLine>("in", lines::LinePolicy{.may_input = true, .may_output = false}));
+  lines.push_back(std::make_unique<lines::SimLine>("out", lines::LinePolicy{.may_input = false, .may_output = true}));
+  auto dev = gpio::GpioDevice::create("p", std::move(lines)).release_value();
   FakeGuest guest(*dev);
   EXPECT_EQ(gpio_request(guest, kSetDirection, 0, kDirectionOut).status, kStatusErr);
   EXPECT_EQ(gpio_request(guest, kSetDirection, 0, kDirectionIn).status, kStatusOk);
@@ -238,11 +238,11 @@ TEST(GpioPolicy, DirectionsOutsideThePolicyGetErr) {
 }
 
 TEST(GpioPolicy, InitialAndSafeLevels) {
-  std::vector<std::unique_ptr<Line>> lines;
-  auto owned = std::make_unique<SimLine>("relay", LinePolicy{.safe_level = true, .initial = true});
-  SimLine* relay = owned.get();
+  std::vector<std::unique_ptr<lines::Line>> lines;
+  auto owned = std::make_unique<lines::SimLine>("relay", lines::LinePolicy{.safe_level = true, .initial = true});
+  lines::SimLine* relay = owned.get();
   lines.push_back(std::move(owned));
-  auto dev = GpioDevice::create("p", std::move(lines)).release_value();
+  auto dev = gpio::GpioDevice::create("p", std::move(lines)).release_value();
   FakeGuest guest(*dev);
   EXPECT_EQ(gpio_request(guest, kSetDirection, 0, kDirectionOut).status, kStatusOk);
   EXPECT_EQ(dev->status(0).value, 1);  // initial level, no SET_VALUE sent

@@ -16,9 +16,9 @@ using testing::SentChain;
 class GpioIrq : public ::testing::Test {
  protected:
   GpioIrq() {
-    std::vector<std::unique_ptr<Line>> lines;
-    for (int i = 0; i < 4; ++i) lines.push_back(std::make_unique<SimLine>("l" + std::to_string(i)));
-    dev_ = GpioDevice::create("irq", std::move(lines)).release_value();
+    std::vector<std::unique_ptr<lines::Line>> lines;
+    for (int i = 0; i < 4; ++i) lines.push_back(std::make_unique<lines::SimLine>("l" + std::to_string(i)));
+    dev_ = gpio::GpioDevice::create("irq", std::move(lines)).release_value();
     guest_ = std::make_unique<FakeGuest>(*dev_);
   }
   ~GpioIrq() override { guest_.reset(); }
@@ -43,7 +43,7 @@ class GpioIrq : public ::testing::Test {
     ASSERT_EQ(gpio_request(*guest_, kSetIrqType, gpio, type).status, kStatusOk);
   }
 
-  std::unique_ptr<GpioDevice> dev_;
+  std::unique_ptr<gpio::GpioDevice> dev_;
   std::unique_ptr<FakeGuest> guest_;
 };
 
@@ -65,9 +65,9 @@ TEST_F(GpioIrq, EdgeFiresOnlyWhenEnabledAndUnmasked) {
 // The control thread lets the guest run before it tells watchers about an
 // edge that interrupted it (ControlServer::let_guests_run): only such edges.
 TEST_F(GpioIrq, AChangeSaysWhetherItInterruptedTheGuest) {
-  std::vector<LineChange> changes;
-  dev_->set_observer([&](const LineChange& c) {
-    if (c.field == LineChange::Field::Value) changes.push_back(c);
+  std::vector<gpio::LineChange> changes;
+  dev_->set_observer([&](const gpio::LineChange& c) {
+    if (c.field == gpio::LineChange::Field::Value) changes.push_back(c);
   });
   gpio_request(*guest_, kSetDirection, 0, kDirectionIn);
   enable(0, kIrqEdgeBoth);
@@ -244,7 +244,7 @@ TEST_F(GpioIrq, StoppingTheEventQueueHandsBuffersBack) {
 
 TEST_F(GpioIrq, NoIrqWithoutTheFeature) {
   guest_.reset();
-  guest_ = std::make_unique<FakeGuest>(*dev_, 64, ring::kFeatureVersion1);
+  guest_ = std::make_unique<FakeGuest>(*dev_, 64, virtio::ring::kFeatureVersion1);
   EXPECT_EQ(gpio_request(*guest_, kSetIrqType, 0, kIrqEdgeRising).status, kStatusErr);
 }
 

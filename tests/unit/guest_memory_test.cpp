@@ -14,7 +14,7 @@ UniqueFd memfd(size_t size) {
 }
 
 TEST(GuestMemory, TranslatesOnlyWholeRangesInsideOneRegion) {
-  GuestMemory mem;
+  virtio::GuestMemory mem;
   ASSERT_TRUE(mem.add_region({0x1000, 0x2000, 0x7000'0000, 0}, memfd(0x2000)).ok());
   EXPECT_TRUE(mem.translate(0x1000, 0x2000).ok());
   EXPECT_TRUE(mem.translate(0x2fff, 1).ok());
@@ -28,7 +28,7 @@ TEST(GuestMemory, TranslatesOnlyWholeRangesInsideOneRegion) {
 }
 
 TEST(GuestMemory, ReadAndWriteGoThroughTheMapping) {
-  GuestMemory mem;
+  virtio::GuestMemory mem;
   ASSERT_TRUE(mem.add_region({0, 4096, 0, 0}, memfd(4096)).ok());
   uint32_t v = 0xdeadbeef, back = 0;
   ASSERT_TRUE(mem.write(100, &v, 4).ok());
@@ -38,7 +38,7 @@ TEST(GuestMemory, ReadAndWriteGoThroughTheMapping) {
 }
 
 TEST(GuestMemory, RefusesBadRegions) {
-  GuestMemory mem;
+  virtio::GuestMemory mem;
   EXPECT_FALSE(mem.add_region({0, 0, 0, 0}, memfd(4096)).ok());              // empty
   EXPECT_FALSE(mem.add_region({~0ull - 10, 4096, 0, 0}, memfd(4096)).ok());  // wraps
   EXPECT_FALSE(mem.add_region({0, 8192, 0, 0}, memfd(4096)).ok());           // fd too short: would SIGBUS
@@ -49,7 +49,7 @@ TEST(GuestMemory, RefusesBadRegions) {
 }
 
 TEST(GuestMemory, UnalignedMmapOffsetWorks) {
-  GuestMemory mem;
+  virtio::GuestMemory mem;
   UniqueFd fd = memfd(8192);
   uint8_t* direct = static_cast<uint8_t*>(mmap(nullptr, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0));
   direct[100 + 5] = 42;
@@ -61,8 +61,8 @@ TEST(GuestMemory, UnalignedMmapOffsetWorks) {
 }
 
 TEST(GuestMemory, RemoveRegionAndLimits) {
-  GuestMemory mem;
-  for (size_t i = 0; i < GuestMemory::kMaxRegions; ++i)
+  virtio::GuestMemory mem;
+  for (size_t i = 0; i < virtio::GuestMemory::kMaxRegions; ++i)
     ASSERT_TRUE(mem.add_region({i * 4096, 4096, i * 4096, 0}, memfd(4096)).ok());
   EXPECT_FALSE(mem.add_region({1 << 30, 4096, 1 << 30, 0}, memfd(4096)).ok());
   EXPECT_TRUE(mem.remove_region({4096, 4096, 0, 0}).ok());

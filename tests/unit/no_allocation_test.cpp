@@ -39,9 +39,9 @@ constexpr uint16_t kIrqLine = 4;
 class NoAllocation : public ::testing::Test {
  protected:
   NoAllocation() {
-    std::vector<std::unique_ptr<Line>> lines;
-    for (int i = 0; i < 8; ++i) lines.push_back(std::make_unique<SimLine>("line" + std::to_string(i)));
-    device_ = GpioDevice::create("d", std::move(lines)).release_value();
+    std::vector<std::unique_ptr<lines::Line>> lines;
+    for (int i = 0; i < 8; ++i) lines.push_back(std::make_unique<lines::SimLine>("line" + std::to_string(i)));
+    device_ = gpio::GpioDevice::create("d", std::move(lines)).release_value();
     loop_ = EventLoop::create().release_value();
     sim_ = sim::DeviceSim::create(*loop_, *device_).release_value();
     socket_ = ::testing::TempDir() + "no_allocation_" + std::to_string(getpid()) + ".ctl";
@@ -49,8 +49,8 @@ class NoAllocation : public ::testing::Test {
         control::ControlServer::create(*loop_, socket_, SocketAccess{}, {{device_.get(), loop_.get(), "", sim_.get()}})
             .release_value();
     control::ControlServer* control = control_.get();
-    GpioDevice* device = device_.get();
-    device_->set_observer([control, device](const LineChange& c) { control->publish(*device, c); });
+    gpio::GpioDevice* device = device_.get();
+    device_->set_observer([control, device](const gpio::LineChange& c) { control->publish(*device, c); });
     guest_ = std::make_unique<FakeGuest>(*device_);
     for (uint16_t i = 0; i < kOutputs; ++i) request_ok(kSetDirection, i, kDirectionOut);
     for (uint16_t i = kOutputs; i < 8; ++i) request_ok(kSetDirection, i, kDirectionIn);
@@ -64,7 +64,7 @@ class NoAllocation : public ::testing::Test {
     ASSERT_EQ(testing::gpio_request(*guest_, type, gpio, value).status, kStatusOk);
   }
 
-  std::unique_ptr<GpioDevice> device_;
+  std::unique_ptr<gpio::GpioDevice> device_;
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<sim::DeviceSim> sim_;
   std::string socket_;

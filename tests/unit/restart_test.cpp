@@ -19,15 +19,15 @@ using testing::SentChain;
 
 const std::vector<std::string> kNames = {"relay", "door", "button", "spare"};
 
-std::unique_ptr<GpioDevice> make_device() {
-  std::vector<std::unique_ptr<Line>> lines;
-  for (const auto& n : kNames) lines.push_back(std::make_unique<SimLine>(n));
-  return GpioDevice::create("vm1", std::move(lines)).release_value();
+std::unique_ptr<gpio::GpioDevice> make_device() {
+  std::vector<std::unique_ptr<lines::Line>> lines;
+  for (const auto& n : kNames) lines.push_back(std::make_unique<lines::SimLine>(n));
+  return gpio::GpioDevice::create("vm1", std::move(lines)).release_value();
 }
 
 // What a crash leaves: the memfd as it is at this instant, whatever the old
 // process would still have done.
-UniqueFd snapshot(const GpioDevice& device) {
+UniqueFd snapshot(const gpio::GpioDevice& device) {
   UniqueFd copy(memfd_create("snapshot", MFD_CLOEXEC));
   char buf[4096];
   ssize_t n = pread(device.saved_state_fd(), buf, sizeof buf, 0);
@@ -40,7 +40,7 @@ class Restart : public ::testing::Test {
  protected:
   Restart() {
     before_ = make_device();
-    before_->resume(SavedState::create("vm1", kNames).release_value(), false, "");
+    before_->resume(gpio::SavedState::create("vm1", kNames).release_value(), false, "");
     guest_ = std::make_unique<FakeGuest>(*before_);
   }
   ~Restart() override { guest_.reset(); }
@@ -50,7 +50,7 @@ class Restart : public ::testing::Test {
   void crash_and_restart(std::optional<uint16_t> event_next_avail = std::nullopt) {
     UniqueFd kept = snapshot(*before_);
     after_ = make_device();
-    auto state = SavedState::open(std::move(kept), "vm1", kNames);
+    auto state = gpio::SavedState::open(std::move(kept), "vm1", kNames);
     ASSERT_TRUE(state.ok()) << state.error().message();
     if (event_next_avail) state.value()->set_event_next_avail(*event_next_avail);
     after_->resume(state.release_value(), true, "");
@@ -62,7 +62,7 @@ class Restart : public ::testing::Test {
     return sent;
   }
 
-  std::unique_ptr<GpioDevice> before_, after_;
+  std::unique_ptr<gpio::GpioDevice> before_, after_;
   std::unique_ptr<FakeGuest> guest_;
 };
 
@@ -160,9 +160,9 @@ TEST_F(Restart, ARequestInFlightIsAnsweredByTheNextProcess) {
 }
 
 TEST(SavedState, RefusesWhatItDidNotWrite) {
-  auto fresh = [] { return SavedState::create("vm1", kNames).release_value(); };
-  auto reopen = [](SavedState& s, const std::vector<std::string>& names = kNames) {
-    return SavedState::open(UniqueFd(dup(s.fd())), "vm1", names);
+  auto fresh = [] { return gpio::SavedState::create("vm1", kNames).release_value(); };
+  auto reopen = [](gpio::SavedState& s, const std::vector<std::string>& names = kNames) {
+    return gpio::SavedState::open(UniqueFd(dup(s.fd())), "vm1", names);
   };
   auto ok = fresh();
   EXPECT_TRUE(reopen(*ok).ok());
@@ -178,7 +178,7 @@ TEST(SavedState, RefusesWhatItDidNotWrite) {
   EXPECT_EQ(r.error().message(), "the kept state is corrupt (line 2)");
 
   auto output_with_irq = fresh();
-  output_with_irq->line(1) = SavedState::Line{kDirectionOut, 1, kIrqEdgeBoth, 0, 0, 0};
+  output_with_irq->line(1) = gpio::SavedState::Line{kDirectionOut, 1, kIrqEdgeBoth, 0, 0, 0};
   EXPECT_FALSE(reopen(*output_with_irq).ok());
 
   auto scribbled = fresh();
@@ -189,7 +189,7 @@ TEST(SavedState, RefusesWhatItDidNotWrite) {
 
   UniqueFd not_a_memfd(memfd_create("short", MFD_CLOEXEC));
   ASSERT_EQ(ftruncate(not_a_memfd.get(), 3), 0);
-  EXPECT_FALSE(SavedState::open(std::move(not_a_memfd), "vm1", kNames).ok());
+  EXPECT_FALSE(gpio::SavedState::open(std::move(not_a_memfd), "vm1", kNames).ok());
 }
 
 }  // namespace

@@ -12,20 +12,20 @@ namespace vgpio {
 namespace {
 
 using testing::FakeGuest;
-using namespace ring;
+using namespace virtio::ring;
 
 // A device that keeps every chain it is offered, to look at.
-class RecordingDevice : public VirtioDevice {
+class RecordingDevice : public virtio::VirtioDevice {
  public:
-  RecordingDevice() : VirtioDevice(1) {}
-  std::vector<DescriptorChain> chains;
+  RecordingDevice() : virtio::VirtioDevice(1) {}
+  std::vector<virtio::DescriptorChain> chains;
   bool answer_at_once = false;  // complete each chain as it comes, instead of keeping it
   int handled = 0;
   std::function<void()> driver;  // runs where the device lets the driver run
   bool driver_shares_the_cpu = true;
   int yields = 0;
   bool on_queue_kick(size_t i) override {
-    return drain_queue(i, [this](DescriptorChain c) {
+    return drain_queue(i, [this](virtio::DescriptorChain c) {
       ++handled;
       if (answer_at_once) c.complete(0);
       else chains.push_back(std::move(c));
@@ -50,8 +50,8 @@ class RecordingDevice : public VirtioDevice {
 };
 
 TEST(SplitQueue, SizeMustBeAPowerOfTwoUpTo32768) {
-  GuestMemory mem;
-  SplitQueue q(mem, 0);
+  virtio::GuestMemory mem;
+  virtio::SplitQueue q(mem, 0);
   EXPECT_FALSE(q.set_size(0).ok());
   EXPECT_FALSE(q.set_size(3).ok());
   EXPECT_FALSE(q.set_size(65536).ok());
@@ -62,7 +62,7 @@ TEST(SplitQueue, SizeMustBeAPowerOfTwoUpTo32768) {
 TEST(SplitQueue, RingsMustBeAlignedAndInsideMemory) {
   RecordingDevice dev;
   FakeGuest guest(dev, 8);
-  SplitQueue& q = dev.queue(0);
+  virtio::SplitQueue& q = dev.queue(0);
   q.stop();
   auto& d = guest.queue(0);
   q.set_addresses({guest.ram().user_addr(d.desc_gpa()) + 8, guest.ram().user_addr(d.avail_gpa()),
@@ -82,7 +82,7 @@ TEST(SplitQueue, DirectChainIsSplitIntoReadableAndWritable) {
   auto sent = guest.chain(0).readable(in).readable(in).writable(3).writable(5).submit();
   guest.kick(0);
   ASSERT_EQ(dev.chains.size(), 1u);
-  DescriptorChain& c = dev.chains[0];
+  virtio::DescriptorChain& c = dev.chains[0];
   EXPECT_FALSE(c.malformed());
   EXPECT_EQ(c.head(), sent.head);
   EXPECT_EQ(c.readable_length(), 8u);
@@ -373,7 +373,7 @@ TEST(SplitQueue, YieldingStopsWhenItBringsNothing) {
     guest.kick(0);
     while (guest.used(0)) {}
   };
-  const int misses = int(VirtioDevice::kYieldMisses), retry = int(VirtioDevice::kRetryYield);
+  const int misses = int(virtio::VirtioDevice::kYieldMisses), retry = int(virtio::VirtioDevice::kRetryYield);
   for (int i = 0; i < misses; ++i) request(0);
   EXPECT_EQ(dev.yields, misses);
   for (int i = 1; i < retry; ++i) request(0);
@@ -404,7 +404,7 @@ TEST(SplitQueue, TheDeviceSeesWhenTheDriverTookEveryUsedBuffer) {
   EXPECT_TRUE(dev.queue(0).driver_took_every_used());
 
   RecordingDevice plain;  // without EVENT_IDX nothing tells
-  FakeGuest old_guest(plain, 8, ring::kFeatureVersion1);
+  FakeGuest old_guest(plain, 8, virtio::ring::kFeatureVersion1);
   old_guest.chain(0).writable(1).submit();
   old_guest.kick(0);
   plain.complete_all(1);
@@ -453,11 +453,11 @@ namespace {
 // Found by fuzz_vhost_user: aligned frontend addresses in a region mapped at
 // an odd offset would put the rings at odd host addresses.
 TEST(SplitQueue, RingsMisalignedInTheMappingAreRefused) {
-  GuestMemory mem;
+  virtio::GuestMemory mem;
   UniqueFd fd(memfd_create("t", MFD_CLOEXEC));
   ASSERT_EQ(ftruncate(fd.get(), 1 << 16), 0);
   ASSERT_TRUE(mem.add_region({0, 0x8000, 0x100000, 1}, std::move(fd)).ok());
-  SplitQueue q(mem, 0);
+  virtio::SplitQueue q(mem, 0);
   ASSERT_TRUE(q.set_size(16).ok());
   q.set_addresses({0x100000, 0x101000, 0x102000});
   EXPECT_FALSE(q.start().ok());
