@@ -17,7 +17,7 @@ add_executable(unit_tests
   tests/unit/chip_monitor_test.cpp tests/unit/stimulus_test.cpp tests/unit/recording_test.cpp
   tests/unit/guest_clock_test.cpp tests/unit/wire_test.cpp tests/unit/device_sim_clock_test.cpp
   tests/unit/sandbox_test.cpp tests/unit/http_guard_test.cpp tests/unit/paths_test.cpp
-  tests/unit/restart_test.cpp)
+  tests/unit/restart_test.cpp tests/unit/host_line_errors_test.cpp)
 target_link_libraries(unit_tests PRIVATE vgpio_test_support vgpio_config vgpio_sim vgpio_app vgpio_panel
   GTest::gtest_main)
 target_compile_definitions(unit_tests PRIVATE VGPIO_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
