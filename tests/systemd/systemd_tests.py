@@ -160,14 +160,21 @@ def test_install_notify_reload_journal():
             check(sim.read("a", 1, 2) == "10", f"the frontend's levels on the chip: {sim.read('a', 1, 2)}")
 
             # A config replaced the usual way (editors, sed -i, dpkg): a new
-            # file renamed over the old one, a new inode.
-            g.write("/etc/vgpio/vm1.toml.new", CONFIG.format(name="vm1", chip=sim.chip("a")) + EXTRA_DEVICE)
+            # file renamed over the old one, a new inode. It also opens the
+            # control socket to group gpio: made again by the dynamic user.
+            control = "/run/vgpio/vm1/control.sock"
+            check(g.must(f"stat -c '%a %G' {control}").strip() != "660 gpio", "the control socket is 0660 gpio already")
+            g.write("/etc/vgpio/vm1.toml.new", 'control_mode = "0660"\ncontrol_group = "gpio"\n' +
+                    CONFIG.format(name="vm1", chip=sim.chip("a")) + EXTRA_DEVICE)
             g.must("mv /etc/vgpio/vm1.toml.new /etc/vgpio/vm1.toml")
             g.must(f"systemctl reload {UNIT}", timeout=BOOT_WAIT)
             check(g.main_pid(UNIT) == pid and g.show(UNIT, "ActiveState")["ActiveState"] == "active",
                   f"after reload: {g.show(UNIT, 'ActiveState', 'MainPID')}")
             check(re.search(r"^device extra ", g.must(f"{CTL} list"), re.M),
                   f"the renamed config's new device is not served:\n{g.must(f'{CTL} list')}\n{g.journal(UNIT)[-5:]}")
+            check(g.must(f"stat -c '%a %G' {control}").strip() == "660 gpio",
+                  f"the control socket after the reload: {g.must(f'stat -c %a-%U-%G {control}')}\n"
+                  f"{g.journal(UNIT)[-5:]}")
             # A config that does not parse: refused, the running one stays.
             g.must("cp /etc/vgpio/vm1.toml /tmp/good.toml && echo 'this is = = not toml' >> /etc/vgpio/vm1.toml")
             g.must(f"systemctl reload {UNIT}", timeout=BOOT_WAIT)
