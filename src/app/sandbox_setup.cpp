@@ -33,6 +33,9 @@ service::FilesystemNeeds filesystem_needs(const ServeOptions& options, const Dae
   if (!options.config.empty()) {
     char resolved[PATH_MAX];
     add_once(needs.read_dirs, directory_of(realpath(options.config.c_str(), resolved) ? resolved : options.config));
+    // A reloaded file's user and group names are looked up then (getpwnam,
+    // getgrnam: NSS's files). Names only: /etc/shadow is not among them.
+    needs.read_files = {"/etc/passwd", "/etc/group", "/etc/nsswitch.conf"};
   }
   // A config file may name host lines now or after a reload; --line always
   // does. Only the simulated default needs nothing under /dev.

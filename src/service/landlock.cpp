@@ -95,6 +95,8 @@ Result<void> restrict_filesystem(const FilesystemNeeds& needs, SandboxState& sta
   const uint64_t sockets = LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_REMOVE_FILE;
   for (const auto& dir : needs.socket_dirs) TRY(allow(ruleset.get(), dir, sockets));
   for (const auto& dir : needs.read_dirs) TRY(allow(ruleset.get(), dir, read_file));
+  for (const auto& file : needs.read_files)
+    if (access(file.c_str(), F_OK) == 0) TRY(allow(ruleset.get(), file, read_file));
   if (needs.dev_files) TRY(allow(ruleset.get(), "/dev", device));
 
   if (syscall(SYS_landlock_restrict_self, ruleset.get(), 0) != 0)

@@ -27,6 +27,9 @@ struct FilesystemNeeds {
   // file itself: editors, `sed -i` and dpkg replace a file by renaming a new
   // one over it, and a Landlock rule names an inode.
   std::vector<std::string> read_dirs;
+  // Files read by name, where they exist: the user and group databases, for
+  // the names a reloaded config gives (control_group, control_act...).
+  std::vector<std::string> read_files;
   // Host lines: GPIO chips are opened under /dev, also ones that appear after
   // start-up (a chip that comes back is a new inode, which no Landlock rule
   // made earlier can name).

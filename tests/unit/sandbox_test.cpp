@@ -22,6 +22,7 @@ TEST(SandboxNeeds, TheSimulatedDefaultNeedsNothingUnderDev) {
   EXPECT_FALSE(needs.dev_files);
   EXPECT_EQ(needs.socket_dirs, std::vector<std::string>{"/tmp"});  // once, for both sockets
   EXPECT_TRUE(needs.read_dirs.empty());
+  EXPECT_TRUE(needs.read_files.empty());
 }
 
 // Read again from its folder: a config replaced by rename is a new inode.
@@ -32,6 +33,8 @@ TEST(SandboxNeeds, AConfigFileMayNameHostLinesAndIsReadAgain) {
   EXPECT_TRUE(needs.dev_files);
   EXPECT_EQ(needs.read_dirs, std::vector<std::string>{"/dev"});
   EXPECT_EQ(needs.socket_dirs, (std::vector<std::string>{"/tmp", "/run"}));
+  // The names a reloaded file gives (control_group = "gpio") are looked up then.
+  EXPECT_EQ(needs.read_files, (std::vector<std::string>{"/etc/passwd", "/etc/group", "/etc/nsswitch.conf"}));
 }
 
 TEST(SandboxNeeds, LineOptionsAreHostLines) {
