@@ -141,8 +141,10 @@ def line_row(g, name):
 def test_install_notify_reload_journal():
     """`apt install ./vgpio_*.deb`; `systemctl start vgpio@vm1` reaches
     active through Type=notify; `systemctl reload` of a config replaced by
-    rename serves its new device and keeps the connected frontend and the
-    levels it drove; a bad config on reload is refused and the running one
+    rename serves its new device, makes the control socket again with the
+    new control_mode (as the dynamic user, in its sandbox), reads the user
+    name it gives, and keeps the connected frontend and the levels it drove;
+    a bad config on reload is refused and the running one
     stays; journalctl shows the daemon's lines at their
     priorities."""
     with Workdir() as w:
@@ -160,11 +162,12 @@ def test_install_notify_reload_journal():
             check(sim.read("a", 1, 2) == "10", f"the frontend's levels on the chip: {sim.read('a', 1, 2)}")
 
             # A config replaced the usual way (editors, sed -i, dpkg): a new
-            # file renamed over the old one, a new inode. It also opens the
-            # control socket to group gpio: made again by the dynamic user.
+            # file renamed over the old one, a new inode. It also changes the
+            # control socket's mode (the socket made again by the dynamic
+            # user, in its sandbox) and names a user (looked up then).
             control = "/run/vgpio/vm1/control.sock"
-            check(g.must(f"stat -c '%a %G' {control}").strip() != "660 gpio", "the control socket is 0660 gpio already")
-            g.write("/etc/vgpio/vm1.toml.new", 'control_mode = "0660"\ncontrol_group = "gpio"\n' +
+            check(g.must(f"stat -c %a {control}").strip() == "600", "the control socket is not 0600 at first")
+            g.write("/etc/vgpio/vm1.toml.new", 'control_mode = "0660"\ncontrol_observe = ["root"]\n' +
                     CONFIG.format(name="vm1", chip=sim.chip("a")) + EXTRA_DEVICE)
             g.must("mv /etc/vgpio/vm1.toml.new /etc/vgpio/vm1.toml")
             g.must(f"systemctl reload {UNIT}", timeout=BOOT_WAIT)
@@ -172,7 +175,7 @@ def test_install_notify_reload_journal():
                   f"after reload: {g.show(UNIT, 'ActiveState', 'MainPID')}")
             check(re.search(r"^device extra ", g.must(f"{CTL} list"), re.M),
                   f"the renamed config's new device is not served:\n{g.must(f'{CTL} list')}\n{g.journal(UNIT)[-5:]}")
-            check(g.must(f"stat -c '%a %G' {control}").strip() == "660 gpio",
+            check(g.must(f"stat -c %a {control}").strip() == "660",
                   f"the control socket after the reload: {g.must(f'stat -c %a-%U-%G {control}')}\n"
                   f"{g.journal(UNIT)[-5:]}")
             # A config that does not parse: refused, the running one stays.
